@@ -1,0 +1,13 @@
+from .base_par_dataset import AttributeTable, BasePARDataset
+from .market1501_attr import Market1501Attr
+from .pa100k import PA100K
+from .peta import PETA
+from .rap import RAPv2
+from .synthetic import SyntheticPedestrians, generate_synthetic_dataset
+from .transforms import *  # noqa: F401,F403
+from .upar2024 import UPAR2024
+
+__all__ = [
+    'AttributeTable', 'BasePARDataset', 'Market1501Attr', 'PA100K', 'PETA',
+    'RAPv2', 'SyntheticPedestrians', 'UPAR2024', 'generate_synthetic_dataset'
+]

@@ -1,0 +1,185 @@
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+SPLITS = ('train', 'val', 'test', 'trainval')
+README_DATA = 'README.md, section "Dataset preparation"'
+
+
+@dataclass
+class AttributeTable:
+    """Everything an official annotation file says, before splitting.
+
+    Attributes:
+        attributes (list[str]): Evaluated attribute names, in order.
+        img_paths (list[str]): Image path of each sample, relative to the
+            dataset's image folder.
+        labels (np.ndarray): ``(num_samples, num_attributes)`` integer labels:
+            1 positive, 0 negative, 2 uncertain (RAP).
+        splits (dict[str, np.ndarray]): 0-based sample indices per split.
+        extra (dict[str, np.ndarray]): Per-sample fields copied into each
+            data info (e.g. ``person_id``, ``camera_id``).
+        groups (dict[str, list[str]]): Attribute groups (e.g. mutually
+            exclusive age bins), by attribute name.
+    """
+    attributes: List[str]
+    img_paths: List[str]
+    labels: np.ndarray
+    splits: Dict[str, np.ndarray]
+    extra: Dict[str, np.ndarray] = field(default_factory=dict)
+    groups: Dict[str, List[str]] = field(default_factory=dict)
+
+
+class BasePARDataset(BaseDataset):
+    """Base of the pedestrian attribute datasets.
+
+    A subclass reads its official annotation file in :meth:`load_table`; this
+    class checks it, picks the split and fills the data infos. Construction
+    reads annotations only: images are read by the pipeline, and a missing
+    image raises an error naming its path at that moment.
+
+    Each data info holds ``img_path``, ``gt_score`` (0/1 vector over the
+    evaluated attributes), ``gt_ignore`` when the dataset has uncertain
+    labels, and the table's extra fields. ``metainfo`` holds
+    ``attributes`` (evaluation order; also as ``classes``),
+    ``attribute_groups`` and ``pos_ratio`` (positive ratio of each attribute
+    in the *training* split, whatever ``split`` is).
+
+    Args:
+        data_root (str): Dataset root folder.
+        split (str): One of 'train', 'val', 'test', 'trainval'.
+        ann_file (str): Annotation file, relative to ``data_root``.
+        img_prefix (str): Image folder, relative to ``data_root``.
+        pos_ratio_split (str): Split the positive ratios come from.
+            Defaults to 'train'.
+        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
+            (``pipeline``, ``test_mode``, ``indices``, ...).
+    """
+    DATASET_NAME = 'dataset'
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 ann_file: str = '',
+                 img_prefix: str = '',
+                 pos_ratio_split: str = 'train',
+                 **kwargs):
+        if split not in SPLITS:
+            raise ValueError(f'{type(self).__name__}: `split` must be one of '
+                             f'{SPLITS}, got {split!r}.')
+        self.split = split
+        self.img_prefix = img_prefix
+        self.pos_ratio_split = pos_ratio_split
+        super().__init__(
+            data_root=data_root,
+            ann_file=ann_file,
+            data_prefix=dict(img_path=img_prefix),
+            **kwargs)
+
+    # Subclasses implement this.
+    def load_table(self) -> AttributeTable:
+        raise NotImplementedError
+
+    def require_file(self, path: str) -> str:
+        """Return ``path`` if it exists, else raise an error that says where
+        the file should come from."""
+        if not osp.exists(path):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: {path} does not exist. Download '
+                f'{self.DATASET_NAME} and place it as described in '
+                f'{README_DATA}, or set `data_root`/`ann_file` in the '
+                'dataset config.')
+        return path
+
+    def _split_indices(self, table: AttributeTable, split: str) -> np.ndarray:
+        if split not in table.splits:
+            raise ValueError(
+                f'{type(self).__name__} has no {split!r} split in '
+                f'{self.ann_file}; available: {sorted(table.splits)}.')
+        return np.asarray(table.splits[split], dtype=np.int64)
+
+    def _check_table(self, table: AttributeTable) -> None:
+        n, a = table.labels.shape
+        if a != len(table.attributes):
+            raise ValueError(
+                f'{self.ann_file}: {a} label columns for '
+                f'{len(table.attributes)} attribute names.')
+        if n != len(table.img_paths):
+            raise ValueError(f'{self.ann_file}: {n} label rows for '
+                             f'{len(table.img_paths)} images.')
+        bad = ~np.isin(table.labels, (0, 1, 2))
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f'{self.ann_file}: label {table.labels[row, col]} of image '
+                f'{table.img_paths[row]} for attribute '
+                f'{table.attributes[col]!r}; expected 0, 1 or 2 (uncertain).')
+        for name, idx in table.splits.items():
+            idx = np.asarray(idx)
+            if idx.size and (idx.min() < 0 or idx.max() >= n):
+                raise ValueError(
+                    f'{self.ann_file}: split {name!r} indexes outside '
+                    f'[0, {n}).')
+
+    def load_data_list(self) -> List[dict]:
+        table = self.load_table()
+        self._check_table(table)
+        labels = table.labels
+        has_uncertain = bool((labels == 2).any())
+
+        ratio_idx = self._split_indices(table, self.pos_ratio_split)
+        pos_ratio = (labels[ratio_idx] == 1).mean(axis=0)
+        self._metainfo.update(
+            attributes=list(table.attributes),
+            classes=list(table.attributes),
+            attribute_groups={k: list(v)
+                              for k, v in table.groups.items()},
+            pos_ratio=[float(r) for r in pos_ratio])
+
+        data_list = []
+        for i in self._split_indices(table, self.split):
+            info = dict(
+                img_path=osp.join(self.data_prefix['img_path'],
+                                  table.img_paths[i]),
+                gt_score=(labels[i] == 1).astype(np.int64))
+            if has_uncertain:
+                info['gt_ignore'] = labels[i] == 2
+            for key, values in table.extra.items():
+                info[key] = values[i]
+            data_list.append(info)
+        return data_list
+
+    @property
+    def attributes(self) -> List[str]:
+        return self.metainfo['attributes']
+
+
+def mat_str_list(cell: np.ndarray) -> List[str]:
+    """Strings of a MATLAB cell array as loaded by scipy (any shape)."""
+    out = []
+    for item in np.asarray(cell, dtype=object).ravel():
+        while isinstance(item, np.ndarray):
+            if item.size != 1:
+                raise ValueError(
+                    f'Expected a cell array of strings, got an element of '
+                    f'shape {item.shape}.')
+            item = item.ravel()[0]
+        out.append(str(item).strip())
+    return out
+
+
+def select_columns(attributes: Sequence[str],
+                   wanted: Optional[Sequence[str]],
+                   source: str) -> np.ndarray:
+    """Column indices of ``wanted`` attributes, with a clear error."""
+    if wanted is None:
+        return np.arange(len(attributes))
+    index = {name: i for i, name in enumerate(attributes)}
+    missing = [w for w in wanted if w not in index]
+    if missing:
+        raise ValueError(f'{source} has no attribute(s) {missing}; known: '
+                         f'{list(attributes)}.')
+    return np.array([index[w] for w in wanted], dtype=np.int64)

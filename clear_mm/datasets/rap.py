@@ -1,0 +1,97 @@
+import numpy as np
+from mmpretrain.registry import DATASETS
+from scipy.io import loadmat
+
+from .base_par_dataset import (AttributeTable, BasePARDataset, mat_str_list,
+                               select_columns)
+
+
+@DATASETS.register_module()
+class RAPv2(BasePARDataset):
+    """RAP v2 (Li et al., TIP 2019) ``RAP_annotation.mat``; reads RAP v1 too.
+
+    RAP v2 struct ``RAP_annotation``: ``name`` (image names), ``attribute``
+    (152 names), ``data`` (labels), ``selected_attribute`` (the 54 evaluated
+    attributes, 1-based) and ``partition_attribute`` (5 splits with
+    ``train_index``, ``val_index``, ``test_index``, ``trainval_index``,
+    1-based).
+
+    RAP v1 struct: ``imagesname``, ``label`` (92 columns), ``attribute_eng``,
+    ``attribute_exp`` (the 51 evaluated names) and ``partion`` (5 splits with
+    ``train_index``/``test_index``; RAP v1 has no validation split, so
+    ``trainval`` is its train split and ``val`` is not available).
+
+    A label of 2 means "uncertain": it is not a positive, and the sample's
+    ``gt_ignore`` mask weights it out of the loss.
+
+    Fields are read by name, so either version is recognised from the file.
+
+    Args:
+        data_root (str): Defaults to 'data/RAPv2'.
+        ann_file (str): Defaults to 'RAP_annotation.mat'.
+        img_prefix (str): Defaults to 'RAP_dataset'.
+        split_index (int): Which of the 5 splits. Defaults to 0.
+        **kwargs: See :class:`BasePARDataset`.
+    """
+    DATASET_NAME = 'RAP'
+
+    def __init__(self,
+                 data_root: str = 'data/RAPv2',
+                 ann_file: str = 'RAP_annotation.mat',
+                 img_prefix: str = 'RAP_dataset',
+                 split_index: int = 0,
+                 **kwargs):
+        self.split_index = split_index
+        super().__init__(
+            data_root=data_root,
+            ann_file=ann_file,
+            img_prefix=img_prefix,
+            **kwargs)
+
+    def _partition(self, partitions) -> np.void:
+        partitions = np.asarray(partitions).ravel()
+        if not 0 <= self.split_index < len(partitions):
+            raise ValueError(f'RAP: split_index must be in [0, '
+                             f'{len(partitions)}), got {self.split_index}.')
+        return partitions[self.split_index][0, 0]
+
+    def load_table(self) -> AttributeTable:
+        mat = loadmat(self.require_file(self.ann_file))
+        if 'RAP_annotation' not in mat:
+            raise KeyError(f'{self.ann_file}: no `RAP_annotation` struct.')
+        rap = mat['RAP_annotation'][0, 0]
+        fields = set(rap.dtype.names)
+        if {'name', 'data', 'selected_attribute'} <= fields:
+            names = mat_str_list(rap['name'])
+            labels = np.asarray(rap['data'], dtype=np.int64)
+            columns = np.asarray(rap['selected_attribute']).ravel() - 1
+            attributes = mat_str_list(rap['attribute'])
+            part = self._partition(rap['partition_attribute'])
+            splits = {
+                s: np.asarray(part[f'{s}_index']).ravel().astype(np.int64) -
+                1
+                for s in ('train', 'val', 'test', 'trainval')
+            }
+        elif {'imagesname', 'label', 'attribute_exp'} <= fields:
+            names = mat_str_list(rap['imagesname'])
+            labels = np.asarray(rap['label'], dtype=np.int64)
+            attributes = mat_str_list(rap['attribute_eng'])
+            columns = select_columns(attributes,
+                                     mat_str_list(rap['attribute_exp']),
+                                     self.ann_file)
+            part = self._partition(rap['partion'])
+            train = np.asarray(part['train_index']).ravel().astype(
+                np.int64) - 1
+            test = np.asarray(part['test_index']).ravel().astype(np.int64) - 1
+            splits = dict(train=train, trainval=train, test=test)
+        else:
+            raise KeyError(
+                f'{self.ann_file}: RAP_annotation has fields '
+                f'{sorted(fields)}; expected those of RAP v2 (name, data, '
+                'selected_attribute, partition_attribute) or RAP v1 '
+                '(imagesname, label, attribute_exp, partion).')
+        return AttributeTable(
+            attributes=[attributes[c] for c in columns],
+            img_paths=names,
+            labels=labels[:, columns],
+            splits=splits)

@@ -1,0 +1,3 @@
+from .loading import LoadPedestrianImage
+
+__all__ = ['LoadPedestrianImage']

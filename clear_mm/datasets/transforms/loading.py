@@ -1,0 +1,31 @@
+import os.path as osp
+
+from mmcv.transforms import LoadImageFromFile
+from mmpretrain.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class LoadPedestrianImage(LoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` with errors that name the file.
+
+    Datasets read annotations only, so this is where a missing or unreadable
+    image is found: a missing file raises ``FileNotFoundError`` and a file
+    that does not decode raises ``ValueError``, each with its path, instead
+    of a bare assertion.
+    """
+
+    def transform(self, results: dict) -> dict:
+        path = results['img_path']
+        if self.backend_args is None and not osp.isfile(path):
+            raise FileNotFoundError(
+                f'Image {path} does not exist. The annotation file lists it; '
+                'check the dataset layout in README.md, section "Dataset '
+                'preparation".')
+        try:
+            out = super().transform(results)
+        except AssertionError:
+            out = None
+        if out is None:
+            raise ValueError(f'Image {path} could not be decoded (corrupt or '
+                             'not an image).')
+        return out

@@ -1,0 +1,119 @@
+import csv
+import os.path as osp
+from typing import Dict, Optional
+
+import numpy as np
+from mmpretrain.registry import DATASETS
+
+from .base_par_dataset import AttributeTable, BasePARDataset
+
+_COLORS = ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Orange', 'Pink',
+           'Purple', 'Red', 'White', 'Yellow', 'Other')
+# The 40 attributes of the UPAR 2024 challenge, in the official column order.
+UPAR_ATTRIBUTES = [
+    'Age-Young', 'Age-Adult', 'Age-Old', 'Gender-Female',
+    'Hair-Length-Short', 'Hair-Length-Long', 'Hair-Length-Bald',
+    'UpperBody-Length-Short',
+    *[f'UpperBody-Color-{c}' for c in _COLORS],
+    'LowerBody-Length-Short',
+    *[f'LowerBody-Color-{c}' for c in _COLORS],
+    'LowerBody-Type-Trousers&Shorts', 'LowerBody-Type-Skirt&Dress',
+    'Accessory-Backpack', 'Accessory-Bag', 'Accessory-Glasses-Normal',
+    'Accessory-Glasses-Sun', 'Accessory-Hat'
+]
+UPAR_GROUPS = {
+    'age': UPAR_ATTRIBUTES[0:3],
+    'gender': UPAR_ATTRIBUTES[3:4],
+    'hair_length': UPAR_ATTRIBUTES[4:7],
+    'upper_length': UPAR_ATTRIBUTES[7:8],
+    'upper_color': UPAR_ATTRIBUTES[8:20],
+    'lower_length': UPAR_ATTRIBUTES[20:21],
+    'lower_color': UPAR_ATTRIBUTES[21:33],
+    'lower_type': UPAR_ATTRIBUTES[33:35],
+    'backpack': UPAR_ATTRIBUTES[35:36],
+    'bag': UPAR_ATTRIBUTES[36:37],
+    'glasses': UPAR_ATTRIBUTES[37:39],
+    'hat': UPAR_ATTRIBUTES[39:40],
+}
+DEFAULT_ANN_FILES = dict(
+    train='annotations/train.csv',
+    val='annotations/val.csv',
+    test='annotations/test.csv')
+
+
+@DATASETS.register_module()
+class UPAR2024(BasePARDataset):
+    """UPAR 2024 challenge (Cormier et al.), its annotation CSVs.
+
+    Each CSV row is an image path relative to ``data_root`` followed by the
+    40 binary attribute columns in the official order (``UPAR_ATTRIBUTES``).
+    A header line ``# Image,Age-Young,...,Accessory-Hat`` is optional; when
+    present it must name exactly these columns.
+
+    Args:
+        data_root (str): Defaults to 'data/UPAR2024'.
+        ann_files (dict, optional): CSV of each split, relative to
+            ``data_root``; ``trainval`` concatenates train and val unless
+            given. Defaults to ``DEFAULT_ANN_FILES``.
+        **kwargs: See :class:`BasePARDataset`.
+    """
+    DATASET_NAME = 'UPAR 2024'
+
+    def __init__(self,
+                 data_root: str = 'data/UPAR2024',
+                 ann_files: Optional[Dict[str, str]] = None,
+                 **kwargs):
+        self.ann_files = dict(ann_files or DEFAULT_ANN_FILES)
+        super().__init__(data_root=data_root, img_prefix='', **kwargs)
+
+    def _read_csv(self, path: str):
+        names, rows = [], []
+        with open(self.require_file(path), newline='') as f:
+            for line_no, row in enumerate(csv.reader(f), start=1):
+                if not row or not ''.join(row).strip():
+                    continue
+                if row[0].lstrip().startswith('#'):
+                    header = [row[0].lstrip('# ').strip()] + row[1:]
+                    if [h.strip() for h in header[1:]] != UPAR_ATTRIBUTES:
+                        raise ValueError(
+                            f'{path}:{line_no}: header columns {header[1:]} '
+                            'differ from the official UPAR 2024 order '
+                            f'{UPAR_ATTRIBUTES}.')
+                    continue
+                if len(row) != 1 + len(UPAR_ATTRIBUTES):
+                    raise ValueError(
+                        f'{path}:{line_no}: {len(row)} columns; expected the '
+                        f'image path and {len(UPAR_ATTRIBUTES)} attributes.')
+                try:
+                    values = [int(float(v)) for v in row[1:]]
+                except ValueError as e:
+                    raise ValueError(f'{path}:{line_no}: {e}') from None
+                names.append(row[0].strip())
+                rows.append(values)
+        return names, np.asarray(rows, dtype=np.int64).reshape(
+            -1, len(UPAR_ATTRIBUTES))
+
+    def load_table(self) -> AttributeTable:
+        needed = {self.split, self.pos_ratio_split}
+        if 'trainval' in needed and 'trainval' not in self.ann_files:
+            needed = (needed - {'trainval'}) | {'train', 'val'}
+        names, labels, splits = [], [], {}
+        for split in sorted(needed):
+            if split not in self.ann_files:
+                raise ValueError(f'UPAR2024: no CSV given for split {split!r} '
+                                 f'(ann_files={self.ann_files}).')
+            path = osp.join(self.data_root, self.ann_files[split])
+            split_names, split_labels = self._read_csv(path)
+            splits[split] = np.arange(len(names),
+                                      len(names) + len(split_names))
+            names += split_names
+            labels.append(split_labels)
+        if 'trainval' not in splits and {'train', 'val'} <= set(splits):
+            splits['trainval'] = np.concatenate(
+                [splits['train'], splits['val']])
+        return AttributeTable(
+            attributes=list(UPAR_ATTRIBUTES),
+            img_paths=names,
+            labels=np.concatenate(labels),
+            splits=splits,
+            groups=UPAR_GROUPS)

@@ -1,0 +1,3 @@
+from .par_dataset_hook import PARDatasetHook
+
+__all__ = ['PARDatasetHook']

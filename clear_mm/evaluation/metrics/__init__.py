@@ -1,0 +1,3 @@
+from .par_metric import PARMetric
+
+__all__ = ['PARMetric']

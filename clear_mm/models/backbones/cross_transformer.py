@@ -1,0 +1,147 @@
+import copy
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmpretrain.models.backbones.base_backbone import BaseBackbone
+from mmpretrain.registry import MODELS
+
+IMG_SIZE = (256, 128)
+
+
+def _vit(embed_dims, num_layers, num_heads, patch_size):
+    return dict(
+        type='VisionTransformer',
+        arch=dict(
+            embed_dims=embed_dims,
+            num_layers=num_layers,
+            num_heads=num_heads,
+            feedforward_channels=4 * embed_dims),
+        img_size=IMG_SIZE,
+        patch_size=patch_size,
+        # No adaptive padding: 256x128 with patch 14 gives 18x9 tokens.
+        patch_cfg=dict(padding=0),
+        out_type='raw')
+
+
+def _casa_swin(embed_dims, depths, num_heads, window_size, patch_size=4):
+    return dict(
+        type='CASASwinTransformer',
+        arch=dict(embed_dims=embed_dims, depths=depths, num_heads=num_heads),
+        img_size=IMG_SIZE,
+        patch_size=patch_size,
+        window_size=window_size,
+        pad_small_map=True)
+
+
+@MODELS.register_module()
+class CrossTransformer(BaseBackbone):
+    """The two-branch cross-transformers ``f_par`` of CLEAR, Eq. (1).
+
+    A global branch ``F_v`` (a plain ViT, whose tokens keep global long-range
+    dependencies) and a local branch ``F_s`` (a Swin Transformer with CASA on
+    each stage input) run side by side on the same image. Their outputs are
+    fused by :class:`CrossFusionNeck`.
+
+    Each branch is any registered backbone config, so either can be swapped:
+    the global branch must return tokens ``(B, 1 + N, C)`` with the class
+    token first (mmpretrain ``VisionTransformer`` with ``out_type='raw'``,
+    or ``TIMMBackbone`` with ``num_classes=0, global_pool=''``); the local
+    branch must return feature maps ``(B, C, h, w)`` (Swin, ConvNeXt, ResNet,
+    ...); its last output is used.
+
+    Presets (``arch``):
+
+    - ``paper``: the paper text. ViT width 1024, 12 blocks, patch 14 (18x9
+      tokens + CLS); Swin widths 128..1024, depths (2, 2, 6, 2), window 12.
+    - ``c2t``: the authors' earlier C2T-Net code. timm EVA02-L/14 (24 blocks)
+      and Swin-B depths (2, 2, 18, 2), window 7.
+    - ``tiny``: a small model that trains on a laptop CPU.
+
+    Args:
+        arch (str): Preset that gives the branches not set explicitly.
+            Defaults to 'paper'.
+        global_branch (dict, optional): Config of ``F_v``. Replaces the
+            preset's. Defaults to None.
+        local_branch (dict, optional): Config of ``F_s``. Replaces the
+            preset's. Defaults to None.
+        branches (Sequence[str]): Which branches to build, a subset of
+            ``('global', 'local')``; a single branch gives the ViT-only and
+            Swin-only ablations of Table 5. Defaults to both.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
+
+    Returns (from ``forward``):
+        tuple: ``(global_tokens, local_map)``: ``(B, 1 + N, C_v)`` and
+        ``(B, C_s, h, w)``; the entry of a branch that is not built is None.
+    """
+    arch_zoo = {
+        'tiny':
+        dict(
+            global_branch=_vit(128, 4, 4, patch_size=16),
+            local_branch=_casa_swin(
+                32, [1, 1, 2, 1], [1, 2, 4, 8], window_size=4,
+                patch_size=8)),
+        'paper':
+        dict(
+            global_branch=_vit(1024, 12, 16, patch_size=14),
+            local_branch=_casa_swin(
+                128, [2, 2, 6, 2], [4, 8, 16, 32], window_size=12)),
+        'c2t':
+        dict(
+            global_branch=dict(
+                type='TIMMBackbone',
+                model_name='eva02_large_patch14_448',
+                pretrained=False,
+                img_size=IMG_SIZE,
+                num_classes=0,
+                global_pool=''),
+            local_branch=_casa_swin(
+                128, [2, 2, 18, 2], [4, 8, 16, 32], window_size=7)),
+    }
+    BRANCHES = ('global', 'local')
+
+    def __init__(self,
+                 arch: str = 'paper',
+                 global_branch: Optional[dict] = None,
+                 local_branch: Optional[dict] = None,
+                 branches: Sequence[str] = ('global', 'local'),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if arch not in self.arch_zoo:
+            raise ValueError(f'Unknown CrossTransformer arch "{arch}", choose '
+                             f'from {sorted(self.arch_zoo)}.')
+        branches = tuple(branches)
+        if not branches or any(b not in self.BRANCHES for b in branches):
+            raise ValueError(
+                f'`branches` must be a non-empty subset of {self.BRANCHES}, '
+                f'got {branches}.')
+        preset = self.arch_zoo[arch]
+        self.arch = arch
+        self.branches = branches
+        self.global_branch = None
+        self.local_branch = None
+        if 'global' in branches:
+            self.global_branch = MODELS.build(
+                copy.deepcopy(global_branch or preset['global_branch']))
+        if 'local' in branches:
+            self.local_branch = MODELS.build(
+                copy.deepcopy(local_branch or preset['local_branch']))
+
+    def forward(
+        self, x: torch.Tensor
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        global_tokens = local_map = None
+        if self.global_branch is not None:
+            global_tokens = self.global_branch(x)[-1]
+            if global_tokens.dim() != 3:
+                raise ValueError(
+                    'The global branch must output tokens (B, 1 + N, C) with '
+                    f'the class token first, got shape '
+                    f'{tuple(global_tokens.shape)}. For mmpretrain '
+                    "VisionTransformer set out_type='raw'.")
+        if self.local_branch is not None:
+            local_map = self.local_branch(x)[-1]
+            if local_map.dim() != 4:
+                raise ValueError(
+                    'The local branch must output feature maps (B, C, h, w), '
+                    f'got shape {tuple(local_map.shape)}.')
+        return global_tokens, local_map

@@ -1,0 +1,3 @@
+from .par_head import PARHead
+
+__all__ = ['PARHead']

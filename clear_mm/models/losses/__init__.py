@@ -1,0 +1,3 @@
+from .weighted_bce_loss import WeightedBCELoss
+
+__all__ = ['WeightedBCELoss']

@@ -1,0 +1,3 @@
+from .cross_fusion_neck import CrossFusionNeck
+
+__all__ = ['CrossFusionNeck']

@@ -1,0 +1,3 @@
+from .casa import ChannelAwareSelfAttention
+
+__all__ = ['ChannelAwareSelfAttention']

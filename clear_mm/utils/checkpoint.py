@@ -1,0 +1,84 @@
+"""Loading MMEngine checkpoints on torch >= 2.6 with ``weights_only=True``.
+
+torch 2.6 made ``torch.load(weights_only=True)`` the default, and mmengine
+0.10.7 calls ``torch.load`` without the argument, so its own checkpoints
+(which pickle a ``HistoryBuffer`` and numpy arrays in ``message_hub``) are
+refused: ``resume``, ``load_from`` and ``tools/test.py`` break. Instead of
+turning ``weights_only`` off, this module re-registers mmengine's loader for
+local files with an allow-list of exactly the classes MMEngine checkpoints
+contain. A file holding anything else is refused with a message that names
+the offending globals and says how to trust the file explicitly.
+"""
+import os
+import os.path as osp
+import pickle
+from typing import List
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+TRUST_ENV = 'CLEAR_MM_TRUSTED_CHECKPOINTS'
+
+
+def _numpy_globals() -> List:
+    multiarray = getattr(np, '_core', getattr(np, 'core', None)).multiarray
+    names = [
+        'Float64DType', 'Float32DType', 'Float16DType', 'Int64DType',
+        'Int32DType', 'Int16DType', 'Int8DType', 'UInt8DType', 'BoolDType'
+    ]
+    dtypes = [getattr(np.dtypes, n) for n in names if hasattr(np.dtypes, n)]
+    return [
+        multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
+        *dtypes
+    ]
+
+
+# What mmengine 0.10.7's CheckpointHook writes besides tensors and builtins:
+# message_hub's HistoryBuffer objects and the numpy arrays/scalars in them.
+MMENGINE_SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals()]
+
+
+def trust_checkpoint(path: str) -> None:
+    """Allow ``path`` to be unpickled without restrictions (this process and
+    the processes it starts). Only for files from a source you trust."""
+    trusted = [p for p in os.environ.get(TRUST_ENV, '').split(os.pathsep) if p]
+    trusted.append(osp.abspath(osp.expanduser(path)))
+    os.environ[TRUST_ENV] = os.pathsep.join(trusted)
+
+
+def _is_trusted(path: str) -> bool:
+    trusted = os.environ.get(TRUST_ENV, '').split(os.pathsep)
+    return osp.abspath(path) in trusted
+
+
+@CheckpointLoader.register_scheme(prefixes='', force=True)
+def load_from_local(filename: str, map_location=None) -> dict:
+    """mmengine's local-file scheme, with ``weights_only`` kept on."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    if _is_trusted(filename):
+        return torch.load(
+            filename, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(MMENGINE_SAFE_GLOBALS):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        try:
+            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+                filename)
+        except Exception:  # not a zip checkpoint: keep torch's message
+            unsafe = [str(e).splitlines()[0]]
+        allowed = {f'{g.__module__}.{g.__qualname__}'
+                   for g in MMENGINE_SAFE_GLOBALS}
+        unsafe = [g for g in unsafe if g not in allowed] or unsafe
+        raise pickle.UnpicklingError(
+            f'Refusing to load {filename}: it pickles objects outside the '
+            f'allow-list of MMEngine checkpoints: {unsafe}. Loading it could '
+            'run arbitrary code. If you trust this file, pass '
+            '--trust-checkpoint to tools/test.py or tools/train.py, call '
+            'clear_mm.utils.trust_checkpoint(path), or add its absolute path '
+            f'to the {TRUST_ENV} environment variable.') from None
