@@ -41,7 +41,7 @@ def _background(rng: np.random.Generator) -> Image.Image:
     bg = (top * (1 - ramp) + bottom * ramp).repeat(WIDTH, axis=1)
     img = Image.fromarray(bg.astype(np.uint8))
     draw = ImageDraw.Draw(img)
-    for _ in range(rng.integers(3, 9)):  # clutter: walls, cars, poles
+    for _ in range(rng.integers(2, 7)):  # clutter: walls, cars, poles
         x0, y0 = rng.integers(-20, WIDTH), rng.integers(-20, HEIGHT)
         w, h = rng.integers(8, 70), rng.integers(8, 120)
         fill = tuple(int(v) for v in rng.integers(30, 230, size=3))
@@ -74,12 +74,14 @@ def render_pedestrian(attr: Dict[str, int],
     view = _view(attr)
 
     # Geometry: scale, position, pose.
-    scale = rng.uniform(0.82, 0.97) * (0.78 if attr['AgeLess18'] else 1.0)
+    # Pedestrian crops are boxes around the person: the figure fills the
+    # height whatever the age; children differ by their proportions.
+    scale = rng.uniform(0.9, 0.97)
     ph = HEIGHT * scale  # person height in pixels
-    cx = WIDTH / 2 + rng.uniform(-12, 12)
-    top = rng.uniform(4, HEIGHT - ph - 4)
+    cx = WIDTH / 2 + rng.uniform(-6, 6)
+    top = rng.uniform(1, max(1.0, HEIGHT - ph * 1.01 - 1))
     y = lambda f: top + f * ph  # noqa: E731  (fraction of person height)
-    head_r = ph * (0.085 if attr['AgeLess18'] else 0.07)
+    head_r = ph * (0.095 if attr['AgeLess18'] else 0.07)
     half = ph * (0.085 if view == 'side' else 0.13)  # half torso width
     stoop = ph * 0.03 if attr['AgeOver60'] else 0.0
 
@@ -134,21 +136,21 @@ def render_pedestrian(attr: Dict[str, int],
         y1 = {'Trousers': foot - ph * 0.05, 'Shorts': y(0.62),
               'Skirt&Dress': y(0.68)}[kind]
         if attr['LowerStripe']:
-            for xs in np.arange(x0 + 3, x1, 6):
+            for xs in np.arange(x0 + 3, x1, 9):
                 if (kind == 'Skirt&Dress' or any(
                         abs(xs - lx) < leg_w / 2 - 1 for lx, _ in legs)):
-                    draw.line([(xs, hip + 2), (xs, y1)], fill=mark, width=2)
+                    draw.line([(xs, hip + 2), (xs, y1)], fill=mark, width=4)
         if attr['LowerPattern']:
-            for yy in np.arange(hip + 4, y1, 7):
-                for xx in np.arange(x0 + 2, x1, 6):
+            for yy in np.arange(hip + 4, y1, 9):
+                for xx in np.arange(x0 + 2, x1, 8):
                     if (kind == 'Skirt&Dress' or any(
                             abs(xx - lx) < leg_w / 2 - 1 for lx, _ in legs)):
-                        draw.ellipse([xx - 1.5, yy - 1.5, xx + 1.5, yy + 1.5],
+                        draw.ellipse([xx - 2.5, yy - 2.5, xx + 2.5, yy + 2.5],
                                      fill=mark)
     # Footwear.
     for lx, _ in legs:
         if attr['boots']:
-            draw.rectangle([lx - leg_w / 2 - 1, y(0.82), lx + leg_w / 2 + 1,
+            draw.rectangle([lx - leg_w / 2 - 2, y(0.78), lx + leg_w / 2 + 2,
                             foot + 2], fill=(45, 30, 20))
         else:
             draw.rectangle([lx - leg_w / 2, foot - 3, lx + leg_w / 2 + 2,
@@ -180,17 +182,17 @@ def render_pedestrian(attr: Dict[str, int],
                         coat_end], fill=second)
     mark = _contrast(upper)
     if attr['UpperStride']:
-        for ys in np.arange(shoulder + 5, coat_end - 2, 7):
-            draw.line([(cx - half, ys), (cx + half, ys)], fill=mark, width=2)
+        for ys in np.arange(shoulder + 5, coat_end - 2, 10):
+            draw.line([(cx - half, ys), (cx + half, ys)], fill=mark, width=4)
     if attr['UpperPlaid']:
-        for ys in np.arange(shoulder + 4, coat_end - 2, 9):
-            draw.line([(cx - half, ys), (cx + half, ys)], fill=mark, width=1)
-        for xs in np.arange(cx - half + 4, cx + half, 9):
-            draw.line([(xs, shoulder), (xs, coat_end)], fill=mark, width=1)
+        for ys in np.arange(shoulder + 4, coat_end - 2, 10):
+            draw.line([(cx - half, ys), (cx + half, ys)], fill=mark, width=2)
+        for xs in np.arange(cx - half + 4, cx + half, 10):
+            draw.line([(xs, shoulder), (xs, coat_end)], fill=mark, width=2)
     if attr['UpperLogo'] and view != 'back':
         lx = cx + (half * 0.1 if view == 'side' else 0)
         ly = shoulder + ph * 0.1
-        s = ph * 0.045
+        s = ph * 0.06
         draw.ellipse([lx - s, ly - s, lx + s, ly + s],
                      fill=_color(rng, avoid=upper), outline=mark)
 
@@ -248,13 +250,13 @@ def render_pedestrian(attr: Dict[str, int],
         if attr['Glasses']:
             x0 = min(eyes) - head_r * 0.35
             x1 = max(eyes) + head_r * 0.35
-            draw.rectangle([x0, eye_y - 2.5, x1, eye_y + 2.5],
+            draw.rectangle([x0, eye_y - 3.5, x1, eye_y + 3.5],
                            fill=(10, 10, 10))
     if attr['Hat']:
         hat = _color(rng, avoid=hair)
         draw.rectangle([hx0 - 3, hy0 + head_r * 0.35, hx1 + 3,
                         hy0 + head_r * 0.6], fill=hat)
-        draw.rectangle([hx0 + 1, hy0 - head_r * 0.35, hx1 - 1,
+        draw.rectangle([hx0 + 1, hy0 - head_r * 0.6, hx1 - 1,
                         hy0 + head_r * 0.4], fill=hat)
 
     return _photometric(img, rng)
@@ -262,17 +264,17 @@ def render_pedestrian(attr: Dict[str, int],
 
 def _photometric(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Occlusion, blur, illumination and sensor noise."""
-    if rng.random() < 0.15:
+    if rng.random() < 0.1:
         draw = ImageDraw.Draw(img)
         w, h = rng.integers(15, 50), rng.integers(15, 60)
         x0 = rng.integers(-w // 2, WIDTH - w // 2)
         y0 = rng.integers(HEIGHT // 3, HEIGHT - h // 2)
         draw.rectangle([x0, y0, x0 + w, y0 + h],
                        fill=tuple(int(v) for v in rng.integers(30, 220, 3)))
-    if rng.random() < 0.3:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.2)))
+    if rng.random() < 0.25:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
     arr = np.asarray(img, dtype=np.float32)
-    gain = rng.uniform(0.6, 1.3) * rng.uniform(0.9, 1.1, size=3)
-    arr = arr * gain + rng.uniform(-20, 20)
-    arr += rng.normal(0, rng.uniform(0, 8), size=arr.shape)
+    gain = rng.uniform(0.7, 1.25) * rng.uniform(0.92, 1.08, size=3)
+    arr = arr * gain + rng.uniform(-15, 15)
+    arr += rng.normal(0, rng.uniform(0, 5), size=arr.shape)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))

@@ -22,7 +22,7 @@ ATTRIBUTES = [
     'LongCoat', 'Trousers', 'Shorts', 'Skirt&Dress', 'boots'
 ]
 # Bump when the drawing or the label model changes: invalidates caches.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 5
 
 
 def sample_attributes(rng: np.random.Generator) -> dict:
@@ -33,12 +33,12 @@ def sample_attributes(rng: np.random.Generator) -> dict:
                      p=[0.07, 0.83, 0.10])
     a[age] = 1
     a[rng.choice(['Front', 'Side', 'Back'], p=[0.4, 0.3, 0.3])] = 1
-    a['Hat'] = int(rng.random() < 0.12)
-    a['Glasses'] = int(not a['Back'] and rng.random() < 0.2)
-    a['Backpack'] = int(rng.random() < (0.35 if age == 'AgeLess18' else 0.18))
-    a['ShoulderBag'] = int(rng.random() < (0.35 if a['Female'] else 0.15))
-    a['HandBag'] = int(rng.random() < (0.25 if a['Female'] else 0.08))
-    a['HoldObjectsInFront'] = int(not a['Back'] and rng.random() < 0.08)
+    a['Hat'] = int(rng.random() < 0.2)
+    a['Glasses'] = int(not a['Back'] and rng.random() < 0.25)
+    a['Backpack'] = int(rng.random() < (0.4 if age == 'AgeLess18' else 0.22))
+    a['ShoulderBag'] = int(rng.random() < (0.35 if a['Female'] else 0.2))
+    a['HandBag'] = int(rng.random() < (0.3 if a['Female'] else 0.12))
+    a['HoldObjectsInFront'] = int(not a['Back'] and rng.random() < 0.15)
     if a['Female']:
         lower = rng.choice(['Trousers', 'Shorts', 'Skirt&Dress'],
                            p=[0.5, 0.12, 0.38])
@@ -48,15 +48,15 @@ def sample_attributes(rng: np.random.Generator) -> dict:
     short_sleeve = rng.random() < (0.75 if lower == 'Shorts' else 0.35)
     a['ShortSleeve' if short_sleeve else 'LongSleeve'] = 1
     a['LongCoat'] = int(not short_sleeve and lower != 'Shorts'
-                        and rng.random() < 0.15)
+                        and rng.random() < 0.25)
     motif = rng.choice(['UpperStride', 'UpperPlaid', 'UpperSplice', 'none'],
-                       p=[0.1, 0.07, 0.1, 0.73])
+                       p=[0.14, 0.12, 0.14, 0.6])
     if motif != 'none':
         a[motif] = 1
-    a['UpperLogo'] = int(not a['Back'] and rng.random() < 0.15)
-    a['LowerStripe'] = int(rng.random() < 0.06)
-    a['LowerPattern'] = int(not a['LowerStripe'] and rng.random() < 0.08)
-    a['boots'] = int(rng.random() < (0.18 if a['Female'] else 0.05))
+    a['UpperLogo'] = int(not a['Back'] and rng.random() < 0.25)
+    a['LowerStripe'] = int(rng.random() < 0.12)
+    a['LowerPattern'] = int(not a['LowerStripe'] and rng.random() < 0.15)
+    a['boots'] = int(rng.random() < (0.25 if a['Female'] else 0.1))
     return a
 
 
@@ -119,10 +119,9 @@ def generate_synthetic_dataset(root: str,
                              'PA100K attributes.')
         labels = source[rng.integers(len(source), size=total)]
     else:
-        labels = np.array(
-            [[sample_attributes(rng)[k] for k in ATTRIBUTES]
-             for _ in range(total)],
-            dtype=np.int64)
+        samples = [sample_attributes(rng) for _ in range(total)]
+        labels = np.array([[a[k] for k in ATTRIBUTES] for a in samples],
+                          dtype=np.int64)
 
     os.makedirs(osp.join(root, 'images'), exist_ok=True)
     names = [f'{i:06d}.png' for i in range(total)]

@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 IMG_SIZE = (256, 128)
 
 
-def _vit(embed_dims, num_layers, num_heads, patch_size):
+def _vit(embed_dims, num_layers, num_heads, patch_size, img_size=IMG_SIZE):
     return dict(
         type='VisionTransformer',
         arch=dict(
@@ -16,18 +16,23 @@ def _vit(embed_dims, num_layers, num_heads, patch_size):
             num_layers=num_layers,
             num_heads=num_heads,
             feedforward_channels=4 * embed_dims),
-        img_size=IMG_SIZE,
+        img_size=img_size,
         patch_size=patch_size,
         # No adaptive padding: 256x128 with patch 14 gives 18x9 tokens.
         patch_cfg=dict(padding=0),
         out_type='raw')
 
 
-def _casa_swin(embed_dims, depths, num_heads, window_size, patch_size=4):
+def _casa_swin(embed_dims,
+               depths,
+               num_heads,
+               window_size,
+               patch_size=4,
+               img_size=IMG_SIZE):
     return dict(
         type='CASASwinTransformer',
         arch=dict(embed_dims=embed_dims, depths=depths, num_heads=num_heads),
-        img_size=IMG_SIZE,
+        img_size=img_size,
         patch_size=patch_size,
         window_size=window_size,
         pad_small_map=True)
@@ -55,15 +60,19 @@ class CrossTransformer(BaseBackbone):
       tokens + CLS); Swin widths 128..1024, depths (2, 2, 6, 2), window 12.
     - ``c2t``: the authors' earlier C2T-Net code. timm EVA02-L/14 (24 blocks)
       and Swin-B depths (2, 2, 18, 2), window 7.
-    - ``tiny``: a small model that trains on a laptop CPU.
+    - ``tiny``: a small model that trains on a laptop CPU, for 128x64
+      input: ViT-128 x 4 (patch 16) and CASA-Swin 32..256, depths
+      (1, 1, 2, 1), patch 8, window 4.
 
     Args:
         arch (str): Preset that gives the branches not set explicitly.
             Defaults to 'paper'.
-        global_branch (dict, optional): Config of ``F_v``. Replaces the
-            preset's. Defaults to None.
-        local_branch (dict, optional): Config of ``F_s``. Replaces the
-            preset's. Defaults to None.
+        global_branch (dict, optional): Config of ``F_v``. Without ``type``
+            (or with the preset's type) it updates the preset's branch, e.g.
+            ``dict(init_cfg=dict(type='Pretrained', checkpoint=...))``; with
+            another ``type`` it replaces the branch. Defaults to None.
+        local_branch (dict, optional): Config of ``F_s``, as
+            ``global_branch``. Defaults to None.
         branches (Sequence[str]): Which branches to build, a subset of
             ``('global', 'local')``; a single branch gives the ViT-only and
             Swin-only ablations of Table 5. Defaults to both.
@@ -76,10 +85,12 @@ class CrossTransformer(BaseBackbone):
     arch_zoo = {
         'tiny':
         dict(
-            global_branch=_vit(128, 4, 4, patch_size=16),
+            global_branch=_vit(128, 4, 4, patch_size=16, img_size=(128, 64)),
             local_branch=_casa_swin(
-                32, [1, 1, 2, 1], [1, 2, 4, 8], window_size=4,
-                patch_size=8)),
+                32, [1, 1, 2, 1], [1, 2, 4, 8],
+                window_size=4,
+                patch_size=8,
+                img_size=(128, 64))),
         'paper':
         dict(
             global_branch=_vit(1024, 12, 16, patch_size=14),
@@ -121,10 +132,17 @@ class CrossTransformer(BaseBackbone):
         self.local_branch = None
         if 'global' in branches:
             self.global_branch = MODELS.build(
-                copy.deepcopy(global_branch or preset['global_branch']))
+                self._branch_cfg(preset['global_branch'], global_branch))
         if 'local' in branches:
             self.local_branch = MODELS.build(
-                copy.deepcopy(local_branch or preset['local_branch']))
+                self._branch_cfg(preset['local_branch'], local_branch))
+
+    @staticmethod
+    def _branch_cfg(preset: dict, cfg: Optional[dict]) -> dict:
+        cfg = copy.deepcopy(dict(cfg or {}))
+        if cfg.get('type', preset['type']) != preset['type']:
+            return cfg
+        return {**copy.deepcopy(preset), **cfg}
 
     def forward(
         self, x: torch.Tensor

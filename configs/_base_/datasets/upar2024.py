@@ -1,0 +1,9 @@
+_base_ = ['./par_256x128.py']
+# UPAR 2024: train CSV, validation CSV, and the dev-test CSV for testing
+# (see README for the file names).
+dataset_type = 'UPAR2024'
+data_root = 'data/UPAR2024'
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='val'))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))

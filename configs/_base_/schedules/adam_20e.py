@@ -1,0 +1,9 @@
+# CLEAR Sec. 4.2 / issue recipe: Adam, lr 1e-5, batch 64, 20 epochs.
+# The paper gives no schedule; we decay the lr with a cosine to 1% of it.
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-5, weight_decay=0.0))
+param_scheduler = dict(
+    type='CosineAnnealingLR', by_epoch=True, T_max=20, eta_min=1e-7)
+train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(base_batch_size=64)

@@ -1,0 +1,45 @@
+# The default demo: the tiny CLEAR on the synthetic pedestrians, on a CPU.
+# The 256x128 images are resized to 128x64 (the tiny preset's input), and
+# the model is trained from scratch, hence a larger lr than the paper's 1e-5
+# fine-tuning recipe, and smaller batches (more updates in the time budget).
+_base_ = [
+    '../_base_/models/clear_tiny.py',
+    '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/adam_20e.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(head=dict(num_classes=26))
+
+train_pipeline = [
+    dict(type='LoadPedestrianImage'),
+    dict(type='Resize', scale=(64, 128)),  # (w, h)
+    dict(type='RandomCrop', crop_size=(128, 64), padding=5),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadPedestrianImage'),
+    dict(type='Resize', scale=(64, 128)),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+
+max_epochs = 15
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=100),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        T_max=max_epochs,
+        eta_min=1e-5),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=3)
+default_hooks = dict(logger=dict(interval=50))

@@ -1,0 +1,61 @@
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import DATASETS, MODELS
+
+from .conftest import REPO
+
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                           recursive=True))
+EXPERIMENTS = [c for c in CONFIGS if '_base_' not in c]
+NUM_ATTRIBUTES = dict(
+    pa100k=26, peta=35, rapv2=54, market1501=30, upar2024=40, synthetic=26)
+
+
+def test_all_configs_found():
+    names = {osp.basename(c) for c in EXPERIMENTS}
+    for ds in NUM_ATTRIBUTES:
+        assert f'par_{ds}.py' in names
+    for ds in ('pa100k', 'upar2024'):
+        for ablation in ('vit', 'swin', 'swin_casa', 'concat'):
+            assert f'par_{ds}_{ablation}.py' in names
+
+
+@pytest.mark.parametrize('path', EXPERIMENTS, ids=osp.basename)
+def test_experiment_config(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmpretrain'
+    assert cfg.custom_imports == dict(
+        imports=['clear_mm'], allow_failed_imports=False)
+    dataset = osp.basename(path)[len('par_'):-len('.py')].split('_')[0]
+    assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
+    assert cfg.default_hooks.checkpoint.save_best == 'par/mA'
+    assert cfg.val_evaluator.type == 'PARMetric'
+
+
+@pytest.mark.parametrize('name', [
+    'par_pa100k_vit.py', 'par_pa100k_swin.py', 'par_pa100k_swin_casa.py',
+    'par_upar2024_concat.py'
+])
+def test_ablation_models_run(name):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'clear', name))
+    model = MODELS.build(cfg.model)
+    model.eval()
+    with torch.no_grad():
+        scores = model(torch.randn(1, 3, 256, 128), mode='tensor')
+    assert scores.shape == (1, cfg.model.head.num_classes)
+    if name.endswith('_swin.py'):
+        assert type(model.backbone.local_branch).__name__ == 'SwinTransformer'
+
+
+def test_missing_data_points_to_readme(tmp_path):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'clear', 'par_peta.py'))
+    ds_cfg = cfg.test_dataloader.dataset
+    ds_cfg.data_root = str(tmp_path / 'PETA')
+    with pytest.raises(FileNotFoundError) as e:
+        DATASETS.build(ds_cfg)
+    assert str(tmp_path / 'PETA' / 'PETA.mat') in str(e.value)
+    assert 'README.md, section "Dataset preparation"' in str(e.value)

@@ -1,0 +1,161 @@
+"""Loaders on small files written in the official formats."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import scipy.io as sio
+from mmengine.dataset import Compose
+
+from clear_mm.datasets import PA100K, RAPv2, UPAR2024
+from clear_mm.datasets.upar2024 import UPAR_ATTRIBUTES
+
+
+def cell(strings):
+    arr = np.empty((len(strings), 1), dtype=object)
+    for i, s in enumerate(strings):
+        arr[i, 0] = s
+    return arr
+
+
+def write_pa100k(root, labels=None):
+    names = [f'{i:06d}.jpg' for i in range(1, 7)]
+    labels = np.random.default_rng(0).integers(0, 2, (6, 3)) \
+        if labels is None else labels
+    sio.savemat(
+        osp.join(root, 'annotation.mat'),
+        dict(
+            attributes=cell(['Female', 'Hat', 'boots']),
+            train_images_name=cell(names[:3]),
+            train_label=labels[:3].astype(np.uint8),
+            val_images_name=cell(names[3:4]),
+            val_label=labels[3:4].astype(np.uint8),
+            test_images_name=cell(names[4:]),
+            test_label=labels[4:].astype(np.uint8)))
+    return labels
+
+
+def test_pa100k_small_file(tmp_path):
+    labels = write_pa100k(tmp_path)
+    ds = PA100K(data_root=str(tmp_path), split='test')
+    assert len(ds) == 2
+    np.testing.assert_array_equal(ds.get_data_info(1)['gt_score'],
+                                  labels[5])
+    np.testing.assert_allclose(ds.metainfo['pos_ratio'],
+                               labels[:3].mean(0))
+
+
+def test_pa100k_bad_label_value(tmp_path):
+    write_pa100k(tmp_path, labels=np.array([[0, 1, 0]] * 5 + [[0, 3, 0]]))
+    with pytest.raises(ValueError, match=r"label 3 of image 000006.jpg.*'Hat'"):
+        PA100K(data_root=str(tmp_path), split='test')
+
+
+def test_missing_annotation_names_path_and_readme(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        PA100K(data_root=str(tmp_path / 'nowhere'))
+    assert 'nowhere' in str(e.value) and 'annotation.mat' in str(e.value)
+    assert 'Dataset preparation' in str(e.value)
+
+
+def test_missing_image_fails_when_loaded(tmp_path):
+    write_pa100k(tmp_path)
+    ds = PA100K(
+        data_root=str(tmp_path),
+        split='train',
+        pipeline=[dict(type='LoadPedestrianImage')])
+    with pytest.raises(FileNotFoundError, match='000001.jpg'):
+        ds[0]
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / '000001.jpg').write_bytes(b'not an image')
+    with pytest.raises(ValueError, match='000001.jpg could not be decoded'):
+        ds[0]
+
+
+def write_rap2(path):
+    n = 8
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 2, (n, 5))
+    data[0, 1] = 2  # uncertain
+    part = np.empty((2, 1), dtype=object)
+    dt = [('train_index', 'O'), ('val_index', 'O'), ('test_index', 'O'),
+          ('trainval_index', 'O')]
+    for k in range(2):
+        p = np.zeros((1, 1), dtype=dt)
+        p[0, 0] = (np.array([[1, 2, 3, 4]]), np.array([[5, 6]]),
+                   np.array([[7, 8]]), np.array([[1, 2, 3, 4, 5, 6]]))
+        part[k, 0] = p
+    rap = np.zeros((1, 1),
+                   dtype=[('name', 'O'), ('attribute', 'O'), ('data', 'O'),
+                          ('selected_attribute', 'O'),
+                          ('partition_attribute', 'O')])
+    rap[0, 0] = (cell([f'img{i}.png' for i in range(n)]),
+                 cell(['Female', 'AgeLess16', 'x', 'hs-Hat', 'y']), data,
+                 np.array([[1, 2, 4]]), part)
+    sio.savemat(path, dict(RAP_annotation=rap))
+    return data
+
+
+def test_rap_v2_small_file(tmp_path):
+    data = write_rap2(tmp_path / 'RAP_annotation.mat')
+    ds = RAPv2(data_root=str(tmp_path), split='train')
+    assert ds.metainfo['attributes'] == ['Female', 'AgeLess16', 'hs-Hat']
+    assert [len(RAPv2(data_root=str(tmp_path), split=s))
+            for s in ('train', 'val', 'test', 'trainval')] == [4, 2, 2, 6]
+    info = ds.get_data_info(0)
+    assert info['gt_score'].tolist() == [data[0, 0], 0, data[0, 3]]
+    assert info['gt_ignore'].tolist() == [False, True, False]
+    # the uncertain label is not counted as a positive
+    assert ds.metainfo['pos_ratio'][1] == pytest.approx(
+        (data[1:4, 1] == 1).sum() / 4)
+
+
+def write_upar(path, rows, header=True):
+    with open(path, 'w') as f:
+        if header:
+            f.write('# Image,' + ','.join(UPAR_ATTRIBUTES) + '\n')
+        for name, values in rows:
+            f.write(name + ',' + ','.join(str(v) for v in values) + '\n')
+
+
+def test_upar2024_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / 'annotations').mkdir()
+    rows = {
+        s: [(f'Market1501/bounding_box_train/{s}{i}.jpg',
+             rng.integers(0, 2, 40)) for i in range(n)]
+        for s, n in (('train', 5), ('val', 2), ('test', 3))
+    }
+    for s in rows:
+        write_upar(tmp_path / 'annotations' / f'{s}.csv', rows[s],
+                   header=(s != 'test'))
+    ds = UPAR2024(data_root=str(tmp_path), split='test')
+    assert len(ds) == 3 and len(ds.metainfo['attributes']) == 40
+    assert ds.metainfo['attributes'][0] == 'Age-Young'
+    assert ds.metainfo['attributes'][-1] == 'Accessory-Hat'
+    info = ds.get_data_info(2)
+    assert info['img_path'] == osp.join(str(tmp_path), rows['test'][2][0])
+    np.testing.assert_array_equal(info['gt_score'], rows['test'][2][1])
+    np.testing.assert_allclose(
+        ds.metainfo['pos_ratio'],
+        np.mean([r[1] for r in rows['train']], axis=0))
+    assert len(UPAR2024(data_root=str(tmp_path), split='trainval')) == 7
+
+    bad = tmp_path / 'annotations' / 'val.csv'
+    header = UPAR_ATTRIBUTES[::-1]
+    bad.write_text('# Image,' + ','.join(header) + '\n')
+    with pytest.raises(ValueError, match='val.csv:1: header'):
+        UPAR2024(data_root=str(tmp_path), split='val')
+    write_upar(bad, [('a.jpg', [0] * 39)])
+    with pytest.raises(ValueError, match='val.csv:2: 40 columns'):
+        UPAR2024(data_root=str(tmp_path), split='val')
+
+
+def test_pipeline_packs_gt_ignore(tmp_path):
+    write_rap2(tmp_path / 'RAP_annotation.mat')
+    ds = RAPv2(data_root=str(tmp_path), split='train')
+    pack = Compose([dict(type='PackInputs', algorithm_keys=['gt_ignore'])])
+    info = ds.get_data_info(0)
+    info['img'] = np.zeros((8, 4, 3), dtype=np.uint8)
+    sample = pack(info)['data_samples']
+    assert sample.gt_ignore.tolist() == [False, True, False]
+    assert sample.gt_score.tolist() == info['gt_score'].tolist()

@@ -1,0 +1,114 @@
+"""The loaders on the official annotation files in ../shared/realdata."""
+import os
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+import scipy.io as sio
+
+from clear_mm.datasets import PA100K, PETA, Market1501Attr, RAPv2
+from ..conftest import realdata
+
+
+def place(tmp_path, src, name):
+    os.makedirs(tmp_path, exist_ok=True)
+    os.symlink(src, osp.join(tmp_path, name))
+    return str(tmp_path)
+
+
+def test_pa100k(tmp_path):
+    root = place(tmp_path, realdata('PA100K_annotation.mat'),
+                 'annotation.mat')
+    sizes = {s: len(PA100K(data_root=root, split=s))
+             for s in ('train', 'val', 'test', 'trainval')}
+    assert sizes == dict(train=80000, val=10000, test=10000, trainval=90000)
+    ds = PA100K(data_root=root, split='test')
+    assert len(ds.metainfo['attributes']) == 26
+    assert ds.metainfo['attributes'][0] == 'Female'
+    info = ds.get_data_info(0)
+    assert info['img_path'] == osp.join(root, 'data', '090001.jpg')
+    assert info['gt_score'].shape == (26, ) and set(
+        np.unique(info['gt_score'])) <= {0, 1}
+    ratio = np.array(ds.metainfo['pos_ratio'])
+    train = sio.loadmat(realdata('PA100K_annotation.mat'))['train_label']
+    np.testing.assert_allclose(ratio, train.mean(0))
+
+
+def test_peta(tmp_path):
+    root = place(tmp_path, realdata('PETA.mat'), 'PETA.mat')
+    sizes = {s: len(PETA(data_root=root, split=s))
+             for s in ('train', 'val', 'test')}
+    assert sizes == dict(train=9500, val=1900, test=7600)
+    ds = PETA(data_root=root, split='train')
+    assert len(ds.metainfo['attributes']) == 35
+    assert ds.metainfo['attributes'][:2] == [
+        'personalLess30', 'personalLess45'
+    ]
+    assert ds.get_data_info(0)['img_path'].endswith(
+        osp.join('images', '13184.png'))  # 1-based index 13183 -> row 13182
+    assert len(PETA(data_root=root, all_attributes=True)
+               .metainfo['attributes']) == 105
+    other = PETA(data_root=root, split='train', split_index=3)
+    assert other.get_data_info(0)['img_path'] != ds.get_data_info(
+        0)['img_path']
+    with pytest.raises(ValueError, match='split_index'):
+        PETA(data_root=root, split_index=5)
+
+
+def test_rap_v1(tmp_path):
+    root = place(tmp_path, realdata('RAPv1_annotation.mat'),
+                 'RAP_annotation.mat')
+    train = RAPv2(data_root=root, split='train')
+    test = RAPv2(data_root=root, split='test')
+    assert (len(train), len(test)) == (33268, 8317)
+    assert len(train.metainfo['attributes']) == 51
+    info = train.get_data_info(0)
+    # uncertain labels (2) are present in RAP: negatives, masked
+    masks = np.stack([train.get_data_info(i)['gt_ignore']
+                      for i in range(2000)])
+    assert info['gt_score'].dtype == np.int64
+    assert masks.any()
+    with pytest.raises(ValueError, match="no 'val' split"):
+        RAPv2(data_root=root, split='val')
+
+
+def test_market1501_real_labels(tmp_path):
+    place(tmp_path, realdata('market_attribute.mat'), 'market_attribute.mat')
+    mat = sio.loadmat(realdata('market_attribute.mat'))['market_attribute']
+    ids = {}
+    for split in ('train', 'test'):
+        ids[split] = [
+            str(i[0]) for i in mat[split][0, 0]['image_index'].ravel()
+        ]
+    for split, folder in (('train', 'bounding_box_train'),
+                          ('test', 'bounding_box_test')):
+        os.makedirs(tmp_path / folder)
+        for pid in ids[split][:20]:
+            for cam in (1, 3):
+                (tmp_path / folder / f'{pid}_c{cam}s1_000151_01.jpg').touch()
+    (tmp_path / 'bounding_box_test' / '0000_c1s1_000001_00.jpg').touch()
+    (tmp_path / 'bounding_box_test' / '-1_c1s1_000002_00.jpg').touch()
+    (tmp_path / 'bounding_box_test' / 'Thumbs.db').touch()
+
+    train = Market1501Attr(data_root=str(tmp_path), split='train')
+    test = Market1501Attr(data_root=str(tmp_path), split='test')
+    assert len(train) == 40 and len(test) == 40  # junk ids skipped
+    assert len(train.metainfo['attributes']) == 30
+    info = test.get_data_info(0)
+    assert info['person_id'] == int(ids['test'][0])
+    assert info['camera_id'] == 1
+    # age is one-hot; every other attribute follows its field by name
+    scores = np.stack([train.get_data_info(i)['gt_score']
+                       for i in range(len(train))])
+    assert (scores[:, :4].sum(1) == 1).all()
+    first = mat['train'][0, 0]
+    col = train.metainfo['attributes'].index('female')
+    assert scores[0, col] == int(first['gender'].ravel()[0] == 2)
+
+    (tmp_path / 'bounding_box_train' / '9999_c1s1_000151_01.jpg').touch()
+    with pytest.raises(KeyError, match='9999.*no labels'):
+        Market1501Attr(data_root=str(tmp_path), split='train')
+    shutil.rmtree(tmp_path / 'bounding_box_train')
+    with pytest.raises(FileNotFoundError, match='bounding_box_train'):
+        Market1501Attr(data_root=str(tmp_path), split='train')

@@ -1,0 +1,78 @@
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+
+from clear_mm.models import CASASwinTransformer, CrossTransformer
+
+
+def test_paper_preset_shapes():
+    """SPEC: ViT-1024 x 12, patch 14 -> 18x9 tokens + CLS; Swin 128..1024
+    (2, 2, 6, 2), window 12, CASA on 64x32, 32x16, 16x8 and 8x4."""
+    model = CrossTransformer(arch='paper')
+    model.eval()
+    vit, swin = model.global_branch, model.local_branch
+    assert len(vit.layers) == 12 and vit.embed_dims == 1024
+    assert vit.patch_resolution == (18, 9)
+    assert isinstance(swin, CASASwinTransformer)
+    assert [len(s.blocks) for s in swin.stages] == [2, 2, 6, 2]
+    assert [c.input_resolution for c in swin.casa] == [(64, 32), (32, 16),
+                                                       (16, 8), (8, 4)]
+    assert [c.embed_dims for c in swin.casa] == [128, 256, 512, 1024]
+    assert swin.stages[0].blocks[0].attn.w_msa.window_size == (12, 12)
+    with torch.no_grad():
+        tokens, local = model(torch.randn(1, 3, 256, 128))
+    assert tokens.shape == (1, 1 + 18 * 9, 1024)
+    assert local.shape == (1, 1024, 8, 4)
+
+
+def test_tiny_preset_and_ablation_branches():
+    x = torch.randn(2, 3, 256, 128)
+    tokens, local = CrossTransformer(arch='tiny')(x)
+    assert tokens.shape == (2, 1 + 8 * 4, 128)
+    assert local.shape == (2, 256, 4, 2)
+    tokens, local = CrossTransformer(arch='tiny', branches=('global', ))(x)
+    assert local is None and tokens.shape[-1] == 128
+    model = CrossTransformer(arch='tiny', branches=('local', ))
+    assert model.global_branch is None
+    assert model(x)[0] is None
+
+
+def test_branch_replaced_by_another_backbone():
+    model = CrossTransformer(
+        arch='tiny',
+        local_branch=dict(
+            type='ConvNeXt',
+            arch='atto',
+            out_indices=(3, ),
+            gap_before_final_norm=False))
+    assert type(model.local_branch).__name__ == 'ConvNeXt'
+    _, local = model(torch.randn(1, 3, 256, 128))
+    assert local.shape == (1, 320, 8, 4)
+
+
+def test_branch_update_keeps_preset():
+    model = CrossTransformer(
+        arch='tiny', local_branch=dict(casa_legacy_layout=True))
+    assert isinstance(model.local_branch, CASASwinTransformer)
+    assert model.local_branch.casa[0].legacy_layout
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError, match='Unknown CrossTransformer arch'):
+        CrossTransformer(arch='huge')
+    with pytest.raises(ValueError, match='subset'):
+        CrossTransformer(arch='tiny', branches=('vit', ))
+    model = CrossTransformer(
+        arch='tiny',
+        global_branch=dict(
+            type='VisionTransformer',
+            arch='deit-tiny',
+            img_size=(256, 128),
+            out_type='cls_token'))
+    with pytest.raises(ValueError, match="out_type='raw'"):
+        model(torch.randn(1, 3, 256, 128))
+
+
+def test_registered():
+    assert MODELS.get('CrossTransformer') is CrossTransformer
+    assert MODELS.get('ChannelAwareSelfAttention') is not None
