@@ -18,7 +18,6 @@ venv: $(STAMP)
 # Re-installs only when a requirements file changed (the stamp is older).
 $(STAMP): $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade "pip<26"
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)

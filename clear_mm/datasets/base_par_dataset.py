@@ -152,10 +152,6 @@ class BasePARDataset(BaseDataset):
             data_list.append(info)
         return data_list
 
-    @property
-    def attributes(self) -> List[str]:
-        return self.metainfo['attributes']
-
 
 def mat_str_list(cell: np.ndarray) -> List[str]:
     """Strings of a MATLAB cell array as loaded by scipy (any shape)."""

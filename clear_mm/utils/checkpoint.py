@@ -35,9 +35,30 @@ def _numpy_globals() -> List:
     ]
 
 
+def _statistics_method(owner, name: str):
+    """A ``getattr`` restricted to HistoryBuffer's statistics methods.
+
+    A HistoryBuffer pickles its ``statistics_methods`` (``min``, ``max``,
+    ``mean``, ...) as ``getattr(HistoryBuffer, 'min')``. A general
+    ``getattr`` would let a checkpoint reach any attribute of any allowed
+    object (``ndarray.tofile`` writes files), so only these are resolved.
+    """
+    # the built-in ones, registered lazily by the first HistoryBuffer
+    allowed = {'min', 'max', 'mean', 'current'}
+    allowed |= set(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and name in allowed:
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'getattr({owner!r}, {name!r}) is not allowed in a checkpoint.')
+
+
 # What mmengine 0.10.7's CheckpointHook writes besides tensors and builtins:
-# message_hub's HistoryBuffer objects and the numpy arrays/scalars in them.
-MMENGINE_SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals()]
+# message_hub's HistoryBuffer objects, their statistics methods, and the
+# numpy arrays/scalars in them.
+MMENGINE_SAFE_GLOBALS = [
+    HistoryBuffer, (_statistics_method, 'builtins.getattr'),
+    *_numpy_globals()
+]
 
 
 def trust_checkpoint(path: str) -> None:
@@ -72,12 +93,19 @@ def load_from_local(filename: str, map_location=None) -> dict:
                 filename)
         except Exception:  # not a zip checkpoint: keep torch's message
             unsafe = [str(e).splitlines()[0]]
-        allowed = {f'{g.__module__}.{g.__qualname__}'
-                   for g in MMENGINE_SAFE_GLOBALS}
-        unsafe = [g for g in unsafe if g not in allowed] or unsafe
+        allowed = {
+            g[1] if isinstance(g, tuple) else
+            f'{g.__module__}.{g.__qualname__}'
+            for g in MMENGINE_SAFE_GLOBALS
+        }
+        unsafe = [g for g in unsafe if g not in allowed]
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        detail = (
+            f'objects outside the allow-list of MMEngine checkpoints: {unsafe}'
+            if unsafe else next((line for line in lines if 'not allowed' in line
+                                 or 'Unsupported' in line), lines[0]))
         raise pickle.UnpicklingError(
-            f'Refusing to load {filename}: it pickles objects outside the '
-            f'allow-list of MMEngine checkpoints: {unsafe}. Loading it could '
+            f'Refusing to load {filename}: {detail}. Loading it could '
             'run arbitrary code. If you trust this file, pass '
             '--trust-checkpoint to tools/test.py or tools/train.py, call '
             'clear_mm.utils.trust_checkpoint(path), or add its absolute path '

@@ -50,3 +50,19 @@ def test_arbitrary_objects_are_refused_until_trusted(tmp_path, monkeypatch):
     assert osp.basename(path) in msg
     trust_checkpoint(path)
     assert isinstance(_load_checkpoint(path)['extra'], Arbitrary)
+
+
+class ReachesAttribute:
+    """Pickles as getattr(HistoryBuffer, '__init__'): not a statistic."""
+
+    def __reduce__(self):
+        from mmengine.logging import HistoryBuffer
+        return getattr, (HistoryBuffer, '__init__')
+
+
+def test_getattr_is_restricted_to_statistics(tmp_path, monkeypatch):
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    path = str(tmp_path / 'attr.pth')
+    torch.save(dict(x=ReachesAttribute()), path)
+    with pytest.raises(pickle.UnpicklingError, match='not allowed'):
+        _load_checkpoint(path)

@@ -61,7 +61,7 @@ class CrossTransformer(BaseBackbone):
     - ``c2t``: the authors' earlier C2T-Net code. timm EVA02-L/14 (24 blocks)
       and Swin-B depths (2, 2, 18, 2), window 7.
     - ``tiny``: a small model that trains on a laptop CPU, for 128x64
-      input: ViT-128 x 4 (patch 16) and CASA-Swin 32..256, depths
+      input: ViT-96 x 4 (patch 16) and CASA-Swin 32..256, depths
       (1, 1, 2, 1), patch 8, window 4.
 
     Args:
@@ -85,7 +85,7 @@ class CrossTransformer(BaseBackbone):
     arch_zoo = {
         'tiny':
         dict(
-            global_branch=_vit(128, 4, 4, patch_size=16, img_size=(128, 64)),
+            global_branch=_vit(96, 4, 4, patch_size=16, img_size=(128, 64)),
             local_branch=_casa_swin(
                 32, [1, 1, 2, 1], [1, 2, 4, 8],
                 window_size=4,

@@ -115,11 +115,6 @@ class CrossFusionNeck(BaseModule):
         self.ln_s = nn.LayerNorm(embed_dims)
         self.ln_v = nn.LayerNorm(embed_dims)
 
-    @property
-    def out_channels(self) -> int:
-        """Width of the fused feature when both branches are present."""
-        return self.embed_dims * (2 if self.fuse == 'concat' else 1)
-
     def _local_feature(self, local_map: torch.Tensor) -> torch.Tensor:
         B, C, h, w = local_map.shape
         if C != self.local_channels:
@@ -144,8 +139,9 @@ class CrossFusionNeck(BaseModule):
                 ``(B, C_s, h, w)``; either may be None.
 
         Returns:
-            tuple[torch.Tensor]: The fused feature ``(B, out_channels)``
-            (``(B, embed_dims)`` for a single branch).
+            tuple[torch.Tensor]: The fused feature, ``(B, 2 * embed_dims)``
+            for ``fuse='concat'`` and ``(B, embed_dims)`` for ``'mean'`` or
+            a single branch.
         """
         global_tokens, local_map = inputs
         if global_tokens is None and local_map is None:

@@ -1,11 +1,11 @@
 # A small CLEAR that trains on a CPU, for 128x64 input (the `tiny` preset of
-# CrossTransformer): ViT-128 x 4 (patch 16) + CASA-Swin 32..256 (1, 1, 2, 1),
+# CrossTransformer): ViT-96 x 4 (patch 16) + CASA-Swin 32..256 (1, 1, 2, 1),
 # patch 8, window 4. Datasets used with it must resize to 128x64.
 _base_ = ['./clear_paper.py']
 model = dict(
     backbone=dict(arch='tiny'),
     neck=dict(
-        global_channels=128,
+        global_channels=96,
         local_channels=256,
         local_size=(2, 1),
         embed_dims=128,

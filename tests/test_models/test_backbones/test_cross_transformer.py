@@ -26,15 +26,17 @@ def test_paper_preset_shapes():
 
 
 def test_tiny_preset_and_ablation_branches():
-    x = torch.randn(2, 3, 256, 128)
+    x = torch.randn(2, 3, 128, 64)  # the tiny preset's input size
     tokens, local = CrossTransformer(arch='tiny')(x)
-    assert tokens.shape == (2, 1 + 8 * 4, 128)
-    assert local.shape == (2, 256, 4, 2)
+    assert tokens.shape == (2, 1 + 8 * 4, 96)
+    assert local.shape == (2, 256, 2, 1)
     tokens, local = CrossTransformer(arch='tiny', branches=('global', ))(x)
-    assert local is None and tokens.shape[-1] == 128
+    assert local is None and tokens.shape[-1] == 96
     model = CrossTransformer(arch='tiny', branches=('local', ))
     assert model.global_branch is None
     assert model(x)[0] is None
+    with pytest.raises(ValueError, match='input image size'):
+        model(torch.randn(2, 3, 256, 128))
 
 
 def test_branch_replaced_by_another_backbone():
@@ -46,8 +48,8 @@ def test_branch_replaced_by_another_backbone():
             out_indices=(3, ),
             gap_before_final_norm=False))
     assert type(model.local_branch).__name__ == 'ConvNeXt'
-    _, local = model(torch.randn(1, 3, 256, 128))
-    assert local.shape == (1, 320, 8, 4)
+    _, local = model(torch.randn(1, 3, 128, 64))
+    assert local.shape == (1, 320, 4, 2)
 
 
 def test_branch_update_keeps_preset():
@@ -67,10 +69,10 @@ def test_invalid_arguments():
         global_branch=dict(
             type='VisionTransformer',
             arch='deit-tiny',
-            img_size=(256, 128),
+            img_size=(128, 64),
             out_type='cls_token'))
     with pytest.raises(ValueError, match="out_type='raw'"):
-        model(torch.randn(1, 3, 256, 128))
+        model(torch.randn(1, 3, 128, 64))
 
 
 def test_registered():
