@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS, MODELS
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                            recursive=True))

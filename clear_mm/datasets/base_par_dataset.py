@@ -1,6 +1,6 @@
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -165,17 +165,3 @@ def mat_str_list(cell: np.ndarray) -> List[str]:
             item = item.ravel()[0]
         out.append(str(item).strip())
     return out
-
-
-def select_columns(attributes: Sequence[str],
-                   wanted: Optional[Sequence[str]],
-                   source: str) -> np.ndarray:
-    """Column indices of ``wanted`` attributes, with a clear error."""
-    if wanted is None:
-        return np.arange(len(attributes))
-    index = {name: i for i, name in enumerate(attributes)}
-    missing = [w for w in wanted if w not in index]
-    if missing:
-        raise ValueError(f'{source} has no attribute(s) {missing}; known: '
-                         f'{list(attributes)}.')
-    return np.array([index[w] for w in wanted], dtype=np.int64)

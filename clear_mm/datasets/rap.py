@@ -2,8 +2,7 @@ import numpy as np
 from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
-from .base_par_dataset import (AttributeTable, BasePARDataset, mat_str_list,
-                               select_columns)
+from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
 
 
 @DATASETS.register_module()
@@ -65,7 +64,7 @@ class RAPv2(BasePARDataset):
             names = mat_str_list(rap['name'])
             labels = np.asarray(rap['data'], dtype=np.int64)
             columns = np.asarray(rap['selected_attribute']).ravel() - 1
-            attributes = mat_str_list(rap['attribute'])
+            attributes = [mat_str_list(rap['attribute'])[c] for c in columns]
             part = self._partition(rap['partition_attribute'])
             splits = {
                 s: np.asarray(part[f'{s}_index']).ravel().astype(np.int64) -
@@ -75,10 +74,11 @@ class RAPv2(BasePARDataset):
         elif {'imagesname', 'label', 'attribute_exp'} <= fields:
             names = mat_str_list(rap['imagesname'])
             labels = np.asarray(rap['label'], dtype=np.int64)
-            attributes = mat_str_list(rap['attribute_eng'])
-            columns = select_columns(attributes,
-                                     mat_str_list(rap['attribute_exp']),
-                                     self.ann_file)
+            # attribute_exp names the evaluated attributes, which are the
+            # first columns of `label` (its names drop the 'hs-'/'ub-'...
+            # prefixes of attribute_eng).
+            attributes = mat_str_list(rap['attribute_exp'])
+            columns = np.arange(len(attributes))
             part = self._partition(rap['partion'])
             train = np.asarray(part['train_index']).ravel().astype(
                 np.int64) - 1
@@ -91,7 +91,7 @@ class RAPv2(BasePARDataset):
                 'selected_attribute, partition_attribute) or RAP v1 '
                 '(imagesname, label, attribute_exp, partion).')
         return AttributeTable(
-            attributes=[attributes[c] for c in columns],
+            attributes=attributes,
             img_paths=names,
             labels=labels[:, columns],
             splits=splits)

@@ -8,7 +8,7 @@ import pytest
 import scipy.io as sio
 
 from clear_mm.datasets import PA100K, PETA, Market1501Attr, RAPv2
-from ..conftest import realdata
+from tests.conftest import realdata
 
 
 def place(tmp_path, src, name):
@@ -46,7 +46,7 @@ def test_peta(tmp_path):
         'personalLess30', 'personalLess45'
     ]
     assert ds.get_data_info(0)['img_path'].endswith(
-        osp.join('images', '13184.png'))  # 1-based index 13183 -> row 13182
+        osp.join('images', '13183.png'))  # 1-based index 13183 = 13183.png
     assert len(PETA(data_root=root, all_attributes=True)
                .metainfo['attributes']) == 105
     other = PETA(data_root=root, split='train', split_index=3)
@@ -63,6 +63,9 @@ def test_rap_v1(tmp_path):
     test = RAPv2(data_root=root, split='test')
     assert (len(train), len(test)) == (33268, 8317)
     assert len(train.metainfo['attributes']) == 51
+    assert train.metainfo['attributes'][:3] == [
+        'Female', 'AgeLess16', 'Age17-30'
+    ]
     info = train.get_data_info(0)
     # uncertain labels (2) are present in RAP: negatives, masked
     masks = np.stack([train.get_data_info(i)['gt_ignore']
@@ -75,11 +78,12 @@ def test_rap_v1(tmp_path):
 
 def test_market1501_real_labels(tmp_path):
     place(tmp_path, realdata('market_attribute.mat'), 'market_attribute.mat')
-    mat = sio.loadmat(realdata('market_attribute.mat'))['market_attribute']
+    mat = sio.loadmat(realdata('market_attribute.mat'))
+    root = mat['market_attribute'][0, 0]
     ids = {}
     for split in ('train', 'test'):
         ids[split] = [
-            str(i[0]) for i in mat[split][0, 0]['image_index'].ravel()
+            str(i[0]) for i in root[split][0, 0]['image_index'].ravel()
         ]
     for split, folder in (('train', 'bounding_box_train'),
                           ('test', 'bounding_box_test')):
@@ -102,7 +106,7 @@ def test_market1501_real_labels(tmp_path):
     scores = np.stack([train.get_data_info(i)['gt_score']
                        for i in range(len(train))])
     assert (scores[:, :4].sum(1) == 1).all()
-    first = mat['train'][0, 0]
+    first = root['train'][0, 0]
     col = train.metainfo['attributes'].index('female')
     assert scores[0, col] == int(first['gender'].ravel()[0] == 2)
 

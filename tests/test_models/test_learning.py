@@ -9,7 +9,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.evaluation import PARMetric
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 def toy_batch(rng, n):

@@ -1,5 +1,6 @@
 """tools/train.py, --resume and tools/test.py end to end on a tiny run."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -8,21 +9,28 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 
 
 def small(tmp_path, epochs):
+    """Overrides for a run of seconds, as a dict."""
+    opts = {'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': 1}
     data = dict(num_train=24, num_val=8, num_test=8, seed=1)
-    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=1']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [
-            f'{loader}.batch_size=8', f'{loader}.num_workers=0',
-            f'{loader}.persistent_workers=False',
-            f'{loader}.dataset.data_root={tmp_path}/data'
-        ] + [f'{loader}.dataset.{k}={v}' for k, v in data.items()]
+        opts.update({
+            f'{loader}.batch_size': 8,
+            f'{loader}.num_workers': 0,
+            f'{loader}.persistent_workers': False,
+            f'{loader}.dataset.data_root': f'{tmp_path}/data',
+        })
+        opts.update({f'{loader}.dataset.{k}': v for k, v in data.items()})
     return opts
+
+
+def cli(opts):
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
 
 def run(*args):
@@ -37,18 +45,18 @@ def run(*args):
 
 def test_train_resume_test(tmp_path):
     work = str(tmp_path / 'work')
-    run('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
-        *small(tmp_path, 1))
+    run('tools/train.py', CONFIG, '--work-dir', work,
+        *cli(small(tmp_path, 1)))
     assert osp.exists(osp.join(work, 'epoch_1.pth'))
     out = run('tools/train.py', CONFIG, '--work-dir', work, '--resume',
-              '--cfg-options', *small(tmp_path, 2))
+              *cli(small(tmp_path, 2)))
     assert 'resumed epoch: 1' in out
     assert osp.exists(osp.join(work, 'epoch_2.pth'))
-    best = [f for f in __import__('os').listdir(work) if f.startswith('best')]
+    best = [f for f in os.listdir(work) if f.startswith('best')]
     assert best, 'no best checkpoint'
     out = run('tools/test.py', CONFIG, osp.join(work, best[0]), '--work-dir',
               work, '--out', osp.join(work, 'metrics.json'),
-              '--cfg-options', *small(tmp_path, 2))
+              *cli(small(tmp_path, 2)))
     metrics = json.load(open(osp.join(work, 'metrics.json')))
     assert set(metrics) == {
         'par/mA', 'par/accuracy', 'par/precision', 'par/recall', 'par/f1'
@@ -58,11 +66,7 @@ def test_train_resume_test(tmp_path):
 
 def test_num_classes_mismatch_fails_before_training(tmp_path):
     cfg = Config.fromfile(CONFIG)
-    cfg.merge_from_dict(
-        dict(
-            [o.split('=', 1) for o in small(tmp_path, 1)],
-            **{'model.head.num_classes': 10}))
-    cfg.merge_from_dict({'model.head.num_classes': 10})
+    cfg.merge_from_dict({**small(tmp_path, 1), 'model.head.num_classes': 10})
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     with pytest.raises(ValueError, match='predicts 10 attributes.*has 26'):
