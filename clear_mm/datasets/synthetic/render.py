@@ -95,7 +95,7 @@ def render_pedestrian(attr: Dict[str, int],
     head_cy = y(0.0) + head_r + stoop
     head_cx = cx + stoop
     shoulder, hip = y(0.17), y(0.5)
-    knee, foot = y(0.72), y(0.98)
+    foot = y(0.98)
     coat_end = y(0.76) if attr['LongCoat'] else hip + ph * 0.03
 
     # A backpack seen from the side sticks out behind the body; seen from the
@@ -113,14 +113,14 @@ def render_pedestrian(attr: Dict[str, int],
     # Legs and lower-body clothing.
     leg_w = half * (0.42 if view != 'side' else 0.6)
     spread = rng.uniform(0, ph * 0.06)
-    legs = [(cx - half * 0.45 - spread / 2, 1), (cx + half * 0.45 + spread / 2, 1)]
+    legs = [cx - half * 0.45 - spread / 2, cx + half * 0.45 + spread / 2]
     if view == 'side':
-        legs = [(cx - spread / 2, 1), (cx + spread / 2, 1)]
+        legs = [cx - spread / 2, cx + spread / 2]
     lower_end = {'Trousers': foot - ph * 0.03, 'Shorts': y(0.64),
                  'Skirt&Dress': hip}
     kind = next((k for k in ('Skirt&Dress', 'Shorts', 'Trousers')
                  if attr[k]), 'Trousers')
-    for lx, _ in legs:
+    for lx in legs:
         draw.rectangle([lx - leg_w / 2, hip, lx + leg_w / 2, foot], fill=skin)
         if kind != 'Skirt&Dress':
             draw.rectangle([lx - leg_w / 2, hip, lx + leg_w / 2,
@@ -138,17 +138,17 @@ def render_pedestrian(attr: Dict[str, int],
         if attr['LowerStripe']:
             for xs in np.arange(x0 + 3, x1, 9):
                 if (kind == 'Skirt&Dress' or any(
-                        abs(xs - lx) < leg_w / 2 - 1 for lx, _ in legs)):
+                        abs(xs - lx) < leg_w / 2 - 1 for lx in legs)):
                     draw.line([(xs, hip + 2), (xs, y1)], fill=mark, width=4)
         if attr['LowerPattern']:
             for yy in np.arange(hip + 4, y1, 9):
                 for xx in np.arange(x0 + 2, x1, 8):
                     if (kind == 'Skirt&Dress' or any(
-                            abs(xx - lx) < leg_w / 2 - 1 for lx, _ in legs)):
+                            abs(xx - lx) < leg_w / 2 - 1 for lx in legs)):
                         draw.ellipse([xx - 2.5, yy - 2.5, xx + 2.5, yy + 2.5],
                                      fill=mark)
     # Footwear.
-    for lx, _ in legs:
+    for lx in legs:
         if attr['boots']:
             draw.rectangle([lx - leg_w / 2 - 2, y(0.78), lx + leg_w / 2 + 2,
                             foot + 2], fill=(45, 30, 20))
