@@ -1,12 +1,8 @@
 # Table 5 ablation: plain Swin (F^(s)), mmpretrain's SwinTransformer.
-_base_ = ['./par_upar2024_swin_casa.py']
-model = dict(
-    backbone=dict(
-        local_branch=dict(
-            type='SwinTransformer',
-            arch=dict(
-                embed_dims=128, depths=[2, 2, 6, 2], num_heads=[4, 8, 16,
-                                                                32]),
-            img_size=(256, 128),
-            window_size=12,
-            pad_small_map=True)))
+_base_ = [
+    '../_base_/models/clear_paper_swin.py',
+    '../_base_/datasets/upar2024.py',
+    '../_base_/schedules/adam_20e.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(head=dict(num_classes=40))
