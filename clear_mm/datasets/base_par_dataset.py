@@ -1,6 +1,6 @@
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -165,3 +165,13 @@ def mat_str_list(cell: np.ndarray) -> List[str]:
             item = item.ravel()[0]
         out.append(str(item).strip())
     return out
+
+
+def group_attributes(names: Sequence[str],
+                     group_of: Callable[[str], str]) -> Dict[str, List[str]]:
+    """Attribute groups from a function naming each attribute's group,
+    in the order the groups first appear."""
+    groups: Dict[str, List[str]] = {}
+    for name in names:
+        groups.setdefault(group_of(name), []).append(name)
+    return groups

@@ -1,11 +1,25 @@
+import re
+
 import numpy as np
 from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
-from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
+from .base_par_dataset import (AttributeTable, BasePARDataset,
+                               group_attributes, mat_str_list)
 
 # The first meta columns of peta.data are (image index, person id, ...).
 PETA_META_COLUMNS = 4
+
+
+def peta_group(name: str) -> str:
+    """PETA names start with their body part: ``upperBodyLogo`` -> upper
+    body; ages (``personalLess30``) and gender (``personalMale``) apart."""
+    if name.startswith(('personalLess', 'personalLarger')):
+        return 'age'
+    if name == 'personalMale':
+        return 'gender'
+    prefix = re.match(r'[a-z]+(Body)?', name).group(0)
+    return re.sub('Body', '_body', prefix)
 
 
 @DATASETS.register_module()
@@ -73,4 +87,5 @@ class PETA(BasePARDataset):
             attributes=attributes,
             img_paths=[f'{i + 1:05d}.png' for i in range(len(data))],
             labels=data[:, columns],
-            splits=splits)
+            splits=splits,
+            groups=group_attributes(attributes, peta_group))

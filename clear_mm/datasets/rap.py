@@ -2,7 +2,22 @@ import numpy as np
 from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
-from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
+from .base_par_dataset import (AttributeTable, BasePARDataset,
+                               group_attributes, mat_str_list)
+
+
+def rap_group(name: str) -> str:
+    """RAP names carry their group as a prefix (``hs-Hat``, ``ub-Shirt``,
+    ``attach-Backpack``); ``Age*``, ``Body*`` and ``Female`` are grouped by
+    meaning."""
+    if '-' in name and not name.startswith('Age'):
+        return name.split('-')[0]
+    for prefix, group in (('Age', 'age'), ('Body', 'body'),
+                          ('Female', 'gender'), ('face', 'view'),
+                          ('occlusion', 'occlusion')):
+        if name.startswith(prefix):
+            return group
+    return 'role'  # Customer / Clerk
 
 
 @DATASETS.register_module()
@@ -65,6 +80,7 @@ class RAPv2(BasePARDataset):
             labels = np.asarray(rap['data'], dtype=np.int64)
             columns = np.asarray(rap['selected_attribute']).ravel() - 1
             attributes = [mat_str_list(rap['attribute'])[c] for c in columns]
+            groups = group_attributes(attributes, rap_group)
             part = self._partition(rap['partition_attribute'])
             splits = {
                 s: np.asarray(part[f'{s}_index']).ravel().astype(np.int64) -
@@ -79,6 +95,10 @@ class RAPv2(BasePARDataset):
             # prefixes of attribute_eng).
             attributes = mat_str_list(rap['attribute_exp'])
             columns = np.arange(len(attributes))
+            # group by the prefixed names of the same columns
+            prefixed = mat_str_list(rap['attribute_eng'])[:len(columns)]
+            group_of = dict(zip(attributes, map(rap_group, prefixed)))
+            groups = group_attributes(attributes, group_of.__getitem__)
             part = self._partition(rap['partion'])
             train = np.asarray(part['train_index']).ravel().astype(
                 np.int64) - 1
@@ -94,4 +114,5 @@ class RAPv2(BasePARDataset):
             attributes=attributes,
             img_paths=names,
             labels=labels[:, columns],
-            splits=splits)
+            splits=splits,
+            groups=groups)

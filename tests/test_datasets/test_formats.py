@@ -99,6 +99,8 @@ def test_rap_v2_small_file(tmp_path):
     data = write_rap2(tmp_path / 'RAP_annotation.mat')
     ds = RAPv2(data_root=str(tmp_path), split='train')
     assert ds.metainfo['attributes'] == ['Female', 'AgeLess16', 'hs-Hat']
+    assert ds.metainfo['attribute_groups'] == dict(
+        gender=['Female'], age=['AgeLess16'], hs=['hs-Hat'])
     assert [len(RAPv2(data_root=str(tmp_path), split=s))
             for s in ('train', 'val', 'test', 'trainval')] == [4, 2, 2, 6]
     info = ds.get_data_info(0)

@@ -45,6 +45,10 @@ def test_peta(tmp_path):
     assert ds.metainfo['attributes'][:2] == [
         'personalLess30', 'personalLess45'
     ]
+    groups = ds.metainfo['attribute_groups']
+    assert sorted(sum(groups.values(), [])) == sorted(
+        ds.metainfo['attributes'])
+    assert len(groups['age']) == 4 and groups['gender'] == ['personalMale']
     assert ds.get_data_info(0)['img_path'].endswith(
         osp.join('images', '13183.png'))  # 1-based index 13183 = 13183.png
     assert len(PETA(data_root=root, all_attributes=True)
@@ -66,6 +70,9 @@ def test_rap_v1(tmp_path):
     assert train.metainfo['attributes'][:3] == [
         'Female', 'AgeLess16', 'Age17-30'
     ]
+    groups = train.metainfo['attribute_groups']
+    assert sum(len(g) for g in groups.values()) == 51
+    assert 'Hat' in groups['hs'] and 'Backpack' in groups['attach']
     info = train.get_data_info(0)
     # uncertain labels (2) are present in RAP: negatives, masked
     masks = np.stack([train.get_data_info(i)['gt_ignore']
