@@ -71,7 +71,6 @@ class BasePARDataset(BaseDataset):
             raise ValueError(f'{type(self).__name__}: `split` must be one of '
                              f'{SPLITS}, got {split!r}.')
         self.split = split
-        self.img_prefix = img_prefix
         self.pos_ratio_split = pos_ratio_split
         super().__init__(
             data_root=data_root,
