@@ -67,9 +67,15 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    if args.trust_checkpoint and cfg.get('load_from'):
+    if args.trust_checkpoint:
+        from mmengine.runner import find_latest_checkpoint
+
         from clear_mm.utils import trust_checkpoint
-        trust_checkpoint(cfg.load_from)
+        # --resume without a path resumes the work dir's latest checkpoint
+        path = cfg.get('load_from') or (
+            cfg.resume and find_latest_checkpoint(cfg.work_dir))
+        if path:
+            trust_checkpoint(path)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -71,6 +71,12 @@ class PETA(BasePARDataset):
             columns = np.arange(PETA_META_COLUMNS, data.shape[1])
         else:
             columns = np.asarray(peta['selected_attribute']).ravel() - 1
+            if ((columns < PETA_META_COLUMNS) |
+                    (columns >= data.shape[1])).any():
+                raise ValueError(
+                    f'{self.ann_file}: peta.selected_attribute must index '
+                    f'the attribute columns {PETA_META_COLUMNS + 1}..'
+                    f'{data.shape[1]} (1-based), got {columns + 1}.')
         attributes = [names[c - PETA_META_COLUMNS] for c in columns]
 
         partitions = np.asarray(peta['partion_attribute']).ravel()

@@ -84,10 +84,14 @@ class UPAR2024(BasePARDataset):
                     raise ValueError(
                         f'{path}:{line_no}: {len(row)} columns; expected the '
                         f'image path and {len(UPAR_ATTRIBUTES)} attributes.')
-                try:
-                    values = [int(float(v)) for v in row[1:]]
-                except ValueError as e:
-                    raise ValueError(f'{path}:{line_no}: {e}') from None
+                values = [v.strip() for v in row[1:]]
+                bad = [(UPAR_ATTRIBUTES[i], v) for i, v in enumerate(values)
+                       if v not in ('0', '1', '0.0', '1.0')]
+                if bad:
+                    raise ValueError(
+                        f'{path}:{line_no}: values {bad[:3]}; UPAR labels '
+                        'are 0 or 1.')
+                values = [int(float(v)) for v in values]
                 names.append(row[0].strip())
                 rows.append(values)
         return names, np.asarray(rows, dtype=np.int64).reshape(

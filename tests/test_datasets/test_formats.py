@@ -150,6 +150,9 @@ def test_upar2024_csv(tmp_path):
     write_upar(bad, [('a.jpg', [0] * 39)])
     with pytest.raises(ValueError, match='val.csv:2: 40 columns'):
         UPAR2024(data_root=str(tmp_path), split='val')
+    write_upar(bad, [('a.jpg', [0] * 39 + [0.7])])
+    with pytest.raises(ValueError, match=r"val.csv:2: values.*Accessory-Hat"):
+        UPAR2024(data_root=str(tmp_path), split='val')
 
 
 def test_pipeline_packs_gt_ignore(tmp_path):

@@ -81,3 +81,29 @@ def test_official_swin(tmp_path):
     with torch.no_grad():
         expected = src.forward_features(x).permute(0, 3, 1, 2)
         torch.testing.assert_close(dst(x)[-1], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_timm_weights_load_through_timm_backbone(tmp_path):
+    """The c2t route: timm reads a local file itself (no conversion) and
+    resamples the position embedding to 256x128."""
+    from mmpretrain.registry import MODELS
+    from safetensors.torch import save_file
+
+    src = timm.create_model(
+        'vit_tiny_patch16_224', pretrained=False, num_classes=0)
+    path = str(tmp_path / 'vit.safetensors')
+    save_file({k: v.contiguous() for k, v in src.state_dict().items()}, path)
+    branch = MODELS.build(
+        dict(
+            type='TIMMBackbone',
+            model_name='vit_tiny_patch16_224',
+            pretrained=True,
+            pretrained_cfg_overlay=dict(file=path),
+            num_classes=0,
+            global_pool='',
+            img_size=(256, 128)))
+    loaded = branch.timm_model.state_dict()
+    torch.testing.assert_close(loaded['blocks.0.attn.qkv.weight'],
+                               src.state_dict()['blocks.0.attn.qkv.weight'])
+    assert loaded['pos_embed'].shape == (1, 1 + 16 * 8, 192)
+    assert branch(torch.randn(1, 3, 256, 128))[0].shape == (1, 129, 192)
