@@ -1,8 +1,11 @@
+import json
 import logging
 import os.path as osp
+import string
 import warnings
 
 import pytest
+import torch
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
@@ -23,3 +26,58 @@ def realdata(name: str) -> str:
     if not osp.exists(path):
         pytest.skip(f'{path} not available')
     return path
+
+
+@pytest.fixture(scope='session')
+def tiny_gpt(tmp_path_factory):
+    """A 1-layer OpenAI-GPT with a character vocabulary: like `openai-gpt`,
+    its tokenizer has no pad token."""
+    from transformers import (OpenAIGPTConfig, OpenAIGPTModel,
+                              OpenAIGPTTokenizer)
+    folder = str(tmp_path_factory.mktemp('tiny_gpt'))
+    vocab = {'<unk>': 0}
+    for c in string.ascii_lowercase + string.digits + ".,-'&":
+        vocab[c] = len(vocab)
+        vocab[c + '</w>'] = len(vocab)
+    json.dump(vocab, open(osp.join(folder, 'vocab.json'), 'w'))
+    open(osp.join(folder, 'merges.txt'), 'w').write('#version: 0.2\n')
+    tokenizer = OpenAIGPTTokenizer(
+        osp.join(folder, 'vocab.json'), osp.join(folder, 'merges.txt'))
+    assert tokenizer.pad_token is None
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(0)
+    OpenAIGPTModel(
+        OpenAIGPTConfig(
+            vocab_size=len(vocab), n_positions=64, n_embd=16, n_layer=1,
+            n_head=2)).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope='session')
+def tiny_bert(tmp_path_factory):
+    """A 1-layer random BERT whose word-level vocabulary covers the
+    synthetic (PA100K) pseudo-descriptions and attribute words, so every
+    word is one token."""
+    import re
+
+    import numpy as np
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
+    folder = str(tmp_path_factory.mktemp('tiny_bert'))
+    builder = PseudoDescriptionBuilder(ATTRIBUTES, 'PA100K')
+    vectors = np.random.default_rng(0).integers(0, 2, (400, len(ATTRIBUTES)))
+    text = ' '.join(builder.batch(vectors) + builder.batch(vectors, 'words'))
+    words = sorted(set(re.findall(r'\w+|[^\w\s]', text.lower())))
+    with open(osp.join(folder, 'vocab.txt'), 'w') as f:
+        f.write('\n'.join(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] +
+                          words) + '\n')
+    BertTokenizer(osp.join(folder, 'vocab.txt')).save_pretrained(folder)
+    torch.manual_seed(0)
+    BertModel(
+        BertConfig(
+            vocab_size=len(words) + 5, hidden_size=16, num_hidden_layers=1,
+            num_attention_heads=2, intermediate_size=32,
+            max_position_embeddings=80)).save_pretrained(folder)
+    return folder

@@ -82,6 +82,28 @@ class BasePARDataset(BaseDataset):
     def load_table(self) -> AttributeTable:
         raise NotImplementedError
 
+    # Retrieval views of the split (CLEAR Sec. 4.1, ASMR protocol).
+    def get_attribute_matrix(self) -> np.ndarray:
+        """``(num_samples, num_attributes)`` 0/1 labels of this split."""
+        self.full_init()
+        if not len(self):
+            return np.zeros((0, len(self.metainfo['attributes'])), np.int64)
+        return np.stack([
+            np.asarray(self.get_data_info(i)['gt_score'])
+            for i in range(len(self))
+        ]).astype(np.int64)
+
+    def get_attribute_combinations(self) -> np.ndarray:
+        """Distinct attribute vectors of this split, sorted: the proxies of
+        retrieval training on the train split."""
+        return np.unique(self.get_attribute_matrix(), axis=0)
+
+    def get_query_attributes(self) -> np.ndarray:
+        """Retrieval queries of this split used as gallery: its distinct
+        attribute vectors (datasets with an official query list override
+        this)."""
+        return self.get_attribute_combinations()
+
     def require_file(self, path: str) -> str:
         """Return ``path`` if it exists, else raise an error that says where
         the file should come from."""

@@ -55,6 +55,11 @@ class UPAR2024(BasePARDataset):
         ann_files (dict, optional): CSV of each split, relative to
             ``data_root``; ``trainval`` concatenates train and val unless
             given. Defaults to ``DEFAULT_ANN_FILES``.
+        query_file (str, optional): The retrieval queries of the split
+            (the challenge's query CSV), relative to ``data_root``: one 0/1
+            vector of the 40 attributes per row, optionally preceded by a
+            query id column, with the same optional ``#`` header. When not
+            given, the queries are the split's distinct attribute vectors.
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'UPAR 2024'
@@ -62,11 +67,24 @@ class UPAR2024(BasePARDataset):
     def __init__(self,
                  data_root: str = 'data/UPAR2024',
                  ann_files: Optional[Dict[str, str]] = None,
+                 query_file: Optional[str] = None,
                  **kwargs):
         self.ann_files = dict(ann_files or DEFAULT_ANN_FILES)
+        self.query_file = query_file
         super().__init__(data_root=data_root, img_prefix='', **kwargs)
 
-    def _read_csv(self, path: str):
+    def get_query_attributes(self) -> np.ndarray:
+        if self.query_file is None:
+            return super().get_query_attributes()
+        path = osp.join(self.data_root, self.query_file)
+        _, queries = self._read_csv(path, leading_column=None)
+        if not len(queries):
+            raise ValueError(f'{path}: no query rows.')
+        return queries
+
+    def _read_csv(self, path: str, leading_column: Optional[bool] = True):
+        """Rows of (leading column, 40 labels). ``leading_column=None``
+        accepts rows with or without it (query files)."""
         names, rows = [], []
         with open(self.require_file(path), newline='') as f:
             for line_no, row in enumerate(csv.reader(f), start=1):
@@ -74,17 +92,24 @@ class UPAR2024(BasePARDataset):
                     continue
                 if row[0].lstrip().startswith('#'):
                     header = [row[0].lstrip('# ').strip()] + row[1:]
-                    if [h.strip() for h in header[1:]] != UPAR_ATTRIBUTES:
+                    header = [h.strip() for h in header]
+                    if header[-len(UPAR_ATTRIBUTES):] != UPAR_ATTRIBUTES:
                         raise ValueError(
                             f'{path}:{line_no}: header columns {header[1:]} '
                             'differ from the official UPAR 2024 order '
                             f'{UPAR_ATTRIBUTES}.')
                     continue
-                if len(row) != 1 + len(UPAR_ATTRIBUTES):
+                n = len(UPAR_ATTRIBUTES)
+                allowed = {True: (n + 1, ), False: (n, ),
+                           None: (n, n + 1)}[leading_column]
+                if len(row) not in allowed:
+                    what = ('the image path and ' if leading_column else
+                            'an optional query id and ' if leading_column is
+                            None else '')
                     raise ValueError(
-                        f'{path}:{line_no}: {len(row)} columns; expected the '
-                        f'image path and {len(UPAR_ATTRIBUTES)} attributes.')
-                values = [v.strip() for v in row[1:]]
+                        f'{path}:{line_no}: {len(row)} columns; expected '
+                        f'{what}{n} attributes.')
+                values = [v.strip() for v in row[-n:]]
                 bad = [(UPAR_ATTRIBUTES[i], v) for i, v in enumerate(values)
                        if v not in ('0', '1', '0.0', '1.0')]
                 if bad:
@@ -92,7 +117,7 @@ class UPAR2024(BasePARDataset):
                         f'{path}:{line_no}: values {bad[:3]}; UPAR labels '
                         'are 0 or 1.')
                 values = [int(float(v)) for v in values]
-                names.append(row[0].strip())
+                names.append(row[0].strip() if len(row) > n else '')
                 rows.append(values)
         return names, np.asarray(rows, dtype=np.int64).reshape(
             -1, len(UPAR_ATTRIBUTES))

@@ -1,3 +1,4 @@
 from .par_metric import PARMetric
+from .retrieval_metric import AttrRetrievalMetric
 
-__all__ = ['PARMetric']
+__all__ = ['AttrRetrievalMetric', 'PARMetric']

@@ -1,0 +1,175 @@
+import copy
+import time
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.dataset import DefaultSampler, pseudo_collate
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import DATASETS, HOOKS
+from mmpretrain.structures import DataSample
+from torch.utils.data import DataLoader, Dataset
+
+from clear_mm.evaluation.metrics import AttrRetrievalMetric
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def _dataset_type(dataset) -> str:
+    return type(dataset).__name__
+
+
+@HOOKS.register_module()
+class RetrievalDatasetHook(Hook):
+    """Ties an :class:`AttributeRetriever` to its datasets.
+
+    - before training: binds the training dataset (attribute names, its
+      pseudo-description table) and gives the model the training split's
+      attribute combinations, the proxies of its margin loss;
+    - before each validation / test: binds that dataset and hands every
+      :class:`AttrRetrievalMetric` of the loop the dataset's queries
+      (``get_query_attributes()``: its distinct attribute vectors, or the
+      UPAR query file) and the model's query encoder.
+    """
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        model = _unwrap(runner.model)
+        dataset = runner.train_loop.dataloader.dataset
+        model.bind_dataset(dataset.metainfo['attributes'],
+                           _dataset_type(dataset))
+        combos = dataset.get_attribute_combinations()
+        model.set_train_combinations(combos)
+        runner.logger.info(
+            f'AttributeRetriever: {len(combos)} training attribute '
+            f'combinations from {len(dataset)} images.')
+
+    def _prepare(self, runner, loop) -> None:
+        model = _unwrap(runner.model)
+        dataset = loop.dataloader.dataset
+        model.bind_dataset(dataset.metainfo['attributes'],
+                           _dataset_type(dataset))
+        queries = dataset.get_query_attributes()
+
+        def encode(attrs, model=model):
+            with torch.no_grad():
+                return model.encode_queries(attrs).cpu()
+
+        for metric in loop.evaluator.metrics:
+            if isinstance(metric, AttrRetrievalMetric):
+                metric.set_queries(encode, queries)
+
+    def before_val_epoch(self, runner) -> None:
+        self._prepare(runner, runner.val_loop)
+
+    def before_test_epoch(self, runner) -> None:
+        self._prepare(runner, runner.test_loop)
+
+
+class _FeatureDataset(Dataset):
+    """Cached f_par features and attribute labels, as data samples."""
+
+    def __init__(self, feats: torch.Tensor, attrs: torch.Tensor):
+        self.feats, self.attrs = feats, attrs
+
+    def __len__(self):
+        return len(self.feats)
+
+    def __getitem__(self, i):
+        return dict(
+            inputs=self.feats[i],
+            data_samples=DataSample().set_gt_score(self.attrs[i]))
+
+
+@HOOKS.register_module()
+class RetrievalFeatureCacheHook(Hook):
+    """Trains the retrieval adapters on precomputed f_par features.
+
+    f_par is frozen, so its features of a training image never change
+    (given a deterministic pipeline). Before training, this hook runs f_par
+    once over the training set, keeps the features in memory, and replaces
+    the training dataloader by one over the features, with the same batch
+    size and sampler settings (hence the same number of iterations per
+    epoch, so iteration-based schedules are unchanged). An epoch then costs
+    only the adapters' passes.
+
+    Args:
+        pipeline (list[dict], optional): Pipeline used to extract the
+            features; defaults to the test dataloader's (no augmentation:
+            a random flip would be frozen into the cache otherwise).
+        batch_size (int, optional): Batch size of the extraction pass.
+            Defaults to the training batch size.
+    """
+    priority = 'HIGH'  # after RetrievalDatasetHook, before the loop starts
+
+    def __init__(self,
+                 pipeline: Optional[Sequence[dict]] = None,
+                 batch_size: Optional[int] = None):
+        self.pipeline = pipeline
+        self.batch_size = batch_size
+        self.extract_time = None
+
+    def _extraction_dataset(self, runner):
+        cfg = copy.deepcopy(runner.cfg.train_dataloader.dataset)
+        pipeline = self.pipeline
+        if pipeline is None:
+            pipeline = runner.cfg.test_dataloader.dataset.get('pipeline')
+        cfg['pipeline'] = copy.deepcopy(list(pipeline))
+        return DATASETS.build(cfg)
+
+    def before_train(self, runner) -> None:
+        loop = runner.train_loop
+        old = loop.dataloader
+        model = _unwrap(runner.model)
+        dataset = self._extraction_dataset(runner)
+        batch_size = self.batch_size or old.batch_size
+        loader = DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=old.num_workers,
+            collate_fn=pseudo_collate)
+        start = time.perf_counter()
+        feats, attrs = [], []
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            for batch in loader:
+                data = model.data_preprocessor(batch, False)
+                feats.append(model.extract_vis(data['inputs']).float().cpu())
+                attrs.extend(s.gt_score.cpu() for s in data['data_samples'])
+        model.train(was_training)
+        feats = torch.cat(feats)
+        attrs = torch.stack(attrs)
+        self.extract_time = time.perf_counter() - start
+        runner.logger.info(
+            f'RetrievalFeatureCacheHook: {len(feats)} training features '
+            f'{tuple(feats.shape[1:])} extracted in '
+            f'{self.extract_time:.1f} s; training runs on them.')
+
+        sampler = old.sampler
+        features = _FeatureDataset(feats, attrs)
+        shuffle = getattr(sampler, 'shuffle', True)
+        seed = getattr(sampler, 'seed', None)
+        loop.dataloader = DataLoader(
+            features,
+            batch_size=old.batch_size,
+            sampler=DefaultSampler(features, shuffle=shuffle, seed=seed),
+            num_workers=0,
+            collate_fn=pseudo_collate,
+            drop_last=old.drop_last)
+        if len(loop.dataloader) != len(old):
+            raise RuntimeError(
+                f'The feature loader has {len(loop.dataloader)} batches per '
+                f'epoch, the image loader {len(old)}; keep the sampler a '
+                'DefaultSampler.')
+        # The model is checked against the same data.
+        if not np.array_equal(
+                np.unique(attrs.numpy(), axis=0),
+                model.train_attrs.cpu().numpy()):
+            raise RuntimeError(
+                'The cached features come from a dataset whose attribute '
+                'combinations differ from the training combinations.')

@@ -1,0 +1,193 @@
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmpretrain.registry import METRICS
+
+
+def attribute_ids(*matrices) -> List[np.ndarray]:
+    """One integer id per distinct attribute vector, shared by all
+    matrices (rows equal iff ids equal)."""
+    rows = np.concatenate([np.asarray(m, dtype=np.int64) for m in matrices])
+    _, inverse = np.unique(rows, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    out, start = [], 0
+    for m in matrices:
+        out.append(inverse[start:start + len(m)])
+        start += len(m)
+    return out
+
+
+@METRICS.register_module()
+class AttrRetrievalMetric(BaseMetric):
+    """Attribute-based person retrieval (ASMR / AIHM protocol).
+
+    Queries are attribute vectors; the gallery is the evaluated images.
+    Scores are cosine similarities between query and image embeddings; a
+    gallery image is relevant to a query iff its attribute vector equals the
+    query's exactly. Reported, in percent, under the prefix ``retrieval``:
+
+    - ``R1``, ``R5``, ``R10`` (CMC): share of queries with a relevant image
+      among the first k;
+    - ``mAP``: mean over queries of the non-interpolated average precision,
+      the mean of the precision at the rank of each relevant image.
+
+    Counting rules: ranks come from a stable sort by descending score, so
+    tied images keep their gallery order; a query with no relevant image in
+    the gallery has undefined AP and is left out of all averages (the number
+    left out is logged; with the default queries, the gallery's own distinct
+    vectors, there is none).
+
+    During evaluation the queries come from :class:`RetrievalDatasetHook`,
+    which calls :meth:`set_queries` with the dataset's queries (its distinct
+    attribute vectors, or the UPAR query file) and the model's query
+    encoder. Without explicit query vectors, the gallery's distinct vectors
+    are used.
+
+    Args:
+        topk (Sequence[int]): CMC ranks. Defaults to (1, 5, 10).
+        chunk_size (int): Queries scored at once (memory vs. speed).
+            Defaults to 256.
+        collect_device (str): Defaults to 'cpu'.
+        prefix (str, optional): Defaults to 'retrieval'.
+    """
+    default_prefix = 'retrieval'
+
+    def __init__(self,
+                 topk: Sequence[int] = (1, 5, 10),
+                 chunk_size: int = 256,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.topk = tuple(topk)
+        self.chunk_size = chunk_size
+        self.query_attrs: Optional[np.ndarray] = None
+        self.query_encoder: Optional[Callable] = None
+
+    def set_queries(self, query_encoder: Callable,
+                    query_attrs: Optional[np.ndarray] = None) -> None:
+        """``query_encoder(attrs) -> (Q, D)`` embeddings; ``query_attrs``
+        ``(Q, A)`` or None for the gallery's distinct vectors."""
+        self.query_encoder = query_encoder
+        self.query_attrs = None if query_attrs is None else np.asarray(
+            query_attrs)
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if 'pred_embedding' not in sample or 'gt_score' not in sample:
+                raise KeyError('AttrRetrievalMetric needs `pred_embedding` '
+                               'and `gt_score` in every data sample (an '
+                               'AttributeRetriever prediction).')
+            self.results.append(
+                dict(
+                    embedding=sample['pred_embedding'].detach().float().cpu(),
+                    attrs=torch.as_tensor(sample['gt_score']).long().cpu()))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        if self.query_encoder is None:
+            raise RuntimeError(
+                'AttrRetrievalMetric has no query encoder: add '
+                "dict(type='RetrievalDatasetHook') to custom_hooks.")
+        gallery_emb = torch.stack([r['embedding'] for r in results])
+        gallery_attrs = torch.stack([r['attrs'] for r in results]).numpy()
+        query_attrs = self.query_attrs
+        if query_attrs is None:
+            query_attrs = np.unique(gallery_attrs, axis=0)
+        if query_attrs.shape[1] != gallery_attrs.shape[1]:
+            raise ValueError(
+                f'Query vectors have {query_attrs.shape[1]} attributes, the '
+                f'gallery {gallery_attrs.shape[1]}.')
+        with torch.no_grad():
+            query_emb = torch.as_tensor(
+                self.query_encoder(query_attrs)).float().cpu()
+        values = self.calculate(
+            query_emb,
+            gallery_emb,
+            query_attrs,
+            gallery_attrs,
+            topk=self.topk,
+            chunk_size=self.chunk_size)
+        skipped = values.pop('num_skipped')
+        logger = MMLogger.get_current_instance()
+        logger.info(f'Attribute retrieval: {len(query_attrs)} queries, '
+                    f'{len(gallery_attrs)} gallery images, {skipped} '
+                    'queries without a relevant image left out.')
+        return values
+
+    @staticmethod
+    def calculate(query_emb,
+                  gallery_emb,
+                  query_attrs,
+                  gallery_attrs,
+                  topk: Sequence[int] = (1, 5, 10),
+                  chunk_size: int = 256,
+                  pair_chunk: int = 1024) -> Dict[str, float]:
+        """CMC and mAP of queries against a gallery.
+
+        Args:
+            query_emb: ``(Q, D)`` query embeddings.
+            gallery_emb: ``(G, D)`` image embeddings.
+            query_attrs: ``(Q, A)`` query attribute vectors.
+            gallery_attrs: ``(G, A)`` image attribute vectors.
+
+        Returns:
+            dict: ``R<k>`` for each k and ``mAP`` in percent (0 when no
+            query has a relevant image), and ``num_skipped``.
+        """
+        query_emb = F.normalize(torch.as_tensor(query_emb).float(), dim=1)
+        gallery_emb = F.normalize(torch.as_tensor(gallery_emb).float(), dim=1)
+        if len(query_emb) != len(query_attrs) or len(gallery_emb) != len(
+                gallery_attrs):
+            raise ValueError('Embeddings and attribute vectors must have the '
+                             'same number of rows.')
+        q_ids, g_ids = attribute_ids(query_attrs, gallery_attrs)
+        q_ids, g_ids = torch.from_numpy(q_ids), torch.from_numpy(g_ids)
+        gallery_index = torch.arange(len(gallery_emb))
+        hits = {k: 0.0 for k in topk}
+        ap_sum, num_valid = 0.0, 0
+        for start in range(0, len(query_emb), chunk_size):
+            sim = query_emb[start:start + chunk_size] @ gallery_emb.t()
+            chunk_ids = q_ids[start:start + chunk_size]
+            # Only relevant (query, image) pairs need a rank; with distinct
+            # queries there is at most one pair per gallery image.
+            qi, gi = (g_ids[None, :] == chunk_ids[:, None]).nonzero(
+                as_tuple=True)
+            rank = torch.empty(len(qi), dtype=torch.long)
+            for p in range(0, len(qi), pair_chunk):
+                q_p, g_p = qi[p:p + pair_chunk], gi[p:p + pair_chunk]
+                rows = sim[q_p]
+                score = rows.gather(1, g_p[:, None])
+                # rank in a stable descending sort: images scoring higher,
+                # plus tied images earlier in the gallery, plus one.
+                rank[p:p + pair_chunk] = (rows > score).sum(1) + (
+                    (rows == score) & (gallery_index[None, :] < g_p[:, None])
+                ).sum(1) + 1
+            num_rel = torch.bincount(qi, minlength=len(chunk_ids))
+            valid = num_rel > 0
+            num_valid += int(valid.sum())
+            if not len(qi):
+                continue
+            # order the pairs by (query, rank): the j-th relevant image of
+            # a query (1-based) at rank r adds j / r to its AP sum.
+            order = torch.argsort(qi * (len(gallery_emb) + 1) + rank)
+            qi, rank = qi[order], rank[order]
+            offsets = torch.cumsum(num_rel, 0) - num_rel
+            j = torch.arange(len(qi)) - offsets[qi] + 1
+            ap = torch.zeros(len(chunk_ids), dtype=torch.float64).index_add_(
+                0, qi, j.double() / rank.double())
+            ap_sum += float((ap[valid] / num_rel[valid]).sum())
+            best = torch.full((len(chunk_ids), ), len(gallery_emb) + 1,
+                              dtype=torch.long).scatter_reduce_(
+                                  0, qi, rank, reduce='amin')
+            for k in topk:
+                hits[k] += float((best[valid] <= k).sum())
+        out = {
+            f'R{k}': 100.0 * hits[k] / max(num_valid, 1)
+            for k in topk
+        }
+        out['mAP'] = 100.0 * ap_sum / max(num_valid, 1)
+        out['num_skipped'] = len(query_emb) - num_valid
+        return out

@@ -1,0 +1,3 @@
+from .lm_encoder import LanguageModelEncoder, resolve_model_path
+
+__all__ = ['LanguageModelEncoder', 'resolve_model_path']

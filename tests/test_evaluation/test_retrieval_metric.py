@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+from mmpretrain.evaluation.metrics import RetrievalAveragePrecision
+
+from clear_mm.evaluation.metrics import AttrRetrievalMetric
+
+
+def reference(query_emb, gallery_emb, query_attrs, gallery_attrs, topk):
+    """Per-query loop: rank by a stable descending sort of the cosine
+    similarities; relevant = identical attribute vector."""
+    q = query_emb / np.linalg.norm(query_emb, axis=1, keepdims=True)
+    g = gallery_emb / np.linalg.norm(gallery_emb, axis=1, keepdims=True)
+    hits, aps = {k: [] for k in topk}, []
+    for i in range(len(q)):
+        scores = g @ q[i]
+        order = sorted(range(len(g)), key=lambda j: -scores[j])  # stable
+        rel = [bool((gallery_attrs[j] == query_attrs[i]).all())
+               for j in order]
+        if not any(rel):
+            continue
+        found, precisions = 0, []
+        for rank, r in enumerate(rel, start=1):
+            if r:
+                found += 1
+                precisions.append(found / rank)
+        aps.append(np.mean(precisions))
+        first = rel.index(True) + 1
+        for k in topk:
+            hits[k].append(first <= k)
+    out = {f'R{k}': 100 * np.mean(hits[k]) for k in topk}
+    out['mAP'] = 100 * np.mean(aps)
+    out['num_skipped'] = len(q) - len(aps)
+    return out
+
+
+def four_hot(rng, n):
+    emb = np.zeros((n, 6), dtype=np.float32)
+    for row in emb:
+        row[rng.choice(6, 4, replace=False)] = rng.choice([-0.5, 0.5], 4)
+    return emb
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_calculate_matches_per_query_loop(seed):
+    rng = np.random.default_rng(seed)
+    gallery_attrs = rng.integers(0, 2, (200, 4))
+    # distinct gallery vectors plus two queries nobody matches
+    query_attrs = np.concatenate([
+        np.unique(gallery_attrs, axis=0),
+        np.array([[2, 0, 0, 0], [2, 1, 1, 1]])
+    ])
+    # +-0.5 in 4 of 6 dimensions: unit norm, scores are exact multiples of
+    # 1/4 whatever the summation order, so ties are exact everywhere.
+    gallery_emb = four_hot(rng, 200)
+    gallery_emb[50:60] = gallery_emb[0]
+    query_emb = four_hot(rng, len(query_attrs))
+    got = AttrRetrievalMetric.calculate(
+        query_emb, gallery_emb, query_attrs, gallery_attrs,
+        topk=(1, 5, 10), chunk_size=7, pair_chunk=5)
+    want = reference(query_emb, gallery_emb, query_attrs, gallery_attrs,
+                     (1, 5, 10))
+    assert got['num_skipped'] == want['num_skipped'] == 2
+    for key in ('R1', 'R5', 'R10', 'mAP'):
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
+
+
+def test_matches_mmpretrain_average_precision():
+    """mmpretrain's RetrievalAveragePrecision (IR mode) on the same ranking
+    (no ties) gives the same mAP."""
+    rng = np.random.default_rng(3)
+    gallery_attrs = rng.integers(0, 2, (120, 3))
+    query_attrs = np.unique(gallery_attrs, axis=0)
+    gallery_emb = rng.normal(size=(120, 5))
+    query_emb = rng.normal(size=(len(query_attrs), 5))
+    got = AttrRetrievalMetric.calculate(query_emb, gallery_emb, query_attrs,
+                                        gallery_attrs)
+    q = query_emb / np.linalg.norm(query_emb, axis=1, keepdims=True)
+    g = gallery_emb / np.linalg.norm(gallery_emb, axis=1, keepdims=True)
+    target = (query_attrs[:, None, :] == gallery_attrs[None]).all(-1)
+    want = RetrievalAveragePrecision.calculate(
+        torch.from_numpy(q @ g.T), torch.from_numpy(target.astype(int)),
+        topk=120, mode='IR')
+    assert got['mAP'] == pytest.approx(float(want), abs=1e-4)
+
+
+def test_hand_computed_case():
+    # gallery ranked for the query [1, 0]: g0 (rel), g1, g2 (rel)
+    query_emb = np.array([[1.0, 0.0]])
+    gallery_emb = np.array([[1.0, 0.0], [0.9, 0.1], [0.5, 0.5]])
+    query_attrs = np.array([[1, 0]])
+    gallery_attrs = np.array([[1, 0], [0, 1], [1, 0]])
+    got = AttrRetrievalMetric.calculate(
+        query_emb, gallery_emb, query_attrs, gallery_attrs, topk=(1, 2))
+    assert got['R1'] == 100 and got['R2'] == 100
+    assert got['mAP'] == pytest.approx(100 * (1 / 1 + 2 / 3) / 2)
+    # a tie between a relevant and an irrelevant image: gallery order wins
+    gallery_emb = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    gallery_attrs = np.array([[0, 0], [0, 1], [1, 0]])
+    got = AttrRetrievalMetric.calculate(
+        query_emb, gallery_emb, query_attrs, gallery_attrs, topk=(1, 2))
+    assert (got['R1'], got['R2'], got['mAP']) == (0, 100, 50)
+
+
+def test_no_relevant_query_counts_nowhere():
+    got = AttrRetrievalMetric.calculate(
+        np.eye(2), np.eye(2), np.array([[1, 1], [0, 1]]),
+        np.array([[0, 1], [0, 0]]), topk=(1, ))
+    # only the second query has a relevant image, ranked 2nd
+    assert got['num_skipped'] == 1
+    assert got['R1'] == 0 and got['mAP'] == 50

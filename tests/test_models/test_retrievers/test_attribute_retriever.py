@@ -1,0 +1,148 @@
+"""AttributeRetriever: shapes at the tiny configuration, frozen f_par, the
+E^v split, query encoding, and a run where the adapters really learn."""
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
+from clear_mm.evaluation.metrics import AttrRetrievalMetric
+from clear_mm.models.retrievers import RetrievalAdapter
+from tests.conftest import REPO
+
+PAR_CONFIG = f'{REPO}/configs/clear/par_synthetic.py'
+
+
+def build(lm_folder, tmp_path, num_tokens=12, **kwargs):
+    par_model = Config.fromfile(PAR_CONFIG).model
+    torch.manual_seed(0)
+    par = MODELS.build(par_model)
+    ckpt = str(tmp_path / 'par.pth')
+    torch.save({'state_dict': par.state_dict()}, ckpt)
+    cfg = dict(
+        type='AttributeRetriever',
+        par_model=par_model,
+        par_checkpoint=ckpt,
+        embed_dims=16,
+        hidden_channels=32,
+        language_model=dict(
+            type='LanguageModelEncoder',
+            name_or_path=lm_folder,
+            num_tokens=num_tokens,
+            cache_dir=str(tmp_path / 'lm')),
+        data_preprocessor=dict(
+            mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]))
+    cfg.update(kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    model.bind_dataset(ATTRIBUTES, 'SyntheticPedestrians')
+    return model, par
+
+
+def samples(attrs):
+    return [DataSample().set_gt_score(torch.as_tensor(a)) for a in attrs]
+
+
+def test_adapter_layers():
+    adapter = RetrievalAdapter(10, 4, hidden_channels=(8, 6))
+    kinds = [type(m).__name__ for m in adapter.layers]
+    assert kinds == ['Linear', 'ReLU', 'Linear', 'ReLU', 'Linear']
+    assert adapter(torch.randn(3, 10)).shape == (3, 4)
+    # no ReLU after the last layer: outputs can be negative
+    assert (adapter(torch.randn(50, 10)) < 0).any()
+    with pytest.raises(ValueError, match='expects 10 input features'):
+        adapter(torch.randn(3, 9))
+
+
+def test_shapes_frozen_par_and_split(tiny_gpt, tmp_path):
+    model, par = build(tiny_gpt, tmp_path)
+    # f_par loaded from the recognition checkpoint and frozen
+    for (name, p), q in zip(model.par_model.state_dict().items(),
+                            par.state_dict().values()):
+        torch.testing.assert_close(p, q, msg=name)
+    assert not any(p.requires_grad for p in model.par_model.parameters())
+    model.train()
+    assert not model.par_model.training
+    # the language model is not part of the state dict
+    assert not any('language' in k for k in model.state_dict())
+
+    rng = np.random.default_rng(0)
+    attrs = rng.integers(0, 2, (6, 26))
+    model.set_train_combinations(attrs)
+    images = torch.rand(4, 3, 128, 64) * 255
+    data = model.data_preprocessor(
+        dict(inputs=list(images), data_samples=samples(attrs[:4])), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_hard', 'loss_soft'}
+    # Eq. 10: the hard term only depends on the first half of E^v
+    last = model.vis_adapter.layers[-1]
+    model.zero_grad()
+    losses['loss_hard'].backward(retain_graph=True)
+    assert last.weight.grad[16:].abs().sum() == 0
+    assert last.weight.grad[:16].abs().sum() > 0
+    model.zero_grad()
+    losses['loss_soft'].backward()
+    assert last.weight.grad[:16].abs().sum() == 0
+    assert all(p.grad is None for p in model.par_model.parameters())
+
+    model.eval()
+    out = model(**data, mode='predict')
+    assert out[0].pred_embedding.shape == (32, )
+    queries = model.encode_queries(attrs)
+    assert queries.shape == (6, 32)
+    with pytest.raises(ValueError, match=r'\(Q, 26\)'):
+        model.encode_queries(attrs[:, :25])
+    with pytest.raises(ValueError, match='0/1'):
+        model.encode_queries(attrs * 2)
+
+
+def test_training_vector_must_be_known(tiny_gpt, tmp_path):
+    model, _ = build(tiny_gpt, tmp_path, query_forms=('hard', ))
+    feats = torch.randn(2, 256)
+    with pytest.raises(RuntimeError, match='RetrievalDatasetHook'):
+        model.loss(feats, samples(np.zeros((2, 26), int)))
+    model.set_train_combinations(np.zeros((1, 26), int))
+    with pytest.raises(ValueError, match='not among the training'):
+        model.loss(feats, samples(np.ones((2, 26), int)))
+
+
+@pytest.mark.parametrize('forms', [('hard', ), ('words', ), ('soft', ),
+                                   ('hard', 'soft')])
+def test_adapters_learn_on_cached_features(tiny_bert, tmp_path, forms):
+    """Features that carry the attributes (a random linear map plus noise):
+    margin learning must lift retrieval far above its initial value, in
+    every query form (the text forms through a random 1-layer BERT whose
+    word-level vocabulary covers the sentences)."""
+    model, _ = build(tiny_bert, tmp_path, num_tokens=64, query_forms=forms)
+    rng = np.random.default_rng(0)
+    # 12 attribute combinations, 20 noisy images each
+    combos = np.unique(rng.integers(0, 2, (12, 26)), axis=0)
+    attrs = np.repeat(combos, 20, axis=0)
+    mix = torch.from_numpy(rng.normal(size=(26, 256))).float()
+    feats = torch.from_numpy(attrs).float() @ mix
+    feats += 0.5 * torch.randn_like(feats)
+    model.set_train_combinations(attrs)
+
+    def evaluate():
+        model.eval()
+        with torch.no_grad():
+            res = AttrRetrievalMetric.calculate(
+                model.encode_queries(combos), model.embed_images(feats),
+                combos, attrs)
+        model.train()
+        return res['mAP']
+
+    before = evaluate()
+    opt = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    torch.manual_seed(0)
+    for _ in range(60):
+        idx = torch.randperm(len(feats))[:48]
+        loss = sum(model.loss(feats[idx], samples(attrs[idx])).values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = evaluate()
+    assert after > 90 and after > before + 30, (before, after)
