@@ -1,13 +1,18 @@
-# make demo: set up .venv, render the synthetic dataset, train CLEAR on it,
-#            test the best checkpoint.
+# make demo: set up .venv, render the synthetic dataset, train CLEAR's
+#            recognition stage on it and test it, then train and test the
+#            retrieval stage on the frozen recognition model and draw
+#            retrieval examples.
 # make test: set up .venv and run the test suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-stamp
-REQS := requirements/runtime.txt requirements/tests.txt setup.py
+REQS := requirements/runtime.txt requirements/tests.txt requirements/lm.txt \
+	setup.py
 DEMO_CONFIG := configs/clear/par_synthetic.py
 DEMO_DIR := work_dirs/demo
+RET_CONFIG := configs/clear/ret_synthetic.py
+RET_DIR := work_dirs/demo_ret
 export PYTHONWARNINGS := ignore
 export HF_HUB_OFFLINE := 1
 
@@ -19,6 +24,7 @@ venv: $(STAMP)
 $(STAMP): $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q --no-deps -r requirements/lm.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
@@ -30,6 +36,18 @@ demo: venv
 	echo "Best checkpoint: $$best" && \
 	$(PY) tools/test.py $(DEMO_CONFIG) $$best --work-dir $(DEMO_DIR)/test \
 		--out $(DEMO_DIR)/test_metrics.json && \
+	echo "Recognition stage done after $$(( $$(date +%s) - start )) s" && \
+	$(PY) tools/train.py $(RET_CONFIG) --work-dir $(RET_DIR) \
+		--cfg-options model.par_checkpoint=$$best && \
+	ret=$$(ls -t $(RET_DIR)/best_retrieval_mAP_epoch_*.pth | head -n 1) && \
+	echo "Best retrieval checkpoint: $$ret" && \
+	$(PY) tools/test.py $(RET_CONFIG) $$ret --work-dir $(RET_DIR)/test \
+		--out $(RET_DIR)/test_metrics.json && \
+	$(PY) tools/analysis_tools/attribute_search.py $(RET_CONFIG) $$ret \
+		--num-random 4 --topk 5 \
+		--out $(RET_DIR)/retrieval_examples.png && \
+	echo "Recognition metrics: $(DEMO_DIR)/test_metrics.json" && \
+	echo "Retrieval metrics: $(RET_DIR)/test_metrics.json" && \
 	echo "Demo wall time: $$(( $$(date +%s) - start )) s"
 
 test: venv
@@ -39,4 +57,4 @@ benchmark: venv
 	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py
 
 clean:
-	rm -rf $(DEMO_DIR)
+	rm -rf $(DEMO_DIR) $(RET_DIR)

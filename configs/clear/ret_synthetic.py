@@ -36,10 +36,10 @@ test_evaluator = dict(_delete_=True, type='AttrRetrievalMetric')
 default_hooks = dict(
     checkpoint=dict(save_best='retrieval/mAP', rule='greater'))
 
-max_epochs = 30
+max_epochs = 10
 optim_wrapper = dict(
     _delete_=True,
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4))
+    optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4))
 param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
          T_max=max_epochs, eta_min=1e-5)

@@ -147,3 +147,41 @@ def test_tables_use_known_slots():
         for attr, (slot, pos, neg) in table.items():
             assert slot in SLOTS, (name, attr)
             assert pos, (name, attr)
+
+
+def _doc_attributes(title):
+    """The attribute list of the dataset a docs section is about."""
+    if title.startswith(('PA100K', 'Synthetic')):
+        return PA100K
+    if title.startswith('Market'):
+        return MARKET
+    if title.startswith('UPAR'):
+        return list(UPAR_ATTRIBUTES)
+    from clear_mm.datasets import PETA, RAPv2
+    if title.startswith('PETA'):
+        path = realdata('PETA.mat')
+        return PETA(data_root=osp_dir(path), lazy_init=True).load_table(
+        ).attributes
+    path = realdata('RAPv1_annotation.mat')
+    return RAPv2(data_root=osp_dir(path), ann_file='RAPv1_annotation.mat',
+                 lazy_init=True).load_table().attributes
+
+
+def test_docs_examples_are_current():
+    import re
+
+    from tests.conftest import REPO
+    text = open(f'{REPO}/docs/pseudo_descriptions.md').read()
+    sections = re.findall(
+        r'## (.+?) \(.*?`(\w+)`\)\n\n- positive attributes: `(.*?)`\n'
+        r'- sentence: "(.*?)"\n- W query: "(.*?)"', text)
+    assert len(sections) == 6
+    for title, dataset, positives, sentence, words in sections:
+        try:
+            attributes = _doc_attributes(title)
+        except pytest.skip.Exception:
+            continue
+        builder = PseudoDescriptionBuilder(attributes, dataset)
+        v = builder.vector_from_names(positives)
+        assert builder(v) == sentence, title
+        assert builder.words(v) == words, title

@@ -1,0 +1,3 @@
+# Table 7 on PA100K: HA queries, embedding size (dim_query) 256.
+_base_ = ['./ret_pa100k_ha.py']
+model = dict(embed_dims=256)

@@ -1,0 +1,71 @@
+"""The retrieval stage end to end: tools/train.py (feature cache),
+tools/test.py and tools/analysis_tools/attribute_search.py on a tiny run,
+with a random 1-layer BERT as the language model."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+
+from tests.conftest import REPO
+from tests.test_tools.test_train_test import cli, run, small
+
+PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
+RET_CONFIG = osp.join(REPO, 'configs', 'clear', 'ret_synthetic.py')
+
+
+def test_retrieval_train_test_search(tmp_path, tiny_bert):
+    torch.manual_seed(0)
+    par = MODELS.build(Config.fromfile(PAR_CONFIG).model)
+    par_ckpt = str(tmp_path / 'par.pth')
+    torch.save({'state_dict': par.state_dict()}, par_ckpt)
+    opts = small(tmp_path, 2)
+    opts.update({
+        'model.par_checkpoint': par_ckpt,
+        'model.language_model.name_or_path': tiny_bert,
+        'model.language_model.cache_dir': str(tmp_path / 'lm'),
+        'model.hidden_channels': 32,
+    })
+    work = str(tmp_path / 'work')
+    out = run('tools/train.py', RET_CONFIG, '--work-dir', work, *cli(opts))
+    assert 'RetrievalFeatureCacheHook: 24 training features' in out
+    assert 'retrieval/mAP' in out
+    best = [f for f in os.listdir(work) if f.startswith('best_retrieval')]
+    assert len(best) == 1
+    ckpt = osp.join(work, best[0])
+    # f_par inside the retrieval checkpoint is the recognition checkpoint's
+    state = torch.load(ckpt, map_location='cpu', weights_only=False)
+    for key, value in par.state_dict().items():
+        torch.testing.assert_close(state['state_dict'][f'par_model.{key}'],
+                                   value)
+
+    out = run('tools/test.py', RET_CONFIG, ckpt, '--work-dir', work, '--out',
+              osp.join(work, 'metrics.json'), *cli(opts))
+    metrics = json.load(open(osp.join(work, 'metrics.json')))
+    assert set(metrics) == {
+        'retrieval/R1', 'retrieval/R5', 'retrieval/R10', 'retrieval/mAP'
+    }
+    assert all(0 <= v <= 100 for v in metrics.values())
+
+    search_opts = {
+        k: v for k, v in opts.items()
+        if k.startswith(('model.', 'test_dataloader.'))
+    }
+    picture = str(tmp_path / 'examples.png')
+    out = run('tools/analysis_tools/attribute_search.py', RET_CONFIG, ckpt,
+              '--query', 'Female, Backpack, LongSleeve', '--num-random', '2',
+              '--topk', '3', '--out', picture, *cli(search_opts))
+    assert out.count('pseudo-description: This is a photo of') == 3
+    assert osp.getsize(picture) > 1000
+    # an attribute the dataset does not have is named in the error
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/attribute_search.py',
+         RET_CONFIG, ckpt, '--query', 'Female, Wings',
+         *cli(search_opts)],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "no attribute 'Wings'" in proc.stderr
