@@ -58,7 +58,8 @@ class UPAR2024(BasePARDataset):
         query_file (str, optional): The retrieval queries of the split
             (the challenge's query CSV), relative to ``data_root``: one 0/1
             vector of the 40 attributes per row, optionally preceded by a
-            query id column, with the same optional ``#`` header. When not
+            query id column, with the same optional header (the column
+            names, with or without a leading ``#``). When not
             given, the queries are the split's distinct attribute vectors.
         **kwargs: See :class:`BasePARDataset`.
     """
@@ -90,7 +91,9 @@ class UPAR2024(BasePARDataset):
             for line_no, row in enumerate(csv.reader(f), start=1):
                 if not row or not ''.join(row).strip():
                     continue
-                if row[0].lstrip().startswith('#'):
+                cells = [c.strip() for c in row]
+                if (row[0].lstrip().startswith('#')
+                        or cells[-len(UPAR_ATTRIBUTES):] == UPAR_ATTRIBUTES):
                     header = [row[0].lstrip('# ').strip()] + row[1:]
                     header = [h.strip() for h in header]
                     if header[-len(UPAR_ATTRIBUTES):] != UPAR_ATTRIBUTES:

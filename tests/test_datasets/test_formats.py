@@ -155,6 +155,38 @@ def test_upar2024_csv(tmp_path):
         UPAR2024(data_root=str(tmp_path), split='val')
 
 
+def test_upar2024_retrieval_queries(tmp_path):
+    rng = np.random.default_rng(1)
+    (tmp_path / 'annotations').mkdir()
+    labels = rng.integers(0, 2, (6, 40))
+    labels[3] = labels[1]  # a repeated vector
+    for s in ('train', 'test'):
+        write_upar(tmp_path / 'annotations' / f'{s}.csv',
+                   [(f'{s}{i}.jpg', v) for i, v in enumerate(labels)])
+    ds = UPAR2024(data_root=str(tmp_path), split='test')
+    # default queries: the split's distinct vectors
+    np.testing.assert_array_equal(ds.get_query_attributes(),
+                                  np.unique(labels, axis=0))
+    np.testing.assert_array_equal(ds.get_attribute_combinations(),
+                                  np.unique(labels, axis=0))
+    assert ds.get_attribute_matrix().shape == (6, 40)
+    # the challenge's query file: 0/1 rows, with or without a query id
+    queries = rng.integers(0, 2, (3, 40))
+    with open(tmp_path / 'queries.csv', 'w') as f:
+        f.write(','.join(UPAR_ATTRIBUTES) + '\n')
+        f.write(','.join(map(str, queries[0])) + '\n')
+        for i in (1, 2):
+            f.write(f'q{i},' + ','.join(map(str, queries[i])) + '\n')
+    ds = UPAR2024(data_root=str(tmp_path), split='test',
+                  query_file='queries.csv')
+    np.testing.assert_array_equal(ds.get_query_attributes(), queries)
+    with open(tmp_path / 'queries.csv', 'a') as f:
+        f.write('1,0,1\n')
+    with pytest.raises(ValueError, match='queries.csv:5: 3 columns; '
+                       'expected an optional query id and 40'):
+        ds.get_query_attributes()
+
+
 def test_pipeline_packs_gt_ignore(tmp_path):
     write_rap2(tmp_path / 'RAP_annotation.mat')
     ds = RAPv2(data_root=str(tmp_path), split='train')
