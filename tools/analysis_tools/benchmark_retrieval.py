@@ -8,13 +8,17 @@
 
     python tools/analysis_tools/benchmark_retrieval.py \
         configs/clear/ret_synthetic.py --iters 10
+    # f_par = the paper's cross-transformers (256x128), smaller batches
+    python tools/analysis_tools/benchmark_retrieval.py \
+        configs/clear/ret_synthetic.py --par-config configs/clear/par_pa100k.py \
+        --iters 2 --skip-metric --cfg-options train_dataloader.batch_size=32
 """
 import argparse
 import time
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
@@ -31,6 +35,14 @@ def parse_args():
     parser.add_argument('--num-attributes', type=int, default=40)
     parser.add_argument('--dim', type=int, default=256)
     parser.add_argument('--skip-training', action='store_true')
+    parser.add_argument('--skip-metric', action='store_true')
+    parser.add_argument(
+        '--par-config',
+        help='use the recognition model of this config as f_par (e.g. '
+        'configs/clear/par_pa100k.py for the paper preset; the images are '
+        'then resized to 256x128)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config')
     return parser.parse_args()
 
 
@@ -124,8 +136,18 @@ def main():
     args = parse_args()
     init_default_scope('mmpretrain')
     if not args.skip_training:
-        bench_training(Config.fromfile(args.config), args.iters)
-    bench_metric(args)
+        cfg = Config.fromfile(args.config)
+        if args.par_config:
+            par = Config.fromfile(args.par_config)
+            cfg.model.par_model = par.model
+            for step in cfg.train_dataloader.dataset.pipeline:
+                if step['type'] == 'Resize':
+                    step['scale'] = (128, 256)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        bench_training(cfg, args.iters)
+    if not args.skip_metric:
+        bench_metric(args)
 
 
 if __name__ == '__main__':
