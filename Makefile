@@ -55,6 +55,7 @@ test: venv
 
 benchmark: venv
 	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py
+	$(PY) tools/analysis_tools/benchmark_retrieval.py configs/clear/ret_synthetic.py
 
 clean:
 	rm -rf $(DEMO_DIR) $(RET_DIR)
