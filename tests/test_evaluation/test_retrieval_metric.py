@@ -109,3 +109,26 @@ def test_no_relevant_query_counts_nowhere():
     # only the second query has a relevant image, ranked 2nd
     assert got['num_skipped'] == 1
     assert got['R1'] == 0 and got['mAP'] == 50
+
+
+def test_calculate_scores_accepts_any_score():
+    """A precomputed score matrix (e.g. a fused distance, negated) ranks
+    like the embeddings it came from; a lower-is-better distance must be
+    negated."""
+    rng = np.random.default_rng(4)
+    gallery_attrs = rng.integers(0, 2, (90, 3))
+    query_attrs = np.unique(gallery_attrs, axis=0)
+    gallery_emb = rng.normal(size=(90, 5))
+    query_emb = rng.normal(size=(len(query_attrs), 5))
+    want = AttrRetrievalMetric.calculate(query_emb, gallery_emb, query_attrs,
+                                         gallery_attrs)
+    q = query_emb / np.linalg.norm(query_emb, axis=1, keepdims=True)
+    g = gallery_emb / np.linalg.norm(gallery_emb, axis=1, keepdims=True)
+    distance = 1 - q @ g.T
+    got = AttrRetrievalMetric.calculate_scores(
+        -distance, query_attrs, gallery_attrs, chunk_size=3)
+    for key in want:
+        assert got[key] == pytest.approx(want[key], abs=1e-9)
+    with pytest.raises(ValueError, match='Scores of shape'):
+        AttrRetrievalMetric.calculate_scores(distance[:, :5], query_attrs,
+                                             gallery_attrs)

@@ -125,7 +125,8 @@ class AttrRetrievalMetric(BaseMetric):
                   topk: Sequence[int] = (1, 5, 10),
                   chunk_size: int = 256,
                   pair_chunk: int = 1024) -> Dict[str, float]:
-        """CMC and mAP of queries against a gallery.
+        """CMC and mAP of queries against a gallery, ranked by the cosine
+        similarity of their embeddings.
 
         Args:
             query_emb: ``(Q, D)`` query embeddings.
@@ -143,13 +144,46 @@ class AttrRetrievalMetric(BaseMetric):
                 gallery_attrs):
             raise ValueError('Embeddings and attribute vectors must have the '
                              'same number of rows.')
+        return AttrRetrievalMetric.calculate_scores(
+            lambda start, stop: query_emb[start:stop] @ gallery_emb.t(),
+            query_attrs, gallery_attrs, topk, chunk_size, pair_chunk)
+
+    @staticmethod
+    def calculate_scores(scores,
+                         query_attrs,
+                         gallery_attrs,
+                         topk: Sequence[int] = (1, 5, 10),
+                         chunk_size: int = 256,
+                         pair_chunk: int = 1024) -> Dict[str, float]:
+        """CMC and mAP from any query-gallery scores (higher = better), e.g.
+        a fused distance (negated).
+
+        Args:
+            scores: a ``(Q, G)`` tensor, or a function ``(start, stop) ->``
+                the ``(stop - start, G)`` scores of those queries (computed
+                chunk by chunk, so the whole matrix never exists).
+            query_attrs, gallery_attrs, topk: as in :meth:`calculate`.
+        """
+        num_queries, num_gallery = len(query_attrs), len(gallery_attrs)
+        if callable(scores):
+            score_fn = scores
+        else:
+            matrix = torch.as_tensor(scores).float()
+            if tuple(matrix.shape) != (num_queries, num_gallery):
+                raise ValueError(
+                    f'Scores of shape {tuple(matrix.shape)} for '
+                    f'{num_queries} queries and {num_gallery} gallery items.')
+
+            def score_fn(start, stop):
+                return matrix[start:stop]
+
         q_ids, g_ids = attribute_ids(query_attrs, gallery_attrs)
         q_ids, g_ids = torch.from_numpy(q_ids), torch.from_numpy(g_ids)
-        gallery_index = torch.arange(len(gallery_emb))
+        gallery_index = torch.arange(num_gallery)
         hits = {k: 0.0 for k in topk}
         ap_sum, num_valid = 0.0, 0
-        for start in range(0, len(query_emb), chunk_size):
-            sim = query_emb[start:start + chunk_size] @ gallery_emb.t()
+        for start in range(0, num_queries, chunk_size):
+            sim = score_fn(start, min(start + chunk_size, num_queries))
             chunk_ids = q_ids[start:start + chunk_size]
             # Only relevant (query, image) pairs need a rank; with distinct
             # queries there is at most one pair per gallery image.
@@ -172,14 +206,14 @@ class AttrRetrievalMetric(BaseMetric):
                 continue
             # order the pairs by (query, rank): the j-th relevant image of
             # a query (1-based) at rank r adds j / r to its AP sum.
-            order = torch.argsort(qi * (len(gallery_emb) + 1) + rank)
+            order = torch.argsort(qi * (num_gallery + 1) + rank)
             qi, rank = qi[order], rank[order]
             offsets = torch.cumsum(num_rel, 0) - num_rel
             j = torch.arange(len(qi)) - offsets[qi] + 1
             ap = torch.zeros(len(chunk_ids), dtype=torch.float64).index_add_(
                 0, qi, j.double() / rank.double())
             ap_sum += float((ap[valid] / num_rel[valid]).sum())
-            best = torch.full((len(chunk_ids), ), len(gallery_emb) + 1,
+            best = torch.full((len(chunk_ids), ), num_gallery + 1,
                               dtype=torch.long).scatter_reduce_(
                                   0, qi, rank, reduce='amin')
             for k in topk:
@@ -189,5 +223,5 @@ class AttrRetrievalMetric(BaseMetric):
             for k in topk
         }
         out['mAP'] = 100.0 * ap_sum / max(num_valid, 1)
-        out['num_skipped'] = len(query_emb) - num_valid
+        out['num_skipped'] = num_queries - num_valid
         return out
