@@ -6,13 +6,14 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS, MODELS
 
-from tests.conftest import REPO
+from tests.conftest import REALDATA, REPO
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                            recursive=True))
 EXPERIMENTS = [c for c in CONFIGS if '_base_' not in c]
 RECOGNITION = [c for c in EXPERIMENTS if osp.basename(c).startswith('par_')]
 RETRIEVAL = [c for c in EXPERIMENTS if osp.basename(c).startswith('ret_')]
+ASMR = [c for c in EXPERIMENTS if osp.basename(c).startswith('asmr_')]
 NUM_ATTRIBUTES = dict(
     pa100k=26, peta=35, rapv2=54, market1501=30, upar2024=40, synthetic=26)
 
@@ -32,7 +33,9 @@ def test_all_configs_found():
     for ds in ('pa100k', 'market1501'):  # Table 7
         for dim in (64, 128, 256):
             assert f'ret_{ds}_ha_dim{dim}.py' in names
-    assert len(RECOGNITION) + len(RETRIEVAL) == len(EXPERIMENTS)
+    for ds in ('pa100k', 'peta', 'market1501', 'upar2024', 'synthetic'):
+        assert f'asmr_{ds}.py' in names
+    assert len(RECOGNITION) + len(RETRIEVAL) + len(ASMR) == len(EXPERIMENTS)
 
 
 @pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
@@ -92,6 +95,50 @@ def test_retrieval_config(path):
     assert [h.type for h in cfg.custom_hooks] == [
         'RetrievalDatasetHook', 'RetrievalFeatureCacheHook'
     ]
+
+
+@pytest.mark.parametrize('path', ASMR, ids=osp.basename)
+def test_asmr_config(path):
+    """ASMR baselines: HA queries, 512 -> 128 -> 128 encoders, MA + ASMR;
+    a ResNet-50 trained end to end except on the CPU demo data."""
+    cfg = Config.fromfile(path)
+    model = cfg.model
+    dataset = osp.basename(path)[len('asmr_'):-len('.py')]
+    assert model.type == 'AttributeRetriever'
+    assert model.query_forms == ('hard', )
+    assert model.embed_dims == 128 and model.hidden_channels == (512, 128)
+    assert model.regularizer.type == 'ASMRLoss'
+    assert model.par_model.head.num_classes == NUM_ATTRIBUTES[dataset]
+    hooks = [h.type for h in cfg.custom_hooks]
+    if dataset == 'synthetic':
+        assert model.get('freeze_par', True)
+        assert 'RetrievalFeatureCacheHook' in hooks
+    else:
+        assert model.freeze_par is False
+        assert model.par_model.backbone.type == 'ResNet'
+        assert hooks == ['RetrievalDatasetHook']
+    assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
+
+
+def test_asmr_groups_match_datasets():
+    """num_groups of each ASMR config equals its dataset's groups."""
+    from clear_mm.datasets.market1501_attr import MARKET_GROUPS
+    from clear_mm.datasets.pa100k import PA100K_GROUPS
+    from clear_mm.datasets.upar2024 import UPAR_GROUPS
+    expected = dict(pa100k=len(PA100K_GROUPS), synthetic=len(PA100K_GROUPS),
+                    market1501=len(MARKET_GROUPS),
+                    upar2024=len(UPAR_GROUPS))
+    for ds, n in expected.items():
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'asmr',
+                                       f'asmr_{ds}.py'))
+        assert cfg.model.regularizer.num_groups == n, ds
+    peta = osp.join(REALDATA, 'PETA.mat')
+    if osp.exists(peta):
+        table = DATASETS.build(
+            dict(type='PETA', data_root=REALDATA, lazy_init=True)).load_table()
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'asmr',
+                                       'asmr_peta.py'))
+        assert cfg.model.regularizer.num_groups == len(table.groups)
 
 
 def test_missing_data_points_to_readme(tmp_path):

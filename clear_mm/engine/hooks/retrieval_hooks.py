@@ -40,7 +40,8 @@ class RetrievalDatasetHook(Hook):
         model = _unwrap(runner.model)
         dataset = runner.train_loop.dataloader.dataset
         model.bind_dataset(dataset.metainfo['attributes'],
-                           _dataset_type(dataset))
+                           _dataset_type(dataset),
+                           dataset.metainfo.get('attribute_groups'))
         combos = dataset.get_attribute_combinations()
         model.set_train_combinations(combos)
         runner.logger.info(
@@ -51,7 +52,8 @@ class RetrievalDatasetHook(Hook):
         model = _unwrap(runner.model)
         dataset = loop.dataloader.dataset
         model.bind_dataset(dataset.metainfo['attributes'],
-                           _dataset_type(dataset))
+                           _dataset_type(dataset),
+                           dataset.metainfo.get('attribute_groups'))
         queries = dataset.get_query_attributes()
 
         def encode(attrs, model=model):
@@ -124,6 +126,10 @@ class RetrievalFeatureCacheHook(Hook):
         loop = runner.train_loop
         old = loop.dataloader
         model = _unwrap(runner.model)
+        if not getattr(model, 'freeze_par', True):
+            raise RuntimeError(
+                'RetrievalFeatureCacheHook needs a frozen f_par '
+                '(freeze_par=True); remove the hook to train f_par.')
         dataset = self._extraction_dataset(runner)
         batch_size = self.batch_size or old.batch_size
         loader = DataLoader(

@@ -105,6 +105,12 @@ class AttributeRetriever(BaseModel):
         num_negatives (int, optional): Sample this many proxies per
             iteration (the batch's positives always included) instead of
             using all training combinations. Defaults to None (all).
+        regularizer (dict, optional): A loss on the hard-query embeddings
+            of all training combinations, e.g. ``ASMRLoss`` (the ASMR
+            baseline); needs the 'hard' form. Defaults to None.
+        freeze_par (bool): Keep f_par frozen (CLEAR). ``False`` trains it
+            end to end with the adapters (ASMR with a ResNet-50), which
+            rules out the feature cache. Defaults to True.
         data_preprocessor (dict, optional): Defaults to
             ``RetrievalDataPreprocessor`` with the config's mean/std.
     """
@@ -124,6 +130,8 @@ class AttributeRetriever(BaseModel):
                  loss: dict = dict(type='AngularMarginLoss'),
                  loss_weights: Optional[Dict[str, float]] = None,
                  num_negatives: Optional[int] = None,
+                 regularizer: Optional[dict] = None,
+                 freeze_par: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
@@ -156,9 +164,11 @@ class AttributeRetriever(BaseModel):
         self.num_attributes = num_attributes
         self.par_checkpoint = par_checkpoint
 
-        # f_par, frozen.
+        # f_par, frozen unless freeze_par=False.
+        self.freeze_par = freeze_par
         self.par_model = MODELS.build(par_model)
-        self.par_model.requires_grad_(False)
+        if freeze_par:
+            self.par_model.requires_grad_(False)
 
         self.language_model = None
         needs_text = any(f in ('soft', 'words') for f in query_forms)
@@ -199,6 +209,12 @@ class AttributeRetriever(BaseModel):
             raise ValueError(f'loss_weights has no weight for {missing}.')
         self.loss_weights = {f: float(loss_weights[f]) for f in query_forms}
         self.num_negatives = num_negatives
+        self.regularizer = None
+        if regularizer is not None:
+            if 'hard' not in query_forms:
+                raise ValueError('`regularizer` acts on the hard-query '
+                                 "embeddings: add 'hard' to query_forms.")
+            self.regularizer = MODELS.build(regularizer)
 
         self.register_buffer(
             'train_attrs', torch.zeros(0, num_attributes, dtype=torch.long),
@@ -243,13 +259,17 @@ class AttributeRetriever(BaseModel):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.par_model.eval()  # frozen: no dropout, fixed norms
+        if self.freeze_par:
+            self.par_model.eval()  # frozen: no dropout, fixed norms
         return self
 
-    def bind_dataset(self, attributes: Sequence[str],
-                     dataset_type: Optional[str] = None) -> None:
+    def bind_dataset(self,
+                     attributes: Sequence[str],
+                     dataset_type: Optional[str] = None,
+                     groups: Optional[Dict[str, List[str]]] = None) -> None:
         """Attribute names (and dataset name, for the pseudo-description
-        table) of the data the model runs on."""
+        table; attribute groups, for a regularizer that uses them) of the
+        data the model runs on."""
         if len(attributes) != self.num_attributes:
             raise ValueError(
                 f'The retriever was built for {self.num_attributes} '
@@ -260,6 +280,8 @@ class AttributeRetriever(BaseModel):
                 attributes) or self.builder.dataset != dataset):
             self.builder = PseudoDescriptionBuilder(
                 attributes, dataset=dataset, table=table)
+        if groups is not None and hasattr(self.regularizer, 'set_groups'):
+            self.regularizer.set_groups(attributes, groups)
 
     def set_train_combinations(self, attrs) -> None:
         """The proxies of L_MA: every distinct attribute vector of the
@@ -320,7 +342,8 @@ class AttributeRetriever(BaseModel):
         already features (the cache) and pass through."""
         if inputs.dim() == 2:
             return inputs
-        with torch.no_grad():
+        with torch.set_grad_enabled(torch.is_grad_enabled()
+                                    and not self.freeze_par):
             feat = self.par_model.extract_feat(inputs)
             feat = feat[-1] if isinstance(feat, (tuple, list)) else feat
             if feat.dim() > 2:  # a backbone without neck: average pool
@@ -390,6 +413,9 @@ class AttributeRetriever(BaseModel):
             query = self.query_adapters[form](self._proxy_inputs(form)[proxies])
             losses[f'loss_{form}'] = self.loss_weights[form] * \
                 self.loss_module(part, query, targets)
+            if form == 'hard' and self.regularizer is not None:
+                losses['loss_reg'] = self.regularizer(
+                    query, self.train_attrs[proxies])
         return losses
 
     def predict(self, inputs: torch.Tensor,

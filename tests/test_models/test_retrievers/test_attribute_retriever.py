@@ -146,3 +146,30 @@ def test_adapters_learn_on_cached_features(tiny_bert, tmp_path, forms):
         opt.step()
     after = evaluate()
     assert after > 90 and after > before + 30, (before, after)
+
+
+def test_asmr_setting_trains_f_par_with_regularizer(tiny_gpt, tmp_path):
+    """The ASMR baseline's setting: f_par trained end to end, the ASMR
+    regularizer on the attribute embeddings of all combinations."""
+    from clear_mm.datasets.pa100k import PA100K_GROUPS
+    model, _ = build(
+        tiny_gpt, tmp_path, query_forms=('hard', ), freeze_par=False,
+        hidden_channels=(32, 16),
+        regularizer=dict(type='ASMRLoss', num_groups=10))
+    model.bind_dataset(ATTRIBUTES, 'SyntheticPedestrians', PA100K_GROUPS)
+    attrs = np.random.default_rng(0).integers(0, 2, (5, 26))
+    model.set_train_combinations(attrs)
+    model.train()
+    assert model.par_model.training
+    data = model.data_preprocessor(
+        dict(inputs=list(torch.rand(2, 3, 128, 64) * 255),
+             data_samples=samples(attrs[:2])), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_hard', 'loss_reg'}
+    sum(losses.values()).backward()
+    grads = [p.grad for p in model.par_model.parameters() if p.requires_grad]
+    assert grads and any(g is not None and g.abs().sum() > 0 for g in grads)
+    assert model.regularizer.group_logits.grad is not None
+    with pytest.raises(ValueError, match="add 'hard'"):
+        build(tiny_gpt, tmp_path, query_forms=('soft', ),
+              regularizer=dict(type='ASMRLoss', num_groups=10))
