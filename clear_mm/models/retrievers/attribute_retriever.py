@@ -177,9 +177,9 @@ class AttributeRetriever(BaseModel):
                 raise ValueError(
                     f'Query forms {query_forms} need `language_model` (a '
                     'LanguageModelEncoder config).')
-            # Built here but kept outside the module tree: its weights stay
-            # out of the state dict.
-            self.__dict__['language_model'] = MODELS.build(language_model)
+            # A plain object (not an nn.Module): the language model's
+            # weights stay out of the state dict and checkpoints.
+            self.language_model = MODELS.build(language_model)
             if text_channels is None:
                 text_channels = self._language_model_channels()
         self.description_cfg = dict(description or {})
