@@ -132,3 +132,55 @@ def test_calculate_scores_accepts_any_score():
     with pytest.raises(ValueError, match='Scores of shape'):
         AttrRetrievalMetric.calculate_scores(distance[:, :5], query_attrs,
                                              gallery_attrs)
+
+
+def test_fused_distance_hand_computed():
+    """Paper 004: cosine distance / its max + 0.2 x Euclidean distance to
+    the predicted scores / its max."""
+    query_emb = np.array([[1.0, 0.0]])
+    gallery_emb = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    query_attrs = np.array([[1, 0]])
+    gallery_scores = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    fn = AttrRetrievalMetric.fused_scores(query_emb, gallery_emb, query_attrs,
+                                          gallery_scores, par_weight=0.2)
+    d_cos = np.array([0.0, 1.0, 2.0]) / 2
+    d_euc = np.array([np.sqrt(2), 0.0, 1.0]) / np.sqrt(2)
+    np.testing.assert_allclose(fn(0, 1).numpy()[0], -(d_cos + 0.2 * d_euc),
+                               rtol=1e-6)
+    # with a large PAR weight the PAR scores decide the ranking
+    gallery_attrs = np.array([[0, 1], [1, 0], [1, 1]])
+    low = AttrRetrievalMetric.calculate_scores(
+        AttrRetrievalMetric.fused_scores(query_emb, gallery_emb, query_attrs,
+                                         gallery_scores, 0.2),
+        query_attrs, gallery_attrs, topk=(1, ))
+    high = AttrRetrievalMetric.calculate_scores(
+        AttrRetrievalMetric.fused_scores(query_emb, gallery_emb, query_attrs,
+                                         gallery_scores, 10.0),
+        query_attrs, gallery_attrs, topk=(1, ))
+    assert (low['R1'], high['R1']) == (0, 100)
+    with pytest.raises(ValueError, match='Attribute scores of shape'):
+        AttrRetrievalMetric.fused_scores(query_emb, gallery_emb, query_attrs,
+                                         gallery_scores[:, :1])
+
+
+def test_metric_uses_fused_distance_with_par_weight():
+    from mmpretrain.structures import DataSample
+    metric = AttrRetrievalMetric(par_weight=10.0, topk=(1, ))
+    metric.set_queries(lambda attrs: torch.tensor([[1.0, 0.0]]),
+                       np.array([[1, 0]]))
+    gallery_emb = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]
+    scores = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    attrs = [[0, 1], [1, 0], [1, 1]]
+    samples = []
+    for e, s, a in zip(gallery_emb, scores, attrs):
+        sample = DataSample().set_gt_score(torch.tensor(a))
+        sample.set_field(torch.tensor(e), 'pred_embedding')
+        sample.set_field(torch.tensor(s), 'pred_score')
+        samples.append(sample.to_dict())
+    metric.process(None, samples)
+    assert metric.evaluate(3)['retrieval/R1'] == 100
+    without = AttrRetrievalMetric(topk=(1, ))
+    without.set_queries(lambda attrs: torch.tensor([[1.0, 0.0]]),
+                        np.array([[1, 0]]))
+    without.process(None, samples)
+    assert without.evaluate(3)['retrieval/R1'] == 0

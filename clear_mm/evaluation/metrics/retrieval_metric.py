@@ -47,10 +47,18 @@ class AttrRetrievalMetric(BaseMetric):
     encoder. Without explicit query vectors, the gallery's distinct vectors
     are used.
 
+    With ``par_weight`` set (the multi-task model of paper 004), images are
+    ranked by the fused distance of :meth:`fused_scores` instead: cosine
+    distance in the joint space plus ``par_weight`` times the Euclidean
+    distance between the query vector and the image's predicted attribute
+    scores (``pred_score``), each divided by its maximum over the gallery.
+
     Args:
         topk (Sequence[int]): CMC ranks. Defaults to (1, 5, 10).
         chunk_size (int): Queries scored at once (memory vs. speed).
             Defaults to 256.
+        par_weight (float, optional): lambda_Ret of the fused distance
+            (paper 004: 0.2). Defaults to None (cosine similarity only).
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to 'retrieval'.
     """
@@ -59,11 +67,13 @@ class AttrRetrievalMetric(BaseMetric):
     def __init__(self,
                  topk: Sequence[int] = (1, 5, 10),
                  chunk_size: int = 256,
+                 par_weight: Optional[float] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = tuple(topk)
         self.chunk_size = chunk_size
+        self.par_weight = par_weight
         self.query_attrs: Optional[np.ndarray] = None
         self.query_encoder: Optional[Callable] = None
 
@@ -81,10 +91,16 @@ class AttrRetrievalMetric(BaseMetric):
                 raise KeyError('AttrRetrievalMetric needs `pred_embedding` '
                                'and `gt_score` in every data sample (an '
                                'AttributeRetriever prediction).')
-            self.results.append(
-                dict(
-                    embedding=sample['pred_embedding'].detach().float().cpu(),
-                    attrs=torch.as_tensor(sample['gt_score']).long().cpu()))
+            result = dict(
+                embedding=sample['pred_embedding'].detach().float().cpu(),
+                attrs=torch.as_tensor(sample['gt_score']).long().cpu())
+            if self.par_weight is not None:
+                if 'pred_score' not in sample:
+                    raise KeyError('AttrRetrievalMetric(par_weight=...) '
+                                   'needs `pred_score` (attribute scores) '
+                                   'in every data sample.')
+                result['scores'] = sample['pred_score'].detach().float().cpu()
+            self.results.append(result)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if self.query_encoder is None:
@@ -103,13 +119,23 @@ class AttrRetrievalMetric(BaseMetric):
         with torch.no_grad():
             query_emb = torch.as_tensor(
                 self.query_encoder(query_attrs)).float().cpu()
-        values = self.calculate(
-            query_emb,
-            gallery_emb,
-            query_attrs,
-            gallery_attrs,
-            topk=self.topk,
-            chunk_size=self.chunk_size)
+        if self.par_weight is None:
+            values = self.calculate(
+                query_emb,
+                gallery_emb,
+                query_attrs,
+                gallery_attrs,
+                topk=self.topk,
+                chunk_size=self.chunk_size)
+        else:
+            gallery_scores = torch.stack([r['scores'] for r in results])
+            values = self.calculate_scores(
+                self.fused_scores(query_emb, gallery_emb, query_attrs,
+                                  gallery_scores, self.par_weight),
+                query_attrs,
+                gallery_attrs,
+                topk=self.topk,
+                chunk_size=self.chunk_size)
         skipped = values.pop('num_skipped')
         logger = MMLogger.get_current_instance()
         logger.info(f'Attribute retrieval: {len(query_attrs)} queries, '
@@ -147,6 +173,38 @@ class AttrRetrievalMetric(BaseMetric):
         return AttrRetrievalMetric.calculate_scores(
             lambda start, stop: query_emb[start:stop] @ gallery_emb.t(),
             query_attrs, gallery_attrs, topk, chunk_size, pair_chunk)
+
+    @staticmethod
+    def fused_scores(query_emb, gallery_emb, query_attrs, gallery_scores,
+                     par_weight: float = 0.2) -> Callable:
+        """Paper 004's retrieval score, as a chunk function for
+        :meth:`calculate_scores` (higher = better)::
+
+            D = d_cos / max_g d_cos + par_weight * d_euc / max_g d_euc
+
+        with d_cos the cosine distance between query and image embeddings,
+        d_euc the Euclidean distance between the 0/1 query vector and the
+        image's attribute scores, each divided by its maximum over the
+        gallery for that query; the score is -D.
+        """
+        query_emb = F.normalize(torch.as_tensor(query_emb).float(), dim=1)
+        gallery_emb = F.normalize(torch.as_tensor(gallery_emb).float(), dim=1)
+        query_attrs = torch.as_tensor(np.asarray(query_attrs)).float()
+        gallery_scores = torch.as_tensor(gallery_scores).float()
+        if gallery_scores.shape != (len(gallery_emb), query_attrs.shape[1]):
+            raise ValueError(
+                f'Attribute scores of shape {tuple(gallery_scores.shape)} '
+                f'for {len(gallery_emb)} images and {query_attrs.shape[1]} '
+                'attributes.')
+
+        def score_fn(start, stop):
+            d_cos = 1 - query_emb[start:stop] @ gallery_emb.t()
+            d_euc = torch.cdist(query_attrs[start:stop], gallery_scores)
+            d_cos = d_cos / d_cos.amax(1, keepdim=True).clamp_min(1e-12)
+            d_euc = d_euc / d_euc.amax(1, keepdim=True).clamp_min(1e-12)
+            return -(d_cos + par_weight * d_euc)
+
+        return score_fn
 
     @staticmethod
     def calculate_scores(scores,
