@@ -173,9 +173,8 @@ class RetrievalFeatureCacheHook(Hook):
                 f'epoch, the image loader {len(old)}; keep the sampler a '
                 'DefaultSampler.')
         # The model is checked against the same data.
-        if not np.array_equal(
-                np.unique(attrs.numpy(), axis=0),
-                model.train_attrs.cpu().numpy()):
+        if not model.known_combinations(np.unique(attrs.numpy(),
+                                                  axis=0)).all():
             raise RuntimeError(
                 'The cached features come from a dataset whose attribute '
-                'combinations differ from the training combinations.')
+                'combinations are not among the training combinations.')

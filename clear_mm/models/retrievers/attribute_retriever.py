@@ -11,6 +11,7 @@ from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from clear_mm.datasets.attribute_combinations import additional_combinations
 from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
 from .adapters import RetrievalAdapter
 
@@ -108,6 +109,10 @@ class AttributeRetriever(BaseModel):
         regularizer (dict, optional): A loss on the hard-query embeddings
             of all training combinations, e.g. ``ASMRLoss`` (the ASMR
             baseline); needs the 'hard' form. Defaults to None.
+        extra_combinations (dict, optional): Add AAC proxies (paper 004):
+            kwargs of :func:`additional_combinations` (``num``, ``seed``,
+            ``rules``); the dataset's groups and exclusion rules come from
+            the bound dataset. Defaults to None (training combinations only).
         freeze_par (bool): Keep f_par frozen (CLEAR). ``False`` trains it
             end to end with the adapters (ASMR with a ResNet-50), which
             rules out the feature cache. Defaults to True.
@@ -131,6 +136,7 @@ class AttributeRetriever(BaseModel):
                  loss_weights: Optional[Dict[str, float]] = None,
                  num_negatives: Optional[int] = None,
                  regularizer: Optional[dict] = None,
+                 extra_combinations: Optional[dict] = None,
                  freeze_par: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -209,6 +215,9 @@ class AttributeRetriever(BaseModel):
             raise ValueError(f'loss_weights has no weight for {missing}.')
         self.loss_weights = {f: float(loss_weights[f]) for f in query_forms}
         self.num_negatives = num_negatives
+        self.extra_combinations = extra_combinations
+        self._groups: Optional[Dict[str, List[str]]] = None
+        self._dataset_type: Optional[str] = None
         self.regularizer = None
         if regularizer is not None:
             if 'hard' not in query_forms:
@@ -280,6 +289,7 @@ class AttributeRetriever(BaseModel):
                 attributes) or self.builder.dataset != dataset):
             self.builder = PseudoDescriptionBuilder(
                 attributes, dataset=dataset, table=table)
+        self._groups, self._dataset_type = groups, dataset_type
         if groups is not None and hasattr(self.regularizer, 'set_groups'):
             self.regularizer.set_groups(attributes, groups)
 
@@ -292,12 +302,33 @@ class AttributeRetriever(BaseModel):
                              f'{self.num_attributes}), got '
                              f'{tuple(attrs.shape)}.')
         attrs = torch.unique(attrs, dim=0)
+        if self.extra_combinations is not None:
+            if self.builder is None or self._groups is None:
+                raise RuntimeError(
+                    'extra_combinations needs the dataset\'s attribute groups:'
+                    ' call bind_dataset(attributes, dataset_type, groups) '
+                    'first (RetrievalDatasetHook does).')
+            extra = additional_combinations(
+                attrs.numpy(), self.builder.attributes, self._groups,
+                dataset=self._dataset_type, **self.extra_combinations)
+            MMLogger.get_current_instance().info(
+                f'AttributeRetriever: {len(extra)} additional plausible '
+                f'combinations (AAC) join the {len(attrs)} training ones as '
+                'proxies.')
+            attrs = torch.cat([attrs, torch.from_numpy(extra)])
         self.train_attrs = attrs.to(self.train_attrs.device)
         self._train_index = {
             row.numpy().astype(np.int8).tobytes(): i
             for i, row in enumerate(attrs)
         }
         self._train_inputs = {}
+
+    def known_combinations(self, attrs) -> np.ndarray:
+        """Which rows of ``attrs`` ``(N, A)`` are among the proxies."""
+        return np.array([
+            row.astype(np.int8).tobytes() in self._train_index
+            for row in np.asarray(attrs)
+        ], dtype=bool)
 
     # -- queries -------------------------------------------------------
     def query_inputs(self, form: str, attrs: torch.Tensor) -> torch.Tensor:

@@ -173,3 +173,26 @@ def test_asmr_setting_trains_f_par_with_regularizer(tiny_gpt, tmp_path):
     with pytest.raises(ValueError, match="add 'hard'"):
         build(tiny_gpt, tmp_path, query_forms=('soft', ),
               regularizer=dict(type='ASMRLoss', num_groups=10))
+
+
+def test_aac_adds_proxies(tiny_gpt, tmp_path):
+    from clear_mm.datasets.pa100k import PA100K_GROUPS
+    model, _ = build(tiny_gpt, tmp_path, query_forms=('hard', ),
+                     extra_combinations=dict(num=20, seed=0))
+    rng = np.random.default_rng(0)
+    attrs = np.zeros((4, 26), dtype=np.int64)
+    attrs[:, ATTRIBUTES.index('Age18-60')] = 1
+    attrs[:, ATTRIBUTES.index('Front')] = 1
+    attrs[:, ATTRIBUTES.index('LongSleeve')] = 1
+    attrs[:, [ATTRIBUTES.index('Hat'), ATTRIBUTES.index('Backpack')]] = \
+        rng.integers(0, 2, (4, 2))
+    with pytest.raises(RuntimeError, match='attribute groups'):
+        model.set_train_combinations(attrs)
+    model.bind_dataset(ATTRIBUTES, 'SyntheticPedestrians', PA100K_GROUPS)
+    model.set_train_combinations(attrs)
+    real = len(np.unique(attrs, axis=0))
+    assert len(model.train_attrs) == real + 20
+    assert model.known_combinations(attrs).all()
+    # training images still map to their own (real) combination
+    losses = model.loss(torch.randn(4, 256), samples(attrs))
+    assert torch.isfinite(losses['loss_hard'])
