@@ -184,3 +184,12 @@ def test_metric_uses_fused_distance_with_par_weight():
                         np.array([[1, 0]]))
     without.process(None, samples)
     assert without.evaluate(3)['retrieval/R1'] == 0
+
+
+def test_non_finite_scores_are_an_error():
+    query_emb = np.array([[1.0, 0.0], [0.0, 1.0]])
+    gallery_emb = np.array([[1.0, 0.0], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match='Non-finite retrieval scores'):
+        AttrRetrievalMetric.calculate(query_emb, gallery_emb,
+                                      np.array([[1], [0]]),
+                                      np.array([[1], [0]]))

@@ -47,7 +47,7 @@ def parse_args():
 
 
 def bench_training(cfg, iters):
-    import clear_mm  # noqa: F401
+    import clear_mm  # noqa: F401  (registers the modules)
     from mmpretrain.registry import DATASETS, MODELS
     model_cfg = cfg.model
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))

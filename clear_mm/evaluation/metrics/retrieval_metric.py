@@ -242,6 +242,11 @@ class AttrRetrievalMetric(BaseMetric):
         ap_sum, num_valid = 0.0, 0
         for start in range(0, num_queries, chunk_size):
             sim = score_fn(start, min(start + chunk_size, num_queries))
+            if not torch.isfinite(sim).all():
+                raise ValueError(
+                    f'Non-finite retrieval scores for queries {start} to '
+                    f'{start + len(sim) - 1} (NaN or inf in the embeddings '
+                    'or attribute scores).')
             chunk_ids = q_ids[start:start + chunk_size]
             # Only relevant (query, image) pairs need a rank; with distinct
             # queries there is at most one pair per gallery image.

@@ -301,6 +301,8 @@ class AttributeRetriever(BaseModel):
             raise ValueError(f'Training combinations must be (P, '
                              f'{self.num_attributes}), got '
                              f'{tuple(attrs.shape)}.')
+        if not ((attrs == 0) | (attrs == 1)).all():
+            raise ValueError('Training combinations must be 0/1 vectors.')
         attrs = torch.unique(attrs, dim=0)
         if self.extra_combinations is not None:
             if self.builder is None or self._groups is None:

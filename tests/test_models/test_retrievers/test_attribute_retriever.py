@@ -103,6 +103,8 @@ def test_training_vector_must_be_known(tiny_gpt, tmp_path):
     feats = torch.randn(2, 256)
     with pytest.raises(RuntimeError, match='RetrievalDatasetHook'):
         model.loss(feats, samples(np.zeros((2, 26), int)))
+    with pytest.raises(ValueError, match='0/1 vectors'):
+        model.set_train_combinations(np.full((1, 26), 2))
     model.set_train_combinations(np.zeros((1, 26), int))
     with pytest.raises(ValueError, match='not among the training'):
         model.loss(feats, samples(np.ones((2, 26), int)))
