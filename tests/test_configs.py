@@ -14,6 +14,10 @@ EXPERIMENTS = [c for c in CONFIGS if '_base_' not in c]
 RECOGNITION = [c for c in EXPERIMENTS if osp.basename(c).startswith('par_')]
 RETRIEVAL = [c for c in EXPERIMENTS if osp.basename(c).startswith('ret_')]
 ASMR = [c for c in EXPERIMENTS if osp.basename(c).startswith('asmr_')]
+MULTITASK = [c for c in EXPERIMENTS if osp.basename(c).startswith('mtt_')]
+PAR_BASELINES = [
+    c for c in EXPERIMENTS if osp.basename(c).startswith('baseline_par_')
+]
 NUM_ATTRIBUTES = dict(
     pa100k=26, peta=35, rapv2=54, market1501=30, upar2024=40, synthetic=26)
 
@@ -35,7 +39,18 @@ def test_all_configs_found():
             assert f'ret_{ds}_ha_dim{dim}.py' in names
     for ds in ('pa100k', 'peta', 'market1501', 'upar2024', 'synthetic'):
         assert f'asmr_{ds}.py' in names
-    assert len(RECOGNITION) + len(RETRIEVAL) + len(ASMR) == len(EXPERIMENTS)
+        assert (f'mtt_{ds}.py' if ds == 'synthetic' else
+                f'mtt_r50_{ds}.py') in names
+    # paper 004, Table 4.2 (PETA): PAR baseline, MA+ASMR, multi-task, each
+    # with a ResNet-50 and a PVTv2-b2; Table 4.3: the extensions
+    for backbone in ('r50', 'pvtv2'):
+        assert f'baseline_par_{backbone}_peta.py' in names
+        assert f'mtt_{backbone}_peta.py' in names
+    assert 'asmr_pvtv2_peta.py' in names
+    for ext in ('aac', 'fb-ma', 'fb-par', 'fb-ma-par', 'fb-ma-par_aac'):
+        assert f'mtt_r50_peta_{ext}.py' in names
+    assert len(RECOGNITION) + len(RETRIEVAL) + len(ASMR) + len(
+        MULTITASK) + len(PAR_BASELINES) == len(EXPERIMENTS)
 
 
 @pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
@@ -103,7 +118,7 @@ def test_asmr_config(path):
     a ResNet-50 trained end to end except on the CPU demo data."""
     cfg = Config.fromfile(path)
     model = cfg.model
-    dataset = osp.basename(path)[len('asmr_'):-len('.py')]
+    dataset = osp.basename(path)[:-len('.py')].split('_')[-1]
     assert model.type == 'AttributeRetriever'
     assert model.query_forms == ('hard', )
     assert model.embed_dims == 128 and model.hidden_channels == (512, 128)
@@ -115,9 +130,73 @@ def test_asmr_config(path):
         assert 'RetrievalFeatureCacheHook' in hooks
     else:
         assert model.freeze_par is False
-        assert model.par_model.backbone.type == 'ResNet'
+        assert model.par_model.backbone.type == ('TIMMBackbone' if 'pvtv2'
+                                                 in path else 'ResNet')
         assert hooks == ['RetrievalDatasetHook']
     assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
+
+
+MTT_GROUPS = dict(pa100k=10, synthetic=10, market1501=9, upar2024=12,
+                  peta=8)
+
+
+@pytest.mark.parametrize('path', MULTITASK, ids=osp.basename)
+def test_multitask_config(path):
+    """Paper 004: 2x2 patches, d = 384, 3 blocks, 12 heads; 128-d joint
+    space; MA + ASMR; both metrics, retrieval by the fused distance."""
+    cfg = Config.fromfile(path)
+    model = cfg.model
+    name = osp.basename(path)[:-len('.py')]
+    dataset = name.split('_')[2 if name.count('_') > 1 else 1]
+    assert model.type == 'MultiTaskAttributeTransformer'
+    t = model.transformer
+    assert (t.patch_size, t.embed_dims, t.num_layers,
+            t.num_heads) == (2, 384, 3, 12)
+    assert model.head.num_classes == NUM_ATTRIBUTES[dataset]
+    assert model.embed_dims == 128 and model.encoder_channels == (512, 128)
+    assert model.regularizer.type == 'ASMRLoss'
+    assert model.regularizer.num_groups == MTT_GROUPS[dataset]
+    assert [h.type for h in cfg.custom_hooks] == [
+        'PARDatasetHook', 'RetrievalDatasetHook'
+    ]
+    assert cfg.test_evaluator == [
+        dict(type='PARMetric'),
+        dict(type='AttrRetrievalMetric', par_weight=0.2)
+    ]
+    if dataset != 'synthetic':
+        assert cfg.train_dataloader.batch_size == 16
+        assert cfg.optim_wrapper.optimizer.type == 'SGD'
+        assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {
+            'attr_encoder': dict(lr_mult=10.0)
+        }
+    feedback = model.get('feedback')
+    tasks = dict(
+        ma=('ma', ), par=('par', ), **{'ma-par': ('ma', 'par')})
+    if '_fb-' in name:
+        assert feedback.tasks == tasks[name.split('_fb-')[1].split('_')[0]]
+    else:
+        assert feedback is None
+    assert ('extra_combinations' in model) == name.endswith('_aac')
+
+
+@pytest.mark.parametrize('path', [
+    c for c in MULTITASK + PAR_BASELINES
+    if c.endswith(('r50_peta.py', 'pvtv2_peta.py'))
+], ids=osp.basename)
+def test_multitask_and_baseline_models_build(path):
+    """The PETA models of Table 4.2 build (PVTv2 from timm, without
+    weights) and give what their metrics read."""
+    cfg = Config.fromfile(path)
+    model = MODELS.build(cfg.model)
+    model.eval()
+    with torch.no_grad():
+        preds = model.predict(torch.randn(1, 3, 256, 128))
+    assert preds[0].pred_score.shape == (35, )
+    if 'baseline_par' in path:
+        assert cfg.test_evaluator[1] == dict(
+            type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0)
+    else:
+        assert preds[0].pred_embedding.shape == (128, )
 
 
 def test_asmr_groups_match_datasets():
@@ -149,3 +228,21 @@ def test_missing_data_points_to_readme(tmp_path):
         DATASETS.build(ds_cfg)
     assert str(tmp_path / 'PETA' / 'PETA.mat') in str(e.value)
     assert 'README.md, section "Dataset preparation"' in str(e.value)
+
+
+@pytest.mark.parametrize('path', PAR_BASELINES, ids=osp.basename)
+def test_par_baseline_config(path):
+    """Paper 004's PAR baseline: a PAR classifier, retrieval by its
+    attribute scores alone."""
+    cfg = Config.fromfile(path)
+    dataset = osp.basename(path)[:-len('.py')].split('_')[-1]
+    assert cfg.model.type == 'ImageClassifier'
+    assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
+    assert [h.type for h in cfg.custom_hooks] == [
+        'PARDatasetHook', 'RetrievalDatasetHook'
+    ]
+    assert cfg.test_evaluator == [
+        dict(type='PARMetric'),
+        dict(type='AttrRetrievalMetric', embedding_weight=0.0,
+             par_weight=1.0)
+    ]

@@ -186,6 +186,36 @@ def test_metric_uses_fused_distance_with_par_weight():
     assert without.evaluate(3)['retrieval/R1'] == 0
 
 
+def test_attribute_scores_only():
+    """embedding_weight=0 (paper 004's PAR baseline): ranked by the
+    Euclidean distance to the predicted scores; no embeddings, no encoder."""
+    from mmpretrain.structures import DataSample
+    query_attrs = np.array([[1, 0], [0, 1]])
+    scores = np.array([[0.9, 0.4], [0.6, 0.1], [0.2, 0.7]])
+    fn = AttrRetrievalMetric.fused_scores(None, None, query_attrs, scores,
+                                          par_weight=1.0, embedding_weight=0)
+    d = np.linalg.norm(query_attrs[:, None] - scores[None], axis=2)
+    np.testing.assert_allclose(
+        fn(0, 2).numpy(), -d / d.max(1, keepdims=True), rtol=1e-6)
+    metric = AttrRetrievalMetric(embedding_weight=0, par_weight=1.0,
+                                 topk=(1, ))
+    metric.set_queries(None, query_attrs)
+    samples = [
+        DataSample().set_gt_score(torch.tensor(a)).set_pred_score(
+            torch.tensor(s)).to_dict()
+        for a, s in zip([[1, 0], [1, 0], [0, 1]], scores)
+    ]
+    metric.process(None, samples)
+    # query [1, 0]: images 0 and 1 (both relevant) are equally close and
+    # rank first: AP 1. Query [0, 1]: image 2 first: AP 1.
+    assert metric.evaluate(3) == {'retrieval/R1': 100.0,
+                                  'retrieval/mAP': 100.0}
+    with pytest.raises(ValueError, match='set par_weight'):
+        AttrRetrievalMetric(embedding_weight=0)
+    with pytest.raises(ValueError, match='>= 0'):
+        AttrRetrievalMetric(par_weight=-1)
+
+
 def test_non_finite_scores_are_an_error():
     query_emb = np.array([[1.0, 0.0], [0.0, 1.0]])
     gallery_emb = np.array([[1.0, 0.0], [np.nan, 1.0]])

@@ -33,11 +33,17 @@ class RetrievalDatasetHook(Hook):
       :class:`AttrRetrievalMetric` of the loop the dataset's queries
       (``get_query_attributes()``: its distinct attribute vectors, or the
       UPAR query file) and the model's query encoder.
+
+    A model without a query encoder (a plain PAR classifier) is only given
+    the queries: its metric must rank by attribute scores
+    (``AttrRetrievalMetric(embedding_weight=0, par_weight=1)``).
     """
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
         model = _unwrap(runner.model)
+        if not hasattr(model, 'set_train_combinations'):
+            return  # e.g. a PAR classifier evaluated on retrieval
         dataset = runner.train_loop.dataloader.dataset
         model.bind_dataset(dataset.metainfo['attributes'],
                            _dataset_type(dataset),
@@ -45,20 +51,22 @@ class RetrievalDatasetHook(Hook):
         combos = dataset.get_attribute_combinations()
         model.set_train_combinations(combos)
         runner.logger.info(
-            f'AttributeRetriever: {len(combos)} training attribute '
+            f'{type(model).__name__}: {len(combos)} training attribute '
             f'combinations from {len(dataset)} images.')
 
     def _prepare(self, runner, loop) -> None:
         model = _unwrap(runner.model)
         dataset = loop.dataloader.dataset
-        model.bind_dataset(dataset.metainfo['attributes'],
-                           _dataset_type(dataset),
-                           dataset.metainfo.get('attribute_groups'))
         queries = dataset.get_query_attributes()
+        encode = None
+        if hasattr(model, 'encode_queries'):
+            model.bind_dataset(dataset.metainfo['attributes'],
+                               _dataset_type(dataset),
+                               dataset.metainfo.get('attribute_groups'))
 
-        def encode(attrs, model=model):
-            with torch.no_grad():
-                return model.encode_queries(attrs).cpu()
+            def encode(attrs, model=model):
+                with torch.no_grad():
+                    return model.encode_queries(attrs).cpu()
 
         for metric in loop.evaluator.metrics:
             if isinstance(metric, AttrRetrievalMetric):

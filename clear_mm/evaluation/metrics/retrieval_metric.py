@@ -52,6 +52,9 @@ class AttrRetrievalMetric(BaseMetric):
     distance in the joint space plus ``par_weight`` times the Euclidean
     distance between the query vector and the image's predicted attribute
     scores (``pred_score``), each divided by its maximum over the gallery.
+    ``embedding_weight=0`` ranks by the attribute scores alone (a PAR model
+    used for retrieval, paper 004's "PAR baseline"); no embeddings and no
+    query encoder are needed then.
 
     Args:
         topk (Sequence[int]): CMC ranks. Defaults to (1, 5, 10).
@@ -59,6 +62,9 @@ class AttrRetrievalMetric(BaseMetric):
             Defaults to 256.
         par_weight (float, optional): lambda_Ret of the fused distance
             (paper 004: 0.2). Defaults to None (cosine similarity only).
+        embedding_weight (float): Weight of the cosine part of the fused
+            distance; 0 for attribute scores only (needs ``par_weight``).
+            Defaults to 1.
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to 'retrieval'.
     """
@@ -68,32 +74,49 @@ class AttrRetrievalMetric(BaseMetric):
                  topk: Sequence[int] = (1, 5, 10),
                  chunk_size: int = 256,
                  par_weight: Optional[float] = None,
+                 embedding_weight: float = 1.0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = tuple(topk)
         self.chunk_size = chunk_size
+        if embedding_weight < 0 or (par_weight is not None
+                                    and par_weight < 0):
+            raise ValueError('par_weight and embedding_weight must be >= 0, '
+                             f'got {par_weight} and {embedding_weight}.')
+        if embedding_weight == 0 and not par_weight:
+            raise ValueError('embedding_weight=0 ranks by attribute scores '
+                             'only: set par_weight > 0.')
         self.par_weight = par_weight
+        self.embedding_weight = embedding_weight
         self.query_attrs: Optional[np.ndarray] = None
         self.query_encoder: Optional[Callable] = None
 
-    def set_queries(self, query_encoder: Callable,
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.embedding_weight > 0
+
+    def set_queries(self, query_encoder: Optional[Callable],
                     query_attrs: Optional[np.ndarray] = None) -> None:
-        """``query_encoder(attrs) -> (Q, D)`` embeddings; ``query_attrs``
-        ``(Q, A)`` or None for the gallery's distinct vectors."""
+        """``query_encoder(attrs) -> (Q, D)`` embeddings (None when the
+        metric ranks by attribute scores only); ``query_attrs`` ``(Q, A)``
+        or None for the gallery's distinct vectors."""
         self.query_encoder = query_encoder
         self.query_attrs = None if query_attrs is None else np.asarray(
             query_attrs)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            if 'pred_embedding' not in sample or 'gt_score' not in sample:
+            if 'gt_score' not in sample or (self.uses_embeddings and
+                                            'pred_embedding' not in sample):
                 raise KeyError('AttrRetrievalMetric needs `pred_embedding` '
                                'and `gt_score` in every data sample (an '
                                'AttributeRetriever prediction).')
             result = dict(
-                embedding=sample['pred_embedding'].detach().float().cpu(),
                 attrs=torch.as_tensor(sample['gt_score']).long().cpu())
+            if self.uses_embeddings:
+                result['embedding'] = sample['pred_embedding'].detach(
+                ).float().cpu()
             if self.par_weight is not None:
                 if 'pred_score' not in sample:
                     raise KeyError('AttrRetrievalMetric(par_weight=...) '
@@ -103,11 +126,10 @@ class AttrRetrievalMetric(BaseMetric):
             self.results.append(result)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        if self.query_encoder is None:
+        if self.query_encoder is None and self.uses_embeddings:
             raise RuntimeError(
                 'AttrRetrievalMetric has no query encoder: add '
                 "dict(type='RetrievalDatasetHook') to custom_hooks.")
-        gallery_emb = torch.stack([r['embedding'] for r in results])
         gallery_attrs = torch.stack([r['attrs'] for r in results]).numpy()
         query_attrs = self.query_attrs
         if query_attrs is None:
@@ -116,9 +138,12 @@ class AttrRetrievalMetric(BaseMetric):
             raise ValueError(
                 f'Query vectors have {query_attrs.shape[1]} attributes, the '
                 f'gallery {gallery_attrs.shape[1]}.')
-        with torch.no_grad():
-            query_emb = torch.as_tensor(
-                self.query_encoder(query_attrs)).float().cpu()
+        query_emb = gallery_emb = None
+        if self.uses_embeddings:
+            gallery_emb = torch.stack([r['embedding'] for r in results])
+            with torch.no_grad():
+                query_emb = torch.as_tensor(
+                    self.query_encoder(query_attrs)).float().cpu()
         if self.par_weight is None:
             values = self.calculate(
                 query_emb,
@@ -131,7 +156,8 @@ class AttrRetrievalMetric(BaseMetric):
             gallery_scores = torch.stack([r['scores'] for r in results])
             values = self.calculate_scores(
                 self.fused_scores(query_emb, gallery_emb, query_attrs,
-                                  gallery_scores, self.par_weight),
+                                  gallery_scores, self.par_weight,
+                                  self.embedding_weight),
                 query_attrs,
                 gallery_attrs,
                 topk=self.topk,
@@ -175,34 +201,52 @@ class AttrRetrievalMetric(BaseMetric):
             query_attrs, gallery_attrs, topk, chunk_size, pair_chunk)
 
     @staticmethod
-    def fused_scores(query_emb, gallery_emb, query_attrs, gallery_scores,
-                     par_weight: float = 0.2) -> Callable:
+    def fused_scores(query_emb,
+                     gallery_emb,
+                     query_attrs,
+                     gallery_scores,
+                     par_weight: float = 0.2,
+                     embedding_weight: float = 1.0) -> Callable:
         """Paper 004's retrieval score, as a chunk function for
         :meth:`calculate_scores` (higher = better)::
 
-            D = d_cos / max_g d_cos + par_weight * d_euc / max_g d_euc
+            D = embedding_weight * d_cos / max_g d_cos
+                + par_weight * d_euc / max_g d_euc
 
         with d_cos the cosine distance between query and image embeddings,
         d_euc the Euclidean distance between the 0/1 query vector and the
         image's attribute scores, each divided by its maximum over the
-        gallery for that query; the score is -D.
+        gallery for that query; the score is -D. With
+        ``embedding_weight=0`` the embeddings may be None.
         """
-        query_emb = F.normalize(torch.as_tensor(query_emb).float(), dim=1)
-        gallery_emb = F.normalize(torch.as_tensor(gallery_emb).float(), dim=1)
         query_attrs = torch.as_tensor(np.asarray(query_attrs)).float()
         gallery_scores = torch.as_tensor(gallery_scores).float()
-        if gallery_scores.shape != (len(gallery_emb), query_attrs.shape[1]):
+        use_emb = embedding_weight > 0
+        if use_emb:
+            query_emb = F.normalize(
+                torch.as_tensor(query_emb).float(), dim=1)
+            gallery_emb = F.normalize(
+                torch.as_tensor(gallery_emb).float(), dim=1)
+            if len(gallery_emb) != len(gallery_scores):
+                raise ValueError(
+                    f'{len(gallery_emb)} image embeddings but '
+                    f'{len(gallery_scores)} rows of attribute scores.')
+        if gallery_scores.dim() != 2 or gallery_scores.shape[1] != \
+                query_attrs.shape[1]:
             raise ValueError(
                 f'Attribute scores of shape {tuple(gallery_scores.shape)} '
-                f'for {len(gallery_emb)} images and {query_attrs.shape[1]} '
-                'attributes.')
+                f'for {query_attrs.shape[1]} attributes.')
+
+        def normalized(d):
+            return d / d.amax(1, keepdim=True).clamp_min(1e-12)
 
         def score_fn(start, stop):
-            d_cos = 1 - query_emb[start:stop] @ gallery_emb.t()
-            d_euc = torch.cdist(query_attrs[start:stop], gallery_scores)
-            d_cos = d_cos / d_cos.amax(1, keepdim=True).clamp_min(1e-12)
-            d_euc = d_euc / d_euc.amax(1, keepdim=True).clamp_min(1e-12)
-            return -(d_cos + par_weight * d_euc)
+            d = par_weight * normalized(
+                torch.cdist(query_attrs[start:stop], gallery_scores))
+            if use_emb:
+                d = d + embedding_weight * normalized(
+                    1 - query_emb[start:stop] @ gallery_emb.t())
+            return -d
 
         return score_fn
 

@@ -42,19 +42,37 @@ class PARHead(MultiLabelLinearClsHead):
             thr=thr,
             init_cfg=init_cfg)
 
-    def _get_loss(self, cls_score: torch.Tensor,
-                  data_samples: List[DataSample], **kwargs) -> dict:
+    def label_weights(self, data_samples: List[DataSample],
+                      device=None) -> Optional[torch.Tensor]:
+        """``(B, N_attr)`` 0/1 weights, 0 for uncertain labels
+        (``gt_ignore``); None when no sample marks any."""
+        if 'gt_ignore' not in data_samples[0]:
+            return None
+        ignore = torch.stack([
+            torch.as_tensor(ds.gt_ignore, device=device)
+            for ds in data_samples
+        ])
+        return (~ignore.bool()).float()
+
+    def _get_loss(self,
+                  cls_score: torch.Tensor,
+                  data_samples: List[DataSample],
+                  sample_weight: Optional[torch.Tensor] = None,
+                  **kwargs) -> dict:
+        """``sample_weight`` ``(B,)`` scales each sample's loss (the
+        cross-task feedback of paper 004)."""
         target = torch.stack([ds.gt_score.float() for ds in data_samples])
         if target.shape != cls_score.shape:
             raise ValueError(
-                f'PARHead predicts {cls_score.shape[-1]} attributes but the '
-                f'data samples carry {target.shape[-1]}.')
-        if 'gt_ignore' in data_samples[0]:
-            ignore = torch.stack([
-                torch.as_tensor(ds.gt_ignore, device=cls_score.device)
-                for ds in data_samples
-            ])
-            kwargs['weight'] = (~ignore.bool()).float()
+                f'{type(self).__name__} predicts {cls_score.shape[-1]} '
+                f'attributes but the data samples carry {target.shape[-1]}.')
+        weight = self.label_weights(data_samples, cls_score.device)
+        if sample_weight is not None:
+            sample_weight = sample_weight.view(-1, 1).expand_as(cls_score)
+            weight = sample_weight if weight is None else \
+                weight * sample_weight
+        if weight is not None:
+            kwargs['weight'] = weight
         loss = self.loss_module(
             cls_score, target, avg_factor=cls_score.size(0), **kwargs)
         return dict(loss=loss)

@@ -1,4 +1,5 @@
 import math
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -63,8 +64,12 @@ class AngularMarginLoss(nn.Module):
         cos = cos.scatter(1, targets.view(-1, 1), with_margin)
         return self.scale * cos
 
-    def forward(self, feats: torch.Tensor, proxies: torch.Tensor,
-                targets: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                feats: torch.Tensor,
+                proxies: torch.Tensor,
+                targets: torch.Tensor,
+                weight: Optional[torch.Tensor] = None,
+                reduction_override: Optional[str] = None) -> torch.Tensor:
         """
         Args:
             feats (Tensor): ``(B, D)`` embeddings (image side).
@@ -72,6 +77,10 @@ class AngularMarginLoss(nn.Module):
                 combination (query side).
             targets (Tensor): ``(B,)`` index of each embedding's positive
                 proxy.
+            weight (Tensor, optional): ``(B,)`` per-sample weights (the
+                loss is then ``sum(w_i l_i) / B``).
+            reduction_override (str, optional): 'none' returns the ``(B,)``
+                per-sample losses. Defaults to the mean.
         """
         if feats.shape[1] != proxies.shape[1]:
             raise ValueError(f'Embedding sizes differ: feats {feats.shape[1]}'
@@ -80,5 +89,16 @@ class AngularMarginLoss(nn.Module):
                                 or targets.max() >= proxies.shape[0]):
             raise ValueError(f'targets must index the {proxies.shape[0]} '
                              'proxies.')
+        if reduction_override not in (None, 'none', 'mean'):
+            raise ValueError("reduction_override: None, 'none' or 'mean', "
+                             f'got {reduction_override!r}.')
         logits = self.logits(feats, proxies, targets)
-        return self.loss_weight * F.cross_entropy(logits, targets)
+        loss = F.cross_entropy(logits, targets, reduction='none')
+        if weight is not None:
+            if weight.shape != loss.shape:
+                raise ValueError(f'weight must be ({len(loss)},), got '
+                                 f'{tuple(weight.shape)}.')
+            loss = loss * weight
+        if reduction_override != 'none':
+            loss = loss.mean()
+        return self.loss_weight * loss

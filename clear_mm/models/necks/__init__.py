@@ -1,3 +1,4 @@
+from .attribute_token_transformer import AttributeTokenTransformer
 from .cross_fusion_neck import CrossFusionNeck
 
-__all__ = ['CrossFusionNeck']
+__all__ = ['AttributeTokenTransformer', 'CrossFusionNeck']

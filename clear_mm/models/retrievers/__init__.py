@@ -1,7 +1,11 @@
 from .adapters import RetrievalAdapter
 from .attribute_retriever import (AttributeRetriever,
                                   RetrievalDataPreprocessor)
+from .base import BaseAttributeRetriever
+from .multitask_transformer import MultiTaskAttributeTransformer
 
 __all__ = [
-    'AttributeRetriever', 'RetrievalAdapter', 'RetrievalDataPreprocessor'
+    'AttributeRetriever', 'BaseAttributeRetriever',
+    'MultiTaskAttributeTransformer', 'RetrievalAdapter',
+    'RetrievalDataPreprocessor'
 ]

@@ -5,15 +5,14 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.attribute_combinations import additional_combinations
 from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
 from .adapters import RetrievalAdapter
+from .base import BaseAttributeRetriever
 
 # Query forms of CLEAR's Table 6: hard binary attributes (HA), the soft
 # pseudo-description (SP) and the attribute words (W).
@@ -47,7 +46,7 @@ class RetrievalDataPreprocessor(ClsDataPreprocessor):
 
 
 @MODELS.register_module()
-class AttributeRetriever(BaseModel):
+class AttributeRetriever(BaseAttributeRetriever):
     """CLEAR's attribute-based person retrieval (Sec. 3.3, Eq. 7-10).
 
     A frozen recognition model f_par (any mmpretrain classifier; CLEAR's
@@ -145,9 +144,6 @@ class AttributeRetriever(BaseModel):
         if isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor)
             data_preprocessor.setdefault('type', 'RetrievalDataPreprocessor')
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-
         if isinstance(par_model, str):
             par_model = Config.fromfile(par_model).model
         par_model = dict(par_model)
@@ -159,6 +155,16 @@ class AttributeRetriever(BaseModel):
                 'AttributeRetriever: set vis_in_channels and num_attributes '
                 '(the recognition model config has no head to read them '
                 'from).')
+        if regularizer is not None and 'hard' not in query_forms:
+            raise ValueError('`regularizer` acts on the hard-query '
+                             "embeddings: add 'hard' to query_forms.")
+        super().__init__(
+            num_attributes,
+            num_negatives=num_negatives,
+            regularizer=regularizer,
+            extra_combinations=extra_combinations,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         query_forms = tuple(query_forms)
         bad = [f for f in query_forms if f not in QUERY_FORMS]
         if not query_forms or bad or len(set(query_forms)) != len(
@@ -167,7 +173,6 @@ class AttributeRetriever(BaseModel):
                              f'{QUERY_FORMS}, got {query_forms}.')
         self.query_forms = query_forms
         self.embed_dims = embed_dims
-        self.num_attributes = num_attributes
         self.par_checkpoint = par_checkpoint
 
         # f_par, frozen unless freeze_par=False.
@@ -214,21 +219,6 @@ class AttributeRetriever(BaseModel):
         if missing:
             raise ValueError(f'loss_weights has no weight for {missing}.')
         self.loss_weights = {f: float(loss_weights[f]) for f in query_forms}
-        self.num_negatives = num_negatives
-        self.extra_combinations = extra_combinations
-        self._groups: Optional[Dict[str, List[str]]] = None
-        self._dataset_type: Optional[str] = None
-        self.regularizer = None
-        if regularizer is not None:
-            if 'hard' not in query_forms:
-                raise ValueError('`regularizer` acts on the hard-query '
-                                 "embeddings: add 'hard' to query_forms.")
-            self.regularizer = MODELS.build(regularizer)
-
-        self.register_buffer(
-            'train_attrs', torch.zeros(0, num_attributes, dtype=torch.long),
-            persistent=False)
-        self._train_index: Dict[bytes, int] = {}
         self._train_inputs: Dict[str, torch.Tensor] = {}
 
     # -- setup ---------------------------------------------------------
@@ -277,60 +267,19 @@ class AttributeRetriever(BaseModel):
                      dataset_type: Optional[str] = None,
                      groups: Optional[Dict[str, List[str]]] = None) -> None:
         """Attribute names (and dataset name, for the pseudo-description
-        table; attribute groups, for a regularizer that uses them) of the
-        data the model runs on."""
-        if len(attributes) != self.num_attributes:
-            raise ValueError(
-                f'The retriever was built for {self.num_attributes} '
-                f'attributes, the dataset has {len(attributes)}.')
+        table; attribute groups, for AAC and a regularizer that uses them)
+        of the data the model runs on."""
+        super().bind_dataset(attributes, dataset_type, groups)
         dataset = self.description_cfg.get('dataset', dataset_type)
         table = self.description_cfg.get('table')
         if (self.builder is None or self.builder.attributes != list(
                 attributes) or self.builder.dataset != dataset):
             self.builder = PseudoDescriptionBuilder(
                 attributes, dataset=dataset, table=table)
-        self._groups, self._dataset_type = groups, dataset_type
-        if groups is not None and hasattr(self.regularizer, 'set_groups'):
-            self.regularizer.set_groups(attributes, groups)
 
     def set_train_combinations(self, attrs) -> None:
-        """The proxies of L_MA: every distinct attribute vector of the
-        training split, ``(P, num_attributes)``."""
-        attrs = torch.as_tensor(np.asarray(attrs), dtype=torch.long)
-        if attrs.dim() != 2 or attrs.shape[1] != self.num_attributes:
-            raise ValueError(f'Training combinations must be (P, '
-                             f'{self.num_attributes}), got '
-                             f'{tuple(attrs.shape)}.')
-        if not ((attrs == 0) | (attrs == 1)).all():
-            raise ValueError('Training combinations must be 0/1 vectors.')
-        attrs = torch.unique(attrs, dim=0)
-        if self.extra_combinations is not None:
-            if self.builder is None or self._groups is None:
-                raise RuntimeError(
-                    'extra_combinations needs the dataset\'s attribute groups:'
-                    ' call bind_dataset(attributes, dataset_type, groups) '
-                    'first (RetrievalDatasetHook does).')
-            extra = additional_combinations(
-                attrs.numpy(), self.builder.attributes, self._groups,
-                dataset=self._dataset_type, **self.extra_combinations)
-            MMLogger.get_current_instance().info(
-                f'AttributeRetriever: {len(extra)} additional plausible '
-                f'combinations (AAC) join the {len(attrs)} training ones as '
-                'proxies.')
-            attrs = torch.cat([attrs, torch.from_numpy(extra)])
-        self.train_attrs = attrs.to(self.train_attrs.device)
-        self._train_index = {
-            row.numpy().astype(np.int8).tobytes(): i
-            for i, row in enumerate(attrs)
-        }
-        self._train_inputs = {}
-
-    def known_combinations(self, attrs) -> np.ndarray:
-        """Which rows of ``attrs`` ``(N, A)`` are among the proxies."""
-        return np.array([
-            row.astype(np.int8).tobytes() in self._train_index
-            for row in np.asarray(attrs)
-        ], dtype=bool)
+        super().set_train_combinations(attrs)
+        self._train_inputs = {}  # the proxies' query inputs, recomputed
 
     # -- queries -------------------------------------------------------
     def query_inputs(self, form: str, attrs: torch.Tensor) -> torch.Tensor:
@@ -357,13 +306,7 @@ class AttributeRetriever(BaseModel):
         """Query embeddings ``(Q, embed_dims * len(query_forms))``: the
         concatenation of each form's adapter output (E^h, E^s), in
         ``query_forms`` order, for 0/1 attribute vectors ``(Q, A)``."""
-        attrs = torch.as_tensor(np.asarray(attrs), dtype=torch.long)
-        if attrs.dim() != 2 or attrs.shape[1] != self.num_attributes:
-            raise ValueError(
-                f'Query attribute vectors must be (Q, {self.num_attributes})'
-                f', got {tuple(attrs.shape)}.')
-        if not ((attrs == 0) | (attrs == 1)).all():
-            raise ValueError('Query attribute vectors must be 0/1.')
+        attrs = self.check_attrs(attrs)
         return torch.cat([
             self.query_adapters[form](self.query_inputs(form, attrs))
             for form in self.query_forms
@@ -387,36 +330,7 @@ class AttributeRetriever(BaseModel):
         """E^v = f_vis(f_par(I)), ``(B, embed_dims * len(query_forms))``."""
         return self.vis_adapter(self.extract_vis(inputs))
 
-    # -- BaseModel -----------------------------------------------------
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.embed_images(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
-    def _targets(self, data_samples: List[DataSample]) -> torch.Tensor:
-        if not self._train_index:
-            raise RuntimeError(
-                'AttributeRetriever has no training combinations: add '
-                'RetrievalDatasetHook to custom_hooks (or call '
-                'set_train_combinations).')
-        targets = []
-        for sample in data_samples:
-            key = sample.gt_score.cpu().numpy().astype(np.int8).tobytes()
-            if key not in self._train_index:
-                raise ValueError(
-                    f'A training image ({sample.get("img_path", "?")}) has '
-                    'an attribute vector that is not among the training '
-                    'combinations; were they set from another dataset?')
-            targets.append(self._train_index[key])
-        return torch.tensor(targets, device=self.train_attrs.device)
-
+    # -- training ------------------------------------------------------
     def _proxy_inputs(self, form: str) -> torch.Tensor:
         if form not in self._train_inputs:
             self._train_inputs[form] = self.query_inputs(
@@ -427,19 +341,7 @@ class AttributeRetriever(BaseModel):
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """Eq. (10): weighted L_MA between each part of E^v and the
         embeddings of all training combinations in that query form."""
-        targets = self._targets(data_samples)
-        proxies = torch.arange(len(self.train_attrs), device=targets.device)
-        if self.num_negatives and self.num_negatives < len(proxies):
-            positives = torch.unique(targets)
-            others = proxies[~torch.isin(proxies, positives)]
-            others = others[torch.randperm(
-                len(others), device=others.device)[:max(
-                    self.num_negatives - len(positives), 0)]]
-            proxies = torch.cat([positives, others])
-            remap = torch.full((len(self.train_attrs), ), -1,
-                               dtype=torch.long, device=targets.device)
-            remap[proxies] = torch.arange(len(proxies), device=targets.device)
-            targets = remap[targets]
+        proxies, targets = self.sample_proxies(self.targets(data_samples))
         parts = self.embed_images(inputs).split(self.embed_dims, dim=1)
         losses = {}
         for form, part in zip(self.query_forms, parts):

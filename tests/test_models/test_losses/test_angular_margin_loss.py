@@ -67,3 +67,20 @@ def test_errors():
         loss(torch.randn(2, 3), torch.randn(4, 3), torch.tensor([0, 4]))
     with pytest.raises(ValueError, match='margin'):
         AngularMarginLoss(margin=2.0)
+
+
+def test_per_sample_losses_and_weights():
+    torch.manual_seed(0)
+    f, proxies = torch.randn(3, 4), torch.randn(5, 4)
+    targets = torch.tensor([0, 3, 3])
+    loss = AngularMarginLoss(loss_weight=2.0)
+    per_sample = loss(f, proxies, targets, reduction_override='none')
+    expected = 2.0 * torch.nn.functional.cross_entropy(
+        loss.logits(f, proxies, targets), targets, reduction='none')
+    torch.testing.assert_close(per_sample, expected)
+    torch.testing.assert_close(loss(f, proxies, targets), expected.mean())
+    w = torch.tensor([0.0, 1.0, 2.0])
+    torch.testing.assert_close(
+        loss(f, proxies, targets, weight=w), (w * expected).mean())
+    with pytest.raises(ValueError, match=r'weight must be \(3,\)'):
+        loss(f, proxies, targets, weight=torch.ones(2))

@@ -45,3 +45,21 @@ def test_errors():
         loss(torch.randn(2, 4), torch.tensor([[0, 1], [1, 0]]))
     with pytest.raises(ValueError, match=r"\['c'\] are in no group"):
         ASMRLoss(1).set_groups(['a', 'c'], {'g': ['a']})
+
+
+def test_max_proxies_uses_a_random_subset_in_training():
+    loss = loss_with_groups()
+    loss.max_proxies = 2
+    attrs = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 1], [0, 0, 1]])
+    emb = torch.randn(4, 2)
+    torch.manual_seed(3)
+    keep = torch.randperm(4)[:2]
+    torch.manual_seed(3)
+    sampled = loss(emb, attrs)
+    torch.testing.assert_close(sampled, loss(emb[keep], attrs[keep]))
+    loss.eval()  # evaluation: all pairs
+    loss.max_proxies, full = None, loss(emb, attrs)
+    loss.max_proxies = 2
+    torch.testing.assert_close(loss(emb, attrs), full)
+    with pytest.raises(ValueError, match='max_proxies'):
+        ASMRLoss(2, max_proxies=1)

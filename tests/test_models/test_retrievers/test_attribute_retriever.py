@@ -92,7 +92,7 @@ def test_shapes_frozen_par_and_split(tiny_gpt, tmp_path):
     assert out[0].pred_embedding.shape == (32, )
     queries = model.encode_queries(attrs)
     assert queries.shape == (6, 32)
-    with pytest.raises(ValueError, match=r'\(Q, 26\)'):
+    with pytest.raises(ValueError, match=r'\(N, 26\)'):
         model.encode_queries(attrs[:, :25])
     with pytest.raises(ValueError, match='0/1'):
         model.encode_queries(attrs * 2)

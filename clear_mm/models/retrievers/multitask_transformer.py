@@ -1,0 +1,206 @@
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.models.utils import ClsDataPreprocessor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from .adapters import RetrievalAdapter
+from .base import BaseAttributeRetriever
+
+FEEDBACK_TASKS = ('ma', 'par')
+
+
+@MODELS.register_module()
+class MultiTaskAttributeTransformer(BaseAttributeRetriever):
+    """Paper 004's multi-task transformer: PAR and attribute-based retrieval
+    from one model.
+
+    - ``backbone`` (any registered backbone; ResNet-50 or PVTv2-b2 in the
+      paper) gives a feature map;
+    - ``transformer`` (:class:`AttributeTokenTransformer`) turns it into
+      visual tokens and N attribute tokens;
+    - ``head`` (:class:`AttributeTokenHead`) classifies each attribute from
+      its token (L_PAR, weighted BCE);
+    - GAP over the visual tokens -> one FC -> the ``embed_dims`` (128)
+      image embedding, aligned (``ma_loss``, the MA loss of ASMR/CLEAR) with
+      the attribute encoder's embedding of the image's 0/1 vector
+      (N -> 512 -> 128 -> 128, Table 3.2), every training combination (plus
+      AAC ones with ``extra_combinations``) a proxy; ``regularizer``
+      (``ASMRLoss``) on the proxies' embeddings.
+
+    L_total = L_PAR + lambda_MA L_MA + lambda_ASMR L_ASMR (Eq. 3.2), with
+    lambda_MA = ``ma_weight`` and lambda_ASMR the regularizer's
+    ``loss_weight``.
+
+    Feedback (paper 004, "Further Improvements"; the formula is ours): with
+    ``feedback=dict(tasks=('par', ), strength=s)`` the PAR loss of sample i
+    is weighted by ``w_i = (1 - s) + s * l_i / mean(l)``, l the (detached)
+    per-sample MA loss of the batch -- samples the other task finds hard
+    count more, and the weights average 1. ``'ma'`` weights the MA loss by
+    the per-sample PAR loss (BCE summed over the attributes); both may be
+    given (Table 4.3: "Feedback MA", "Feedback PAR", "MA&PAR").
+
+    ``predict`` gives each sample ``pred_score``/``pred_label`` (for
+    ``PARMetric``) and ``pred_embedding`` (for ``AttrRetrievalMetric``,
+    whose ``par_weight=0.2`` ranks by the paper's fused distance).
+
+    Args:
+        backbone (dict): Backbone config.
+        transformer (dict): :class:`AttributeTokenTransformer` config;
+            ``num_attributes`` defaults to ``head.num_classes``.
+        head (dict): :class:`AttributeTokenHead` config.
+        embed_dims (int): Joint embedding size. Defaults to 128.
+        encoder_channels (Sequence[int]): Hidden widths of the attribute
+            encoder. Defaults to (512, 128).
+        ma_loss (dict): Defaults to ``AngularMarginLoss`` (12, 0.2).
+        ma_weight (float): lambda_MA. Defaults to 1.
+        regularizer (dict, optional): e.g. ``ASMRLoss``. Defaults to None.
+        extra_combinations (dict, optional): AAC, see
+            :class:`BaseAttributeRetriever`.
+        feedback (dict, optional): ``tasks`` (subset of ('ma', 'par'): the
+            losses that get weighted) and ``strength`` (s in [0, 1],
+            default 0.5). Defaults to None (no feedback).
+        num_negatives (int, optional): See :class:`BaseAttributeRetriever`.
+        data_preprocessor (dict, optional): Defaults to
+            ``ClsDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 transformer: dict,
+                 head: dict,
+                 embed_dims: int = 128,
+                 encoder_channels: Sequence[int] = (512, 128),
+                 ma_loss: dict = dict(type='AngularMarginLoss'),
+                 ma_weight: float = 1.0,
+                 regularizer: Optional[dict] = None,
+                 extra_combinations: Optional[dict] = None,
+                 feedback: Optional[dict] = None,
+                 num_negatives: Optional[int] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = {}
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', ClsDataPreprocessor)
+        num_attributes = head['num_classes']
+        super().__init__(
+            num_attributes,
+            num_negatives=num_negatives,
+            regularizer=regularizer,
+            extra_combinations=extra_combinations,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        transformer = dict(transformer)
+        transformer.setdefault('num_attributes', num_attributes)
+        if transformer['num_attributes'] != num_attributes:
+            raise ValueError(
+                f"transformer.num_attributes ({transformer['num_attributes']}"
+                f') differs from head.num_classes ({num_attributes}).')
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(transformer)
+        self.head = MODELS.build(head)
+        token_dims = self.neck.embed_dims
+        self.embed_dims = embed_dims
+        self.image_fc = nn.Linear(token_dims, embed_dims)
+        self.attr_encoder = RetrievalAdapter(num_attributes, embed_dims,
+                                             tuple(encoder_channels))
+        self.ma_loss = MODELS.build(ma_loss)
+        self.ma_weight = ma_weight
+        self.feedback_tasks, self.feedback_strength = (), 0.0
+        if feedback is not None:
+            feedback = dict(feedback)
+            tasks = tuple(feedback.pop('tasks', ()))
+            strength = float(feedback.pop('strength', 0.5))
+            if feedback:
+                raise ValueError(f'Unknown feedback keys {list(feedback)}; '
+                                 "expected 'tasks' and 'strength'.")
+            if not tasks or any(t not in FEEDBACK_TASKS for t in tasks):
+                raise ValueError(f'feedback.tasks: values of '
+                                 f'{FEEDBACK_TASKS}, got {tasks}.')
+            if not 0 <= strength <= 1:
+                raise ValueError(
+                    f'feedback.strength must be in [0, 1], got {strength}.')
+            self.feedback_tasks, self.feedback_strength = tasks, strength
+
+    # -- features -------------------------------------------------------
+    def extract_feat(self, inputs: torch.Tensor):
+        """(visual token states, attribute token states)."""
+        return self.neck(self.backbone(inputs))
+
+    def image_embedding(self, visual_tokens: torch.Tensor) -> torch.Tensor:
+        return self.image_fc(visual_tokens.mean(dim=1))
+
+    def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The ``(B, embed_dims)`` image embeddings."""
+        return self.image_embedding(self.extract_feat(inputs)[0])
+
+    @torch.no_grad()
+    def encode_queries(self, attrs) -> torch.Tensor:
+        """Attribute-encoder embeddings ``(Q, embed_dims)`` of 0/1 vectors."""
+        attrs = self.check_attrs(attrs)
+        return self.attr_encoder(attrs.to(self.train_attrs.device).float())
+
+    # -- training -------------------------------------------------------
+    def feedback_weights(self, other_loss: torch.Tensor) -> torch.Tensor:
+        """``(1 - s) + s * l / mean(l)`` of the other task's detached
+        per-sample losses ``l``; all ones when they are all zero."""
+        other_loss = other_loss.detach()
+        mean = other_loss.mean()
+        if mean <= 0:
+            return torch.ones_like(other_loss)
+        s = self.feedback_strength
+        return (1 - s) + s * other_loss / mean
+
+    def _par_sample_losses(self, cls_score: torch.Tensor,
+                           data_samples: List[DataSample]) -> torch.Tensor:
+        target = torch.stack([ds.gt_score.float() for ds in data_samples])
+        loss = F.binary_cross_entropy_with_logits(
+            cls_score.detach(), target.to(cls_score.device),
+            reduction='none')
+        weight = self.head.label_weights(data_samples, cls_score.device)
+        if weight is not None:
+            loss = loss * weight
+        return loss.sum(dim=1)
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        visual, attr_tokens = self.extract_feat(inputs)
+        cls_score = self.head(attr_tokens)
+        proxies, targets = self.sample_proxies(self.targets(data_samples))
+        proxy_attrs = self.train_attrs[proxies]
+        proxy_emb = self.attr_encoder(proxy_attrs.float())
+        image_emb = self.image_embedding(visual)
+        ma = self.ma_loss(
+            image_emb, proxy_emb, targets, reduction_override='none')
+
+        par_weight = ma_weight = None
+        if 'par' in self.feedback_tasks:
+            par_weight = self.feedback_weights(ma)
+        if 'ma' in self.feedback_tasks:
+            ma_weight = self.feedback_weights(
+                self._par_sample_losses(cls_score, data_samples))
+
+        losses = self.head._get_loss(
+            cls_score, data_samples, sample_weight=par_weight)
+        losses = dict(loss_par=losses['loss'])
+        if ma_weight is not None:
+            ma = ma * ma_weight
+        losses['loss_ma'] = self.ma_weight * ma.mean()
+        if self.regularizer is not None:
+            losses['loss_reg'] = self.regularizer(proxy_emb, proxy_attrs)
+        return losses
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """``pred_score``, ``pred_label`` and ``pred_embedding``."""
+        visual, attr_tokens = self.extract_feat(inputs)
+        data_samples = self.head.predict((visual, attr_tokens), data_samples)
+        for sample, emb in zip(data_samples, self.image_embedding(visual)):
+            sample.set_field(emb.detach(), 'pred_embedding')
+        return data_samples

@@ -1,0 +1,13 @@
+# Paper 004's "PAR baseline" retrieval on the synthetic pedestrians: the
+# tiny CLEAR recognition model of par_synthetic.py (the demo's checkpoint)
+# ranks the gallery by the Euclidean distance between the 0/1 query and its
+# attribute scores, with no joint embedding. Test only:
+#   python tools/test.py configs/multitask/baseline_par_synthetic.py \
+#       work_dirs/demo/best_par_mA_epoch_18.pth
+_base_ = ['../clear/par_synthetic.py']
+custom_hooks = [dict(type='PARDatasetHook'), dict(type='RetrievalDatasetHook')]
+val_evaluator = [
+    dict(type='PARMetric'),
+    dict(type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0),
+]
+test_evaluator = val_evaluator
