@@ -81,3 +81,35 @@ def tiny_bert(tmp_path_factory):
             num_attention_heads=2, intermediate_size=32,
             max_position_embeddings=80)).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope='session')
+def tiny_clip(tmp_path_factory):
+    """A random 1-layer CLIP (32x32 input, patch 8) with a byte-level
+    tokenizer without merges (one token per character), saved like a
+    downloaded model folder."""
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
+    folder = str(tmp_path_factory.mktemp('tiny_clip'))
+    vocab = {}
+    for special in ('<|startoftext|>', '<|endoftext|>'):
+        vocab[special] = len(vocab)
+    for c in sorted(ByteLevel.alphabet()):
+        vocab[c] = len(vocab)
+        vocab[c + '</w>'] = len(vocab)
+    CLIPTokenizer(vocab=vocab, merges=[]).save_pretrained(folder)
+    torch.manual_seed(0)
+    CLIPModel(
+        CLIPConfig(
+            text_config=dict(
+                vocab_size=len(vocab), hidden_size=32,
+                intermediate_size=64, num_hidden_layers=1,
+                num_attention_heads=2, max_position_embeddings=77,
+                bos_token_id=vocab['<|startoftext|>'],
+                eos_token_id=vocab['<|endoftext|>'],
+                pad_token_id=vocab['<|endoftext|>']),
+            vision_config=dict(
+                hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                num_attention_heads=2, image_size=32, patch_size=8),
+            projection_dim=16)).save_pretrained(folder)
+    return folder

@@ -15,6 +15,7 @@ RECOGNITION = [c for c in EXPERIMENTS if osp.basename(c).startswith('par_')]
 RETRIEVAL = [c for c in EXPERIMENTS if osp.basename(c).startswith('ret_')]
 ASMR = [c for c in EXPERIMENTS if osp.basename(c).startswith('asmr_')]
 MULTITASK = [c for c in EXPERIMENTS if osp.basename(c).startswith('mtt_')]
+CLIP = [c for c in EXPERIMENTS if osp.basename(c).startswith('clip_')]
 PAR_BASELINES = [
     c for c in EXPERIMENTS if osp.basename(c).startswith('baseline_par_')
 ]
@@ -49,8 +50,11 @@ def test_all_configs_found():
     assert 'asmr_pvtv2_peta.py' in names
     for ext in ('aac', 'fb-ma', 'fb-par', 'fb-ma-par', 'fb-ma-par_aac'):
         assert f'mtt_r50_peta_{ext}.py' in names
+    for ds in NUM_ATTRIBUTES:  # paper 002
+        assert f'clip_zeroshot_{ds}.py' in names
+    assert 'clip_zeroshot_pa100k_crop.py' in names
     assert len(RECOGNITION) + len(RETRIEVAL) + len(ASMR) + len(
-        MULTITASK) + len(PAR_BASELINES) == len(EXPERIMENTS)
+        MULTITASK) + len(PAR_BASELINES) + len(CLIP) == len(EXPERIMENTS)
 
 
 @pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
@@ -246,3 +250,19 @@ def test_par_baseline_config(path):
         dict(type='AttrRetrievalMetric', embedding_weight=0.0,
              par_weight=1.0)
     ]
+
+
+@pytest.mark.parametrize('path', CLIP, ids=osp.basename)
+def test_clip_config(path):
+    """Zero-shot: test only, PARMetric, the dataset's attributes from
+    PARDatasetHook."""
+    cfg = Config.fromfile(path)
+    assert cfg.model.type == 'CLIPZeroShotPAR'
+    assert cfg.model.groups == 'auto'
+    assert cfg.train_dataloader is None and cfg.val_dataloader is None
+    assert cfg.test_evaluator == dict(type='PARMetric')
+    assert 'PARDatasetHook' in [h.type for h in cfg.custom_hooks]
+    crop = cfg.model.person_crop
+    assert (crop is not None) == path.endswith('_crop.py')
+    if crop is not None:
+        assert crop.arch == 'maskrcnn_resnet50_fpn'

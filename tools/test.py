@@ -11,7 +11,11 @@ from mmengine.runner import Runner
 def parse_args():
     parser = argparse.ArgumentParser(description='Test a clear_mm model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file (none for models without training, e.g. '
+        'CLIPZeroShotPAR)')
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument(
         '--out', help='dump the metrics to this json/yaml/pkl file')
@@ -53,7 +57,7 @@ def main():
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True
-    if args.trust_checkpoint:
+    if args.trust_checkpoint and args.checkpoint:
         from clear_mm.utils import trust_checkpoint
         trust_checkpoint(args.checkpoint)
 

@@ -13,6 +13,9 @@ class PARDatasetHook(Hook):
     - Before training: a loss with ``set_pos_ratio`` (``WeightedBCELoss``)
       gets the training split's positive ratios from
       ``dataset.metainfo['pos_ratio']`` unless its config set them.
+    - A model with ``set_attributes`` (``CLIPZeroShotPAR``) gets the
+      dataset's attribute names, class name and attribute groups before
+      validation and testing.
     """
     priority = 'VERY_HIGH'
 
@@ -23,8 +26,14 @@ class PARDatasetHook(Hook):
         return getattr(model, 'head', None)
 
     def _check(self, runner, dataloader, stage: str) -> None:
-        head = self._head(runner)
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
         meta = dataloader.dataset.metainfo
+        if hasattr(model, 'set_attributes') and 'attributes' in meta:
+            model.set_attributes(meta['attributes'],
+                                 type(dataloader.dataset).__name__,
+                                 meta.get('attribute_groups'))
+        head = self._head(runner)
         if head is None or 'attributes' not in meta:
             return
         num_attr = len(meta['attributes'])

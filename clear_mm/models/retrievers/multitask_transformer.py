@@ -53,6 +53,11 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
             ``num_attributes`` defaults to ``head.num_classes``.
         head (dict): :class:`AttributeTokenHead` config.
         embed_dims (int): Joint embedding size. Defaults to 128.
+        embedding_source (str): What the FC to the image embedding reads:
+            'visual' (the paper: GAP over the visual token states) or
+            'attribute' (ours: the concatenated attribute token states,
+            N x d, which PAR trains to hold each attribute). Defaults to
+            'visual'.
         encoder_channels (Sequence[int]): Hidden widths of the attribute
             encoder. Defaults to (512, 128).
         ma_loss (dict): Defaults to ``AngularMarginLoss`` (12, 0.2).
@@ -73,6 +78,7 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
                  transformer: dict,
                  head: dict,
                  embed_dims: int = 128,
+                 embedding_source: str = 'visual',
                  encoder_channels: Sequence[int] = (512, 128),
                  ma_loss: dict = dict(type='AngularMarginLoss'),
                  ma_weight: float = 1.0,
@@ -106,7 +112,13 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
         self.head = MODELS.build(head)
         token_dims = self.neck.embed_dims
         self.embed_dims = embed_dims
-        self.image_fc = nn.Linear(token_dims, embed_dims)
+        if embedding_source not in ('visual', 'attribute'):
+            raise ValueError("embedding_source: 'visual' or 'attribute', "
+                             f'got {embedding_source!r}.')
+        self.embedding_source = embedding_source
+        fc_in = token_dims * (
+            num_attributes if embedding_source == 'attribute' else 1)
+        self.image_fc = nn.Linear(fc_in, embed_dims)
         self.attr_encoder = RetrievalAdapter(num_attributes, embed_dims,
                                              tuple(encoder_channels))
         self.ma_loss = MODELS.build(ma_loss)
@@ -132,12 +144,17 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
         """(visual token states, attribute token states)."""
         return self.neck(self.backbone(inputs))
 
-    def image_embedding(self, visual_tokens: torch.Tensor) -> torch.Tensor:
+    def image_embedding(self, visual_tokens: torch.Tensor,
+                        attr_tokens: torch.Tensor) -> torch.Tensor:
+        """FC of the pooled visual tokens (or of the attribute tokens,
+        see ``embedding_source``)."""
+        if self.embedding_source == 'attribute':
+            return self.image_fc(attr_tokens.flatten(1))
         return self.image_fc(visual_tokens.mean(dim=1))
 
     def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """The ``(B, embed_dims)`` image embeddings."""
-        return self.image_embedding(self.extract_feat(inputs)[0])
+        return self.image_embedding(*self.extract_feat(inputs))
 
     @torch.no_grad()
     def encode_queries(self, attrs) -> torch.Tensor:
@@ -174,7 +191,7 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
         proxies, targets = self.sample_proxies(self.targets(data_samples))
         proxy_attrs = self.train_attrs[proxies]
         proxy_emb = self.attr_encoder(proxy_attrs.float())
-        image_emb = self.image_embedding(visual)
+        image_emb = self.image_embedding(visual, attr_tokens)
         ma = self.ma_loss(
             image_emb, proxy_emb, targets, reduction_override='none')
 
@@ -201,6 +218,7 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
         """``pred_score``, ``pred_label`` and ``pred_embedding``."""
         visual, attr_tokens = self.extract_feat(inputs)
         data_samples = self.head.predict((visual, attr_tokens), data_samples)
-        for sample, emb in zip(data_samples, self.image_embedding(visual)):
+        embeddings = self.image_embedding(visual, attr_tokens)
+        for sample, emb in zip(data_samples, embeddings):
             sample.set_field(emb.detach(), 'pred_embedding')
         return data_samples

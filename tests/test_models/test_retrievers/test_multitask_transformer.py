@@ -82,7 +82,7 @@ def test_loss_is_par_plus_ma_plus_asmr():
         losses['loss_par'], model.head.loss(tokens, samples)['loss'])
     proxies = model.attr_encoder(model.train_attrs.float())
     targets = model.targets(samples)
-    ma = model.ma_loss(model.image_embedding(visual), proxies, targets)
+    ma = model.ma_loss(model.image_embedding(visual, tokens), proxies, targets)
     torch.testing.assert_close(losses['loss_ma'], 0.5 * ma)
     torch.testing.assert_close(losses['loss_reg'],
                                model.regularizer(proxies, model.train_attrs))
@@ -103,7 +103,7 @@ def test_feedback_weights_and_use():
     losses = model.loss(x, samples)
     visual, tokens = model.extract_feat(x)
     proxies = model.attr_encoder(model.train_attrs.float())
-    per_ma = model.ma_loss(model.image_embedding(visual), proxies,
+    per_ma = model.ma_loss(model.image_embedding(visual, tokens), proxies,
                            model.targets(samples), reduction_override='none')
     # PAR feedback: the PAR loss weighted by the MA loss, MA unweighted
     expected = model.head.loss(

@@ -1,0 +1,211 @@
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModel
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from clear_mm.datasets.attribute_combinations import EXCLUSION_RULES
+from .person_crop import letterbox
+from .prompts import attribute_prompts
+
+# OpenAI CLIP's normalisation, used when the model folder has no
+# preprocessor_config.json.
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@MODELS.register_module()
+class CLIPZeroShotPAR(BaseModel):
+    """Zero-shot pedestrian attribute recognition with CLIP (paper 002,
+    Sec. 6.3): no training; each attribute is scored by the image's
+    similarity to text prompts.
+
+    - A binary attribute has a positive and a negative prompt ("a photo of
+      a person wearing a hat." / "... not wearing a hat."; see
+      :func:`attribute_prompts`); its score is the softmax of CLIP's two
+      logits, i.e. P(positive prompt).
+    - The attributes of a mutually exclusive group (e.g. the age bins) are
+      scored together: the softmax over the group's positive prompts. With
+      ``groups='auto'`` these are the dataset's groups whose
+      ``EXCLUSION_RULES`` say 'one' (exactly one positive).
+    - Optionally the largest person is cut out first (``person_crop``, e.g.
+      :class:`TorchvisionPersonCrop` with Mask R-CNN weights, as the paper).
+
+    The image is resized to CLIP's input size keeping its aspect ratio
+    (padded with the mean colour) and normalised with CLIP's mean/std.
+    ``predict`` fills ``pred_score`` and ``pred_label`` (``score > thr``),
+    so ``PARMetric`` evaluates it like any PAR model; ``PARDatasetHook``
+    gives the model the dataset's attributes before testing.
+
+    Args:
+        clip (str): A local folder with a transformers ``CLIPModel`` and its
+            tokenizer (``save_pretrained`` layout, e.g. a download of
+            ``openai/clip-vit-base-patch16``, the paper's ViT-B/16).
+        dataset (str, optional): ``DESCRIPTION_TABLES`` key for the prompt
+            phrases; defaults to the bound dataset's class name.
+        table (dict, optional): A description table instead.
+        prompts (dict, optional): ``{attribute: (positive, negative)}``
+            overriding the table's prompts.
+        groups (str | list, optional): 'auto', a list of lists of
+            attribute names scored jointly, or None. Defaults to 'auto'.
+        person_crop (dict, optional): A person crop module config.
+        thr (float): Decision threshold of ``pred_label``. Defaults to 0.5.
+        data_preprocessor (dict, optional): Defaults to a
+            ``ClsDataPreprocessor`` that only scales to 0-1 RGB.
+    """
+
+    def __init__(self,
+                 clip: str,
+                 dataset: Optional[str] = None,
+                 table: Optional[dict] = None,
+                 prompts: Optional[Dict[str, Sequence[str]]] = None,
+                 groups: Union[str, List[List[str]], None] = 'auto',
+                 person_crop: Optional[dict] = None,
+                 thr: float = 0.5,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        from mmpretrain.models.utils import ClsDataPreprocessor
+        if data_preprocessor is None:
+            data_preprocessor = {}
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(
+                dict(type=ClsDataPreprocessor, mean=[0.0] * 3,
+                     std=[255.0] * 3, to_rgb=True), **data_preprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        from transformers import AutoTokenizer, CLIPModel
+        if not osp.isdir(clip):
+            raise FileNotFoundError(
+                f'CLIP model folder {clip!r} not found. Nothing is '
+                'downloaded at run time: save a transformers CLIPModel and '
+                'its tokenizer there (save_pretrained) and set model.clip.')
+        self.clip = CLIPModel.from_pretrained(clip).eval()
+        self.clip.requires_grad_(False)
+        self.tokenizer = AutoTokenizer.from_pretrained(clip)
+        self.image_size = self.clip.config.vision_config.image_size
+        mean, std = CLIP_MEAN, CLIP_STD
+        cfg_file = osp.join(clip, 'preprocessor_config.json')
+        if osp.exists(cfg_file):
+            with open(cfg_file) as f:
+                cfg = json.load(f)
+            mean, std = cfg.get('image_mean', mean), cfg.get('image_std', std)
+        self.register_buffer('mean', torch.tensor(mean).view(3, 1, 1),
+                             persistent=False)
+        self.register_buffer('std', torch.tensor(std).view(3, 1, 1),
+                             persistent=False)
+        self.dataset, self.table, self.prompts = dataset, table, prompts
+        if not (groups is None or groups == 'auto'
+                or isinstance(groups, (list, tuple))):
+            raise ValueError("groups: 'auto', a list of attribute-name "
+                             f'lists, or None; got {groups!r}.')
+        self.groups_cfg = groups
+        self.person_crop = None if person_crop is None else MODELS.build(
+            person_crop)
+        self.thr = thr
+        self.attributes: Optional[List[str]] = None
+        self.groups: List[List[int]] = []
+        self.prompt_pairs: Dict[str, tuple] = {}
+        self.register_buffer('text_emb', torch.zeros(0), persistent=False)
+
+    # -- prompts ---------------------------------------------------------
+    @torch.no_grad()
+    def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
+        """L2-normalised CLIP text embeddings ``(T, D)``."""
+        tokens = self.tokenizer(
+            list(texts), padding=True, truncation=True, return_tensors='pt')
+        tokens = {k: v.to(self.mean.device) for k, v in tokens.items()}
+        out = self.clip.get_text_features(**tokens)
+        out = out if torch.is_tensor(out) else out.pooler_output
+        return F.normalize(out.float(), dim=-1)
+
+    def set_attributes(self,
+                       attributes: Sequence[str],
+                       dataset_type: Optional[str] = None,
+                       attribute_groups: Optional[dict] = None) -> None:
+        """Build and encode the prompts of the dataset's attributes (done
+        by ``PARDatasetHook`` before testing)."""
+        attributes = list(attributes)
+        dataset = self.dataset or dataset_type
+        self.prompt_pairs = attribute_prompts(
+            attributes, dataset=None if self.table else dataset,
+            table=self.table, prompts=self.prompts)
+        index = {a: i for i, a in enumerate(attributes)}
+        groups = []
+        if self.groups_cfg == 'auto':
+            rules = EXCLUSION_RULES.get(dataset, {})
+            for group, rule in rules.items():
+                if rule == 'one' and attribute_groups and \
+                        group in attribute_groups:
+                    groups.append(list(attribute_groups[group]))
+        elif self.groups_cfg:
+            groups = [list(g) for g in self.groups_cfg]
+        for group in groups:
+            missing = [a for a in group if a not in index]
+            if missing or len(group) < 2:
+                raise ValueError(
+                    f'Attribute group {group}: needs two or more of the '
+                    f'dataset\'s attributes (unknown: {missing}).')
+        self.groups = [[index[a] for a in g] for g in groups]
+        texts = [t for a in attributes for t in self.prompt_pairs[a]]
+        self.text_emb = self.encode_text(texts).view(len(attributes), 2, -1)
+        self.attributes = attributes
+        MMLogger.get_current_instance().info(
+            f'CLIPZeroShotPAR: {len(attributes)} attributes, '
+            f'{len(self.groups)} exclusive groups scored jointly.')
+
+    # -- images ----------------------------------------------------------
+    def prepare_images(self, inputs: torch.Tensor) -> torch.Tensor:
+        """0-1 RGB batch -> (person crop) -> letterbox -> CLIP-normalised
+        ``(B, 3, S, S)``."""
+        images = list(inputs)
+        if self.person_crop is not None:
+            images = self.person_crop(inputs)
+        fill = self.mean.view(3).mean().item()
+        images = torch.stack(
+            [letterbox(img, self.image_size, fill) for img in images])
+        return (images - self.mean) / self.std
+
+    @torch.no_grad()
+    def attribute_scores(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``(B, A)`` scores in [0, 1]."""
+        if self.attributes is None:
+            raise RuntimeError(
+                'CLIPZeroShotPAR has no attributes: add PARDatasetHook to '
+                'custom_hooks (or call set_attributes).')
+        feats = self.clip.get_image_features(
+            pixel_values=self.prepare_images(inputs))
+        feats = feats if torch.is_tensor(feats) else feats.pooler_output
+        feats = F.normalize(feats.float(), dim=-1)
+        scale = self.clip.logit_scale.exp()
+        logits = scale * torch.einsum('bd,atd->bat', feats, self.text_emb)
+        scores = logits.softmax(dim=-1)[..., 0]  # P(positive) per attribute
+        for group in self.groups:
+            scores[:, group] = logits[:, group, 0].softmax(dim=-1)
+        return scores
+
+    # -- BaseModel -------------------------------------------------------
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.attribute_scores(inputs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'loss':
+            raise RuntimeError('CLIPZeroShotPAR is zero-shot: there is '
+                               'nothing to train; use tools/test.py.')
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        scores = self.attribute_scores(inputs)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(len(scores))]
+        for sample, score in zip(data_samples, scores):
+            sample.set_pred_score(score).set_pred_label(
+                torch.where(score > self.thr)[0])
+        return data_samples
