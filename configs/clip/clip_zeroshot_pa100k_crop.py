@@ -5,6 +5,7 @@
 _base_ = ['./clip_zeroshot_pa100k.py']
 model = dict(
     person_crop=dict(
+        _delete_=True,
         type='TorchvisionPersonCrop',
         arch='maskrcnn_resnet50_fpn',
         checkpoint='checkpoints/maskrcnn_resnet50_fpn_coco.pth',

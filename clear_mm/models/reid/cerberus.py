@@ -1,0 +1,334 @@
+import copy
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmpretrain.models.utils import ClsDataPreprocessor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from clear_mm.datasets.semantic_ids import GROUP_NAMES, SemanticIDs
+from clear_mm.models.losses import adaptive_margins
+
+LOCAL_GROUPS = ('head', 'upper', 'lower')
+
+
+def align_feature_map(feat: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Cerberus' parameter-free alignment module (Sec. 3.1.1): the heat map
+    ``H(p) = ||F(p)||_2`` over channels, its row-wise maximum ``h``; the
+    rows from the first to the last where ``h > sigma`` are kept and resized
+    (bilinear) back to the map's height. A map with no row above ``sigma``
+    is kept whole."""
+    h = feat.norm(dim=1).amax(dim=2)  # (B, H)
+    height = feat.shape[2]
+    out = []
+    for f, row in zip(feat, h):
+        above = (row > sigma).nonzero()[:, 0]
+        if len(above) == 0 or (above[0] == 0 and above[-1] == height - 1):
+            out.append(f)
+            continue
+        top, bottom = int(above[0]), int(above[-1]) + 1
+        out.append(F.interpolate(
+            f[None, :, top:bottom], size=feat.shape[2:], mode='bilinear',
+            align_corners=False)[0])
+    return torch.stack(out)
+
+
+def part_average_pool(feat: torch.Tensor, parts: int = 3) -> List[torch.Tensor]:
+    """Average pooling over ``parts`` horizontal stripes (top to bottom),
+    each ``(B, C)``."""
+    pooled = F.adaptive_avg_pool2d(feat, (parts, 1)).flatten(2)
+    return [pooled[:, :, i] for i in range(parts)]
+
+
+class _Embed(nn.Sequential):
+    """FC + BN to a ``d``-dim partial representation."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(
+            nn.Linear(in_channels, out_channels, bias=False),
+            nn.BatchNorm1d(out_channels))
+
+
+@MODELS.register_module()
+class Cerberus(BaseModel):
+    """Cerberus (Eom et al.; paper 003): attribute-based person reID with
+    semantic IDs, which also does attribute-based person search (APS) and
+    PAR with the same model.
+
+    - Backbone: a ResNet (mmpretrain ``ResNet``, last stride 1: 24 x 8 maps
+      for 384 x 128 input) cut after conv4_1 (the first block of layer3);
+      the rest (layer3[1:], layer4) is duplicated into a global and a local
+      branch, initialised identically.
+    - Global map -> GAP -> FC+BN -> identity and carrying representations;
+      local map -> alignment module (``sigma``) -> part average pooling
+      (top / middle / bottom) -> FC+BN -> head, upper and lower.
+    - One learnable prototype (He normal) per SID of each group; an identity
+      classifier per partial representation.
+    - L = lambda_sem L_sem + lambda_id L_id + lambda_reg L_reg (Eq. 1-2;
+      the weights live in the loss configs).
+
+    Inference: ``predict`` gives ``pred_parts`` (the five L2-normalised
+    representations, ``(5, d)``), ``pred_embedding`` (their concatenation /
+    sqrt(5): cosine of two = mean cosine of the parts, the reID similarity
+    of Sec. 3.3), ``pred_score``/``pred_label`` (PAR: the nearest prototype
+    of each group, Eq. 9, converted back to attributes; attributes in no
+    group score 0). :meth:`encode_queries` embeds attribute queries by their
+    SID prototypes (APS), with unknown groups left out for partial queries.
+
+    Before training :class:`CerberusDatasetHook` gives the model its SIDs
+    (from the training split), the adaptive margins (Eq. 4, counted per
+    person) and the person id -> class mapping.
+
+    Args:
+        backbone (dict): A ResNet config (``strides=(1, 2, 2, 1)``).
+        num_sids (Sequence[int]): SIDs per group, in ``groups`` order
+            (checked against the training data).
+        num_ids (int): Training identities (identity classifiers).
+        groups (Sequence[str]): Group names; those in
+            ``('head', 'upper', 'lower')`` come from the local branch, in
+            that top-to-bottom order, the others from the global one.
+        embed_dims (int): d. Defaults to 512.
+        sigma (float): Alignment threshold. Defaults to 5.
+        alpha, beta (float): Eq. (4). Defaults to 0.4 and 1.8.
+        sem_loss, id_loss (dict): Loss configs (lambda_sem = 5,
+            lambda_id = 1).
+        reg_weight (float): lambda_reg. Defaults to 0.001.
+        thr (float): PAR decision threshold on ``pred_score``. Defaults
+            to 0.5.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 num_sids: Sequence[int],
+                 num_ids: int,
+                 groups: Sequence[str] = GROUP_NAMES,
+                 embed_dims: int = 512,
+                 sigma: float = 5.0,
+                 alpha: float = 0.4,
+                 beta: float = 1.8,
+                 sem_loss: dict = dict(type='SemanticGuidanceLoss',
+                                       loss_weight=5.0),
+                 id_loss: dict = dict(type='IdentificationLoss',
+                                      loss_weight=1.0),
+                 reg_weight: float = 0.001,
+                 thr: float = 0.5,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = {}
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', ClsDataPreprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.groups = list(groups)
+        if len(num_sids) != len(self.groups):
+            raise ValueError(f'num_sids has {len(num_sids)} entries for '
+                             f'{len(self.groups)} groups {self.groups}.')
+        self.local_groups = [g for g in LOCAL_GROUPS if g in self.groups]
+        self.num_sids = list(num_sids)
+        self.num_ids = num_ids
+        self.sigma, self.alpha, self.beta = sigma, alpha, beta
+        self.thr = thr
+
+        self.backbone = MODELS.build(backbone)
+        self.local_tail = copy.deepcopy(self._global_tail())
+        channels = self.backbone.feat_dim  # 2048 for a ResNet-50
+        self.embeds = nn.ModuleDict(
+            {g: _Embed(channels, embed_dims) for g in self.groups})
+        self.id_classifiers = nn.ModuleDict({
+            g: nn.Linear(embed_dims, num_ids, bias=False)
+            for g in self.groups
+        })
+        self.prototypes = nn.ParameterList([
+            nn.Parameter(nn.init.kaiming_normal_(torch.empty(n, embed_dims)))
+            for n in self.num_sids
+        ])
+        self.sem_loss = MODELS.build(sem_loss)
+        self.id_loss = MODELS.build(id_loss)
+        self.regularizer = None
+        self.reg_weight = reg_weight
+        self.embed_dims = embed_dims
+        self.sids: Optional[SemanticIDs] = None
+        self.margins: List[torch.Tensor] = []
+        self.id_index: Dict[int, int] = {}
+
+    # -- backbone split ----------------------------------------------------
+    def _global_tail(self) -> nn.Sequential:
+        b = self.backbone
+        return nn.Sequential(*list(b.layer3.children())[1:], b.layer4)
+
+    def _shared(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.backbone
+        x = b.maxpool(b.relu(getattr(b, b.norm1_name)(b.conv1(x)))) \
+            if not b.deep_stem else b.maxpool(b.stem(x))
+        x = b.layer2(b.layer1(x))
+        return b.layer3[0](x)  # conv4_1
+
+    def init_weights(self):
+        super().init_weights()
+        # both branches start from the same (e.g. ImageNet) weights
+        self.local_tail.load_state_dict(self._global_tail().state_dict())
+
+    # -- dataset -------------------------------------------------------------
+    def bind_sids(self, sids: SemanticIDs, person_vectors: np.ndarray,
+                  person_ids: Sequence[int]) -> None:
+        """SIDs of the training split, the persons' attribute vectors (one
+        row per identity, for the margins) and the training identities."""
+        if sids.group_names != self.groups:
+            raise ValueError(f'SID groups {sids.group_names} differ from the '
+                             f'model\'s {self.groups}.')
+        if sids.num_sids != self.num_sids:
+            raise ValueError(
+                f'The training data have {sids.num_sids} SIDs per group '
+                f'{self.groups}; the model was built for {self.num_sids}: '
+                f'set model.num_sids={sids.num_sids}.')
+        ids = sorted(set(int(i) for i in person_ids))
+        if len(ids) != self.num_ids:
+            raise ValueError(
+                f'The training data have {len(ids)} identities; the model '
+                f'was built for {self.num_ids}: set model.num_ids='
+                f'{len(ids)}.')
+        self.sids = sids
+        self.margins = [
+            adaptive_margins(c, self.alpha, self.beta)
+            for c in sids.counts(person_vectors)
+        ]
+        self.id_index = {pid: k for k, pid in enumerate(ids)}
+        if self.regularizer is None:
+            from clear_mm.models.losses import PrototypeRegularizer
+            self.regularizer = PrototypeRegularizer(
+                [len(c) for c in sids.columns], self.embed_dims,
+                self.reg_weight).to(self.prototypes[0].device)
+
+    def set_sids(self, sids: SemanticIDs) -> None:
+        """SIDs only (evaluation of a trained model)."""
+        if sids.num_sids != self.num_sids:
+            raise ValueError(f'{sids.num_sids} SIDs per group, the model has '
+                             f'{self.num_sids}.')
+        self.sids = sids
+
+    # -- features ------------------------------------------------------------
+    def extract_parts(self, inputs: torch.Tensor) -> List[torch.Tensor]:
+        """The partial representations ``(B, d)``, in ``groups`` order."""
+        shared = self._shared(inputs)
+        global_map = self._global_tail()(shared)
+        local_map = align_feature_map(self.local_tail(shared), self.sigma)
+        pooled = dict(
+            zip(self.local_groups,
+                part_average_pool(local_map, len(self.local_groups))))
+        gap = global_map.mean(dim=(2, 3))
+        return [self.embeds[g](pooled.get(g, gap)) for g in self.groups]
+
+    def _require_sids(self):
+        if self.sids is None:
+            raise RuntimeError(
+                'Cerberus has no SIDs: add CerberusDatasetHook to '
+                'custom_hooks (or call bind_sids / set_sids).')
+
+    # -- training ------------------------------------------------------------
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        self._require_sids()
+        if self.regularizer is None or not self.margins:
+            raise RuntimeError('Cerberus.loss needs bind_sids (done by '
+                               'CerberusDatasetHook before training).')
+        device = inputs.device
+        attrs = np.stack([s.gt_score.cpu().numpy() for s in data_samples])
+        sids = torch.from_numpy(self.sids.encode(attrs)).to(device)
+        try:
+            labels = torch.tensor(
+                [self.id_index[int(s.person_id)] for s in data_samples],
+                device=device)
+        except KeyError as e:
+            raise KeyError(f'Person id {e.args[0]} is not a training '
+                           'identity.') from None
+        parts = self.extract_parts(inputs)
+        logits = [self.id_classifiers[g](f) for g, f in zip(self.groups,
+                                                             parts)]
+        attributes = [torch.from_numpy(s) for s in self.sids.sids]
+        return dict(
+            loss_sem=self.sem_loss(parts, list(self.prototypes), sids,
+                                   self.margins),
+            loss_id=self.id_loss(parts, logits, labels),
+            loss_reg=self.regularizer(list(self.prototypes), attributes))
+
+    # -- inference -----------------------------------------------------------
+    def prototype(self, group: int, attrs: np.ndarray) -> torch.Tensor:
+        """The prototype of a group's attribute values ``(L^G, )``; a
+        combination that is no SID is estimated with the residuals of Eq.
+        (8): the mean over SIDs m of ``p_m + sum_l v_l (A(l) - A_m(l))``."""
+        attrs = np.asarray(attrs, dtype=np.int8)
+        k = self.sids._lookup[group].get(attrs.tobytes())
+        if k is not None:
+            return self.prototypes[group][k]
+        if self.regularizer is None:
+            raise KeyError(
+                f'{self.groups[group]} attributes {attrs.tolist()} form no '
+                'SID, and there are no trained residuals to estimate one.')
+        known = torch.from_numpy(self.sids.sids[group]).to(
+            self.prototypes[group].device)
+        diff = torch.from_numpy(attrs).to(known.device)[None] - known
+        return (self.prototypes[group] +
+                self.regularizer.residual(group, diff)).mean(0)
+
+    @torch.no_grad()
+    def encode_queries(self, attrs, known_groups=None) -> torch.Tensor:
+        """APS query embeddings ``(Q, G x d)``: the L2-normalised SID
+        prototypes of each query's groups, concatenated, with the groups
+        not in ``known_groups`` (names or indices; default all) zeroed and
+        the rest scaled by 1/sqrt(#known): the cosine with
+        ``pred_embedding`` is the mean cosine over the known groups times
+        sqrt(#known / G), so it ranks a gallery like that mean (partial
+        queries, Sec. 3.3)."""
+        self._require_sids()
+        attrs = np.asarray(attrs)
+        if known_groups is None:
+            known = list(range(len(self.groups)))
+        else:
+            known = [self.groups.index(g) if isinstance(g, str) else int(g)
+                     for g in known_groups]
+        out = torch.zeros(len(attrs), len(self.groups), self.embed_dims,
+                          device=self.prototypes[0].device)
+        for g in known:
+            cols = self.sids.columns[g]
+            for q, row in enumerate(attrs[:, cols]):
+                out[q, g] = F.normalize(self.prototype(g, row), dim=0)
+        return (out / len(known)**0.5).flatten(1)
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        parts = torch.stack(
+            [F.normalize(f, dim=1) for f in self.extract_parts(inputs)], 1)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(len(parts))]
+        scores = None
+        if self.sids is not None:
+            nearest = torch.stack([
+                (parts[:, g] @ F.normalize(p, dim=1).t()).argmax(1)
+                for g, p in enumerate(self.prototypes)
+            ], 1)
+            scores = torch.from_numpy(
+                self.sids.decode(nearest.cpu().numpy())).float()
+        for i, sample in enumerate(data_samples):
+            sample.set_field(parts[i], 'pred_parts')
+            sample.set_field(parts[i].flatten() / len(self.groups)**0.5,
+                             'pred_embedding')
+            if scores is not None:
+                sample.set_pred_score(scores[i]).set_pred_label(
+                    torch.where(scores[i] > self.thr)[0])
+        return data_samples
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'tensor':
+            return torch.cat(self.extract_parts(inputs), 1)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}".')
