@@ -59,6 +59,8 @@ class BasePARDataset(BaseDataset):
             (``pipeline``, ``test_mode``, ``indices``, ...).
     """
     DATASET_NAME = 'dataset'
+    # Re-identification splits a dataset may add (query, gallery, reid).
+    EXTRA_SPLITS: tuple = ()
 
     def __init__(self,
                  data_root: str,
@@ -67,9 +69,9 @@ class BasePARDataset(BaseDataset):
                  img_prefix: str = '',
                  pos_ratio_split: str = 'train',
                  **kwargs):
-        if split not in SPLITS:
+        if split not in SPLITS + self.EXTRA_SPLITS:
             raise ValueError(f'{type(self).__name__}: `split` must be one of '
-                             f'{SPLITS}, got {split!r}.')
+                             f'{SPLITS + self.EXTRA_SPLITS}, got {split!r}.')
         self.split = split
         self.pos_ratio_split = pos_ratio_split
         super().__init__(

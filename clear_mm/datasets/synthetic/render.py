@@ -6,7 +6,7 @@ crops (a hat is a few pixels tall, glasses are a dark bar across the eyes);
 the rest of the image varies with attributes it does not depend on: clutter,
 pose, scale, position, illumination, blur, occlusion and noise.
 """
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -59,12 +59,18 @@ def _view(attr: Dict[str, int]) -> str:
 
 
 def render_pedestrian(attr: Dict[str, int],
-                      rng: np.random.Generator) -> Image.Image:
+                      rng: np.random.Generator,
+                      appearance_rng: Optional[np.random.Generator] = None
+                      ) -> Image.Image:
     """Draw one pedestrian with the given PA100K attributes.
 
     Args:
         attr (dict[str, int]): 0/1 value of each PA100K attribute name.
         rng (np.random.Generator): Source of every random choice.
+        appearance_rng (np.random.Generator, optional): Source of the
+            person's looks instead (skin, hair, clothing and bag colours):
+            a generator seeded per identity gives every image of a person
+            the same appearance. Defaults to ``rng``.
 
     Returns:
         PIL.Image.Image: An RGB image of 256x128 (H x W).
@@ -85,12 +91,28 @@ def render_pedestrian(attr: Dict[str, int],
     half = ph * (0.085 if view == 'side' else 0.13)  # half torso width
     stoop = ph * 0.03 if attr['AgeOver60'] else 0.0
 
-    skin = tuple(int(v) for v in SKIN[rng.integers(len(SKIN))])
-    upper = _color(rng)
-    lower = _color(rng, avoid=upper)
+    looks = rng if appearance_rng is None else appearance_rng
+    skin = tuple(int(v) for v in SKIN[looks.integers(len(SKIN))])
+    upper = _color(looks)
+    lower = _color(looks, avoid=upper)
     hair = GREY_HAIR if attr['AgeOver60'] else tuple(
-        int(v) for v in HAIR[rng.integers(len(HAIR))])
-    long_hair = attr['Female'] and rng.random() < 0.85
+        int(v) for v in HAIR[looks.integers(len(HAIR))])
+    long_hair = attr['Female'] and looks.random() < 0.85
+    if appearance_rng is None:
+        def accent(key, avoid):  # drawn when needed, as always
+            return _color(rng, avoid=avoid)
+    else:
+        # a person's accessories keep their colours in every image: all
+        # drawn up front, whether or not this view shows them
+        accents = {
+            key: _color(looks, avoid=avoid)
+            for key, avoid in (('splice', upper), ('logo', upper),
+                               ('shoulder_bag', upper), ('hand_bag', lower),
+                               ('object', upper), ('hat', hair))
+        }
+
+        def accent(key, avoid):
+            return accents[key]
 
     head_cy = y(0.0) + head_r + stoop
     head_cx = cx + stoop
@@ -100,7 +122,7 @@ def render_pedestrian(attr: Dict[str, int],
 
     # A backpack seen from the side sticks out behind the body; seen from the
     # back it covers the torso (drawn after it, below).
-    pack = _color(rng)
+    pack = _color(looks)
     if attr['Backpack'] and view == 'side':
         bw = half * 0.8
         bx = cx - half - bw * 0.7
@@ -177,7 +199,7 @@ def render_pedestrian(attr: Dict[str, int],
     box = [cx - half, shoulder, cx + half, coat_end]
     draw.rounded_rectangle(box, radius=5, fill=upper)
     if attr['UpperSplice']:
-        second = _color(rng, avoid=upper)
+        second = accent('splice', upper)
         draw.rectangle([cx - half, (shoulder + coat_end) / 2, cx + half,
                         coat_end], fill=second)
     mark = _contrast(upper)
@@ -194,7 +216,7 @@ def render_pedestrian(attr: Dict[str, int],
         ly = shoulder + ph * 0.1
         s = ph * 0.06
         draw.ellipse([lx - s, ly - s, lx + s, ly + s],
-                     fill=_color(rng, avoid=upper), outline=mark)
+                     fill=accent('logo', upper), outline=mark)
 
     # Bags in front of the body.
     if attr['Backpack'] and view == 'back':
@@ -209,7 +231,7 @@ def render_pedestrian(attr: Dict[str, int],
             draw.line([(sx, shoulder), (sx, y(0.4))], fill=strap, width=4)
     if attr['ShoulderBag']:
         side = 1 if rng.random() < 0.5 else -1
-        bag = _color(rng, avoid=upper)
+        bag = accent('shoulder_bag', upper)
         draw.line([(cx - side * half * 0.8, shoulder + 2),
                    (cx + side * half * 1.1, hip - ph * 0.04)],
                   fill=(30, 30, 30), width=3)
@@ -218,13 +240,13 @@ def render_pedestrian(attr: Dict[str, int],
                         hip + ph * 0.05], fill=bag, outline=(10, 10, 10))
     if attr['HandBag']:
         hx = (arms[-1] if view != 'side' else arms[0]) + arm_swing
-        bag = _color(rng, avoid=lower)
+        bag = accent('hand_bag', lower)
         draw.line([(hx, arm_end), (hx, arm_end + ph * 0.03)],
                   fill=(30, 30, 30), width=2)
         draw.rectangle([hx - ph * 0.05, arm_end + ph * 0.03, hx + ph * 0.05,
                         arm_end + ph * 0.12], fill=bag, outline=(10, 10, 10))
     if attr['HoldObjectsInFront'] and view != 'back':
-        obj = _color(rng, avoid=upper)
+        obj = accent('object', upper)
         oy = y(0.33)
         ox = cx + (half * 0.9 if view == 'side' else 0)
         draw.rectangle([ox - ph * 0.08, oy, ox + ph * 0.08, oy + ph * 0.1],
@@ -253,7 +275,7 @@ def render_pedestrian(attr: Dict[str, int],
             draw.rectangle([x0, eye_y - 3.5, x1, eye_y + 3.5],
                            fill=(10, 10, 10))
     if attr['Hat']:
-        hat = _color(rng, avoid=hair)
+        hat = accent('hat', hair)
         draw.rectangle([hx0 - 3, hy0 + head_r * 0.35, hx1 + 3,
                         hy0 + head_r * 0.6], fill=hat)
         draw.rectangle([hx0 + 1, hy0 - head_r * 0.6, hx1 - 1,

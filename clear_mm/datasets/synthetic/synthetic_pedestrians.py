@@ -60,11 +60,45 @@ def sample_attributes(rng: np.random.Generator) -> dict:
     return a
 
 
+VIEWS = ('Front', 'Side', 'Back')
+
+
 def _render_one(args) -> None:
-    index, seed, labels, path = args
+    index, seed, labels, path = args[:4]
+    person = args[4] if len(args) > 4 else None
     rng = np.random.default_rng([seed, index, 1])
+    looks = None if person is None else np.random.default_rng(
+        [seed, person, 2])
     attr = dict(zip(ATTRIBUTES, (int(v) for v in labels)))
-    render_pedestrian(attr, rng).save(path)
+    render_pedestrian(attr, rng, looks).save(path)
+
+
+def _identity_labels(rng: np.random.Generator, split_sizes, images_per_id,
+                     num_cameras):
+    """Identity mode: per split, persons with ``images_per_id`` images
+    each, one attribute vector and appearance per person, the view drawn
+    again for every image; camera = image position mod ``num_cameras``."""
+    view_cols = [ATTRIBUTES.index(v) for v in VIEWS]
+    labels, person_ids, camera_ids = [], [], []
+    person = 0
+    for size in split_sizes:
+        if size % images_per_id:
+            raise ValueError(
+                f'Identity mode: split size {size} is not a multiple of '
+                f'images_per_id={images_per_id}.')
+        for _ in range(size // images_per_id):
+            a = sample_attributes(rng)
+            base = np.array([a[k] for k in ATTRIBUTES], dtype=np.int64)
+            for j in range(images_per_id):
+                row = base.copy()
+                row[view_cols] = 0
+                row[view_cols[rng.choice(3, p=[0.4, 0.3, 0.3])]] = 1
+                labels.append(row)
+                person_ids.append(person)
+                camera_ids.append(j % num_cameras)
+            person += 1
+    return (np.stack(labels), np.asarray(person_ids),
+            np.asarray(camera_ids))
 
 
 def generate_synthetic_dataset(root: str,
@@ -73,7 +107,8 @@ def generate_synthetic_dataset(root: str,
                                num_test: int = 1000,
                                seed: int = 0,
                                label_source: Optional[str] = None,
-                               workers: Optional[int] = None) -> dict:
+                               workers: Optional[int] = None,
+                               identities: Optional[dict] = None) -> dict:
     """Render the dataset to ``root`` unless an identical one is cached.
 
     The result is fully determined by the arguments: image ``i`` uses the
@@ -90,6 +125,15 @@ def generate_synthetic_dataset(root: str,
             co-occurrence statistics) instead of the built-in model.
         workers (int, optional): Rendering processes. Defaults to the CPU
             count.
+        identities (dict, optional): Identity mode, for re-identification
+            (Cerberus): ``images_per_id`` (default 4) and ``num_cameras``
+            (default 3). Every split then consists of persons with
+            ``images_per_id`` images sharing one attribute vector (the view
+            excepted) and one appearance; ``meta.json`` adds ``person_ids``,
+            ``camera_ids`` and the splits ``query`` (each test person's
+            first image), ``gallery`` (the other test images) and ``reid``
+            (query then gallery). Split sizes must be multiples of
+            ``images_per_id``. Defaults to None (one image per person).
 
     Returns:
         dict: The content of ``meta.json``.
@@ -101,6 +145,16 @@ def generate_synthetic_dataset(root: str,
         num_test=num_test,
         seed=seed,
         label_source=osp.abspath(label_source) if label_source else None)
+    if identities is not None:
+        identities = dict(dict(images_per_id=4, num_cameras=3), **identities)
+        unknown = set(identities) - {'images_per_id', 'num_cameras'}
+        if unknown:
+            raise ValueError(f'identities: unknown keys {sorted(unknown)}; '
+                             "expected 'images_per_id', 'num_cameras'.")
+        if label_source:
+            raise ValueError('Identity mode draws its own labels; it cannot '
+                             'be combined with label_source.')
+        config['identities'] = identities
     meta_path = osp.join(root, 'meta.json')
     if osp.exists(meta_path):
         with open(meta_path) as f:
@@ -110,7 +164,12 @@ def generate_synthetic_dataset(root: str,
 
     total = num_train + num_val + num_test
     rng = np.random.default_rng([seed, 0])
-    if label_source:
+    person_ids = camera_ids = None
+    if identities is not None:
+        labels, person_ids, camera_ids = _identity_labels(
+            rng, (num_train, num_val, num_test),
+            identities['images_per_id'], identities['num_cameras'])
+    elif label_source:
         mat = loadmat(label_source)
         source = np.asarray(mat['train_label'], dtype=np.int64)
         if source.shape[1] != len(ATTRIBUTES):
@@ -126,6 +185,7 @@ def generate_synthetic_dataset(root: str,
     os.makedirs(osp.join(root, 'images'), exist_ok=True)
     names = [f'{i:06d}.png' for i in range(total)]
     jobs = [(i, seed, labels[i], osp.join(root, 'images', names[i]))
+            + (() if person_ids is None else (int(person_ids[i]), ))
             for i in range(total)]
     workers = workers or os.cpu_count() or 1
     if workers > 1:
@@ -145,6 +205,15 @@ def generate_synthetic_dataset(root: str,
             train=list(range(bounds[0], bounds[1])),
             val=list(range(bounds[1], bounds[2])),
             test=list(range(bounds[2], bounds[3]))))
+    if identities is not None:
+        test = np.arange(bounds[2], bounds[3])
+        first = test[::identities['images_per_id']]
+        gallery = np.setdiff1d(test, first)
+        meta['person_ids'] = person_ids.tolist()
+        meta['camera_ids'] = camera_ids.tolist()
+        meta['splits'].update(
+            query=first.tolist(), gallery=gallery.tolist(),
+            reid=first.tolist() + gallery.tolist())
     with open(meta_path, 'w') as f:
         json.dump(meta, f)
     return meta
@@ -164,9 +233,14 @@ class SyntheticPedestrians(BasePARDataset):
         seed (int): Random seed. Defaults to 0.
         label_source (str, optional): A PA100K ``annotation.mat`` to draw
             real label vectors from. Defaults to None.
+        identities (dict, optional): Identity mode (see
+            :func:`generate_synthetic_dataset`): samples then carry
+            ``person_id``, ``camera_id`` and ``is_query``, and the splits
+            ``query``, ``gallery`` and ``reid`` exist. Defaults to None.
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'the synthetic dataset'
+    EXTRA_SPLITS = ('query', 'gallery', 'reid')
 
     def __init__(self,
                  data_root: str = 'data/synthetic',
@@ -175,13 +249,15 @@ class SyntheticPedestrians(BasePARDataset):
                  num_test: int = 1000,
                  seed: int = 0,
                  label_source: Optional[str] = None,
+                 identities: Optional[dict] = None,
                  **kwargs):
         self.generator_args = dict(
             num_train=num_train,
             num_val=num_val,
             num_test=num_test,
             seed=seed,
-            label_source=label_source)
+            label_source=label_source,
+            identities=identities)
         super().__init__(data_root=data_root, img_prefix='images', **kwargs)
 
     def load_table(self) -> AttributeTable:
@@ -194,9 +270,18 @@ class SyntheticPedestrians(BasePARDataset):
                                               **self.generator_args)
         splits = {k: np.asarray(v) for k, v in meta['splits'].items()}
         splits['trainval'] = np.concatenate([splits['train'], splits['val']])
+        extra = {}
+        if 'person_ids' in meta:
+            is_query = np.zeros(len(meta['images']), dtype=bool)
+            is_query[splits['query']] = True
+            extra = dict(
+                person_id=np.asarray(meta['person_ids'], dtype=np.int64),
+                camera_id=np.asarray(meta['camera_ids'], dtype=np.int64),
+                is_query=is_query)
         return AttributeTable(
             attributes=meta['attributes'],
             img_paths=meta['images'],
             labels=np.asarray(meta['labels'], dtype=np.int64),
             splits=splits,
-            groups=PA100K_GROUPS)
+            groups=PA100K_GROUPS,
+            extra=extra)
