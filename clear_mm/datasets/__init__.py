@@ -3,11 +3,15 @@ from .market1501_attr import Market1501Attr
 from .pa100k import PA100K
 from .peta import PETA
 from .rap import RAPv2
+from .samplers import IdentityBalancedSampler
+from .semantic_ids import CERBERUS_GROUPS, SemanticIDs
 from .synthetic import SyntheticPedestrians, generate_synthetic_dataset
 from .transforms import *  # noqa: F401,F403
 from .upar2024 import UPAR2024
 
 __all__ = [
-    'AttributeTable', 'BasePARDataset', 'Market1501Attr', 'PA100K', 'PETA',
-    'RAPv2', 'SyntheticPedestrians', 'UPAR2024', 'generate_synthetic_dataset'
+    'AttributeTable', 'BasePARDataset', 'CERBERUS_GROUPS',
+    'IdentityBalancedSampler', 'Market1501Attr', 'PA100K', 'PETA', 'RAPv2',
+    'SemanticIDs', 'SyntheticPedestrians', 'UPAR2024',
+    'generate_synthetic_dataset'
 ]

@@ -73,6 +73,13 @@ class Market1501Attr(BasePARDataset):
     ``person_id`` and ``camera_id``. Market-1501 has no validation split:
     ``trainval`` is ``train``; configs validate on ``test``.
 
+    When ``query/`` exists, its images (test identities) form the ``query``
+    split, ``gallery`` is ``test``, and ``reid`` is query then gallery, each
+    sample with ``is_query`` (the re-identification protocol of
+    :class:`ReIDMetric`). The distractor (0000) and junk (-1) images are
+    skipped like everywhere here: they have no attribute labels, so the
+    gallery lacks Market-1501's 2,793 distractors.
+
     Layout (``data_root``)::
 
         market_attribute.mat
@@ -86,6 +93,8 @@ class Market1501Attr(BasePARDataset):
     """
     DATASET_NAME = 'Market-1501 and its attribute annotation'
     FOLDERS = dict(train='bounding_box_train', test='bounding_box_test')
+    # re-identification: query/ (test identities) when present
+    EXTRA_SPLITS = ('query', 'gallery', 'reid')
 
     def __init__(self,
                  data_root: str = 'data/Market-1501',
@@ -120,8 +129,13 @@ class Market1501Attr(BasePARDataset):
             raise KeyError(f'{self.ann_file}: no `market_attribute` struct.')
         root = mat['market_attribute'][0, 0]
         img_paths, labels, person_ids, camera_ids, splits = [], [], [], [], {}
-        for split, folder in self.FOLDERS.items():
-            by_id = self._identity_labels(root[split][0, 0], split)
+        folders = [(split, folder, split)
+                   for split, folder in self.FOLDERS.items()]
+        if osp.isdir(osp.join(self.data_root, 'query')):
+            folders.append(('query', 'query', 'test'))
+        for split, folder, label_split in folders:
+            by_id = self._identity_labels(root[label_split][0, 0],
+                                          label_split)
             folder_path = self.require_file(osp.join(self.data_root, folder))
             start = len(img_paths)
             for fname in sorted(os.listdir(folder_path)):
@@ -138,13 +152,18 @@ class Market1501Attr(BasePARDataset):
                 if pid not in by_id:
                     raise KeyError(
                         f'{osp.join(folder_path, fname)}: identity {pid:04d} '
-                        f'has no labels in market_attribute.{split}.')
+                        f'has no labels in market_attribute.{label_split}.')
                 img_paths.append(osp.join(folder, fname))
                 labels.append(by_id[pid])
                 person_ids.append(pid)
                 camera_ids.append(cam)
             splits[split] = np.arange(start, len(img_paths))
         splits['trainval'] = splits['train']
+        is_query = np.zeros(len(img_paths), dtype=bool)
+        if 'query' in splits:
+            is_query[splits['query']] = True
+            splits['gallery'] = splits['test']
+            splits['reid'] = np.concatenate([splits['query'], splits['test']])
         return AttributeTable(
             attributes=[a for a, _, _ in MARKET_ATTRIBUTES],
             img_paths=img_paths,
@@ -153,5 +172,6 @@ class Market1501Attr(BasePARDataset):
             splits=splits,
             extra=dict(
                 person_id=np.asarray(person_ids, dtype=np.int64),
-                camera_id=np.asarray(camera_ids, dtype=np.int64)),
+                camera_id=np.asarray(camera_ids, dtype=np.int64),
+                is_query=is_query),
             groups=MARKET_GROUPS)

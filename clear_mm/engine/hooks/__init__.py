@@ -1,6 +1,8 @@
+from .cerberus_hook import CerberusDatasetHook
 from .par_dataset_hook import PARDatasetHook
 from .retrieval_hooks import RetrievalDatasetHook, RetrievalFeatureCacheHook
 
 __all__ = [
-    'PARDatasetHook', 'RetrievalDatasetHook', 'RetrievalFeatureCacheHook'
+    'CerberusDatasetHook', 'PARDatasetHook', 'RetrievalDatasetHook',
+    'RetrievalFeatureCacheHook'
 ]

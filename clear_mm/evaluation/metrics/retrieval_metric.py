@@ -91,19 +91,25 @@ class AttrRetrievalMetric(BaseMetric):
         self.embedding_weight = embedding_weight
         self.query_attrs: Optional[np.ndarray] = None
         self.query_encoder: Optional[Callable] = None
+        self.columns: Optional[List[int]] = None
 
     @property
     def uses_embeddings(self) -> bool:
         return self.embedding_weight > 0
 
-    def set_queries(self, query_encoder: Optional[Callable],
-                    query_attrs: Optional[np.ndarray] = None) -> None:
+    def set_queries(self,
+                    query_encoder: Optional[Callable],
+                    query_attrs: Optional[np.ndarray] = None,
+                    columns: Optional[Sequence[int]] = None) -> None:
         """``query_encoder(attrs) -> (Q, D)`` embeddings (None when the
         metric ranks by attribute scores only); ``query_attrs`` ``(Q, A)``
-        or None for the gallery's distinct vectors."""
+        or None for the gallery's distinct vectors; ``columns``: compare
+        only these attributes for relevance (a model that cannot see the
+        others, e.g. Cerberus and the view), None for all."""
         self.query_encoder = query_encoder
         self.query_attrs = None if query_attrs is None else np.asarray(
             query_attrs)
+        self.columns = None if columns is None else list(columns)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -144,12 +150,17 @@ class AttrRetrievalMetric(BaseMetric):
             with torch.no_grad():
                 query_emb = torch.as_tensor(
                     self.query_encoder(query_attrs)).float().cpu()
+        # relevance: equal vectors (on ``columns`` when set)
+        rel_q, rel_g = query_attrs, gallery_attrs
+        if self.columns is not None:
+            rel_q, rel_g = query_attrs[:, self.columns], \
+                gallery_attrs[:, self.columns]
         if self.par_weight is None:
             values = self.calculate(
                 query_emb,
                 gallery_emb,
-                query_attrs,
-                gallery_attrs,
+                rel_q,
+                rel_g,
                 topk=self.topk,
                 chunk_size=self.chunk_size)
         else:
@@ -158,8 +169,8 @@ class AttrRetrievalMetric(BaseMetric):
                 self.fused_scores(query_emb, gallery_emb, query_attrs,
                                   gallery_scores, self.par_weight,
                                   self.embedding_weight),
-                query_attrs,
-                gallery_attrs,
+                rel_q,
+                rel_g,
                 topk=self.topk,
                 chunk_size=self.chunk_size)
         skipped = values.pop('num_skipped')

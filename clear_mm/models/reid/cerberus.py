@@ -1,5 +1,5 @@
 import copy
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -10,8 +10,8 @@ from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.semantic_ids import GROUP_NAMES, SemanticIDs
-from clear_mm.models.losses import adaptive_margins
+from clear_mm.datasets.semantic_ids import CERBERUS_GROUPS, SemanticIDs
+from clear_mm.models.losses import PrototypeRegularizer, adaptive_margins
 
 LOCAL_GROUPS = ('head', 'upper', 'lower')
 
@@ -85,12 +85,13 @@ class Cerberus(BaseModel):
 
     Args:
         backbone (dict): A ResNet config (``strides=(1, 2, 2, 1)``).
-        num_sids (Sequence[int]): SIDs per group, in ``groups`` order
+        sid_groups (str | dict): The attribute groups: a ``CERBERUS_GROUPS``
+            key (e.g. 'Market1501Attr') or ``{group: [attributes]}``.
+            Groups named 'head', 'upper', 'lower' come from the local
+            branch (top, middle, bottom), the others from the global one.
+        num_sids (Sequence[int]): SIDs per group, in ``sid_groups`` order
             (checked against the training data).
         num_ids (int): Training identities (identity classifiers).
-        groups (Sequence[str]): Group names; those in
-            ``('head', 'upper', 'lower')`` come from the local branch, in
-            that top-to-bottom order, the others from the global one.
         embed_dims (int): d. Defaults to 512.
         sigma (float): Alignment threshold. Defaults to 5.
         alpha, beta (float): Eq. (4). Defaults to 0.4 and 1.8.
@@ -103,9 +104,9 @@ class Cerberus(BaseModel):
 
     def __init__(self,
                  backbone: dict,
+                 sid_groups: Union[str, Dict[str, List[str]]],
                  num_sids: Sequence[int],
                  num_ids: int,
-                 groups: Sequence[str] = GROUP_NAMES,
                  embed_dims: int = 512,
                  sigma: float = 5.0,
                  alpha: float = 0.4,
@@ -125,7 +126,13 @@ class Cerberus(BaseModel):
             data_preprocessor.setdefault('type', ClsDataPreprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.groups = list(groups)
+        if isinstance(sid_groups, str):
+            if sid_groups not in CERBERUS_GROUPS:
+                raise KeyError(f'No Cerberus group table {sid_groups!r} '
+                               f'(known: {sorted(CERBERUS_GROUPS)}).')
+            sid_groups = CERBERUS_GROUPS[sid_groups]
+        self.sid_groups = {g: list(v) for g, v in sid_groups.items()}
+        self.groups = list(self.sid_groups)
         if len(num_sids) != len(self.groups):
             raise ValueError(f'num_sids has {len(num_sids)} entries for '
                              f'{len(self.groups)} groups {self.groups}.')
@@ -150,8 +157,9 @@ class Cerberus(BaseModel):
         ])
         self.sem_loss = MODELS.build(sem_loss)
         self.id_loss = MODELS.build(id_loss)
-        self.regularizer = None
-        self.reg_weight = reg_weight
+        self.regularizer = PrototypeRegularizer(
+            [len(v) for v in self.sid_groups.values()], embed_dims,
+            reg_weight)
         self.embed_dims = embed_dims
         self.sids: Optional[SemanticIDs] = None
         self.margins: List[torch.Tensor] = []
@@ -179,9 +187,7 @@ class Cerberus(BaseModel):
                   person_ids: Sequence[int]) -> None:
         """SIDs of the training split, the persons' attribute vectors (one
         row per identity, for the margins) and the training identities."""
-        if sids.group_names != self.groups:
-            raise ValueError(f'SID groups {sids.group_names} differ from the '
-                             f'model\'s {self.groups}.')
+        self._check_groups(sids)
         if sids.num_sids != self.num_sids:
             raise ValueError(
                 f'The training data have {sids.num_sids} SIDs per group '
@@ -199,14 +205,17 @@ class Cerberus(BaseModel):
             for c in sids.counts(person_vectors)
         ]
         self.id_index = {pid: k for k, pid in enumerate(ids)}
-        if self.regularizer is None:
-            from clear_mm.models.losses import PrototypeRegularizer
-            self.regularizer = PrototypeRegularizer(
-                [len(c) for c in sids.columns], self.embed_dims,
-                self.reg_weight).to(self.prototypes[0].device)
+
+    def _check_groups(self, sids: SemanticIDs) -> None:
+        groups = {g: [sids.attributes[c] for c in cols]
+                  for g, cols in zip(sids.group_names, sids.columns)}
+        if groups != self.sid_groups:
+            raise ValueError(f'SID groups {groups} differ from the model\'s '
+                             f'{self.sid_groups}.')
 
     def set_sids(self, sids: SemanticIDs) -> None:
         """SIDs only (evaluation of a trained model)."""
+        self._check_groups(sids)
         if sids.num_sids != self.num_sids:
             raise ValueError(f'{sids.num_sids} SIDs per group, the model has '
                              f'{self.num_sids}.')
@@ -234,7 +243,7 @@ class Cerberus(BaseModel):
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         self._require_sids()
-        if self.regularizer is None or not self.margins:
+        if not self.margins:
             raise RuntimeError('Cerberus.loss needs bind_sids (done by '
                                'CerberusDatasetHook before training).')
         device = inputs.device
@@ -266,10 +275,6 @@ class Cerberus(BaseModel):
         k = self.sids._lookup[group].get(attrs.tobytes())
         if k is not None:
             return self.prototypes[group][k]
-        if self.regularizer is None:
-            raise KeyError(
-                f'{self.groups[group]} attributes {attrs.tolist()} form no '
-                'SID, and there are no trained residuals to estimate one.')
         known = torch.from_numpy(self.sids.sids[group]).to(
             self.prototypes[group].device)
         diff = torch.from_numpy(attrs).to(known.device)[None] - known

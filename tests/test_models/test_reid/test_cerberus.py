@@ -47,9 +47,11 @@ def test_paper_model_size_and_map_size():
         type='Cerberus',
         backbone=dict(type='ResNet', depth=50, strides=(1, 2, 2, 1),
                       out_indices=(3, )),
-        num_sids=[4, 16, 34, 8, 4], num_ids=751))
+        sid_groups='Market1501Attr', num_sids=[4, 16, 34, 8, 4],
+        num_ids=751))
+    # without the identity classifiers and the regularizer's residuals
     total = sum(p.numel() for n, p in model.named_parameters()
-                if not n.startswith('id_classifiers'))
+                if not n.startswith(('id_classifiers', 'regularizer')))
     assert total / 1e6 == pytest.approx(49.3, abs=0.05)
     model.init_weights()
     for p, q in zip(model.local_tail.parameters(),
@@ -67,7 +69,8 @@ def tiny(num_ids=4, **kwargs):
         backbone=dict(type='ResNet', depth=18, base_channels=8,
                       stem_channels=8, strides=(1, 2, 2, 1),
                       out_indices=(3, )),
-        num_sids=[2, 2, 2, 3, 2], num_ids=num_ids, embed_dims=16,
+        sid_groups=GROUPS, num_sids=[2, 2, 2, 3, 2], num_ids=num_ids,
+        embed_dims=16,
         sigma=0.0, **kwargs))
     model.init_weights()
     return model

@@ -1,0 +1,75 @@
+# Cerberus (Eom et al.; paper 003) on Market-1501 with its attribute
+# annotation: one model for person re-identification (image queries), APS
+# (attribute queries, by SID prototypes) and PAR (nearest prototypes).
+# ResNet-50 cut at conv4_1 with a global and a local tail (last stride 1:
+# 24 x 8 maps at 384 x 128), d = 512, sigma = 5, lambda_id = 1,
+# lambda_sem = 5, lambda_reg = 0.001, alpha = 0.4, beta = 1.8; Adam 3.5e-4
+# with a linear warm-up over 2k iterations then cosine, 24k iterations;
+# 16 persons x 4 images per batch; flip + random erasing (Sec. 4.1.2).
+# ImageNet weights: backbone.init_cfg=dict(type='Pretrained',
+# checkpoint=<local resnet50 .pth>) (nothing is downloaded).
+#   python tools/train.py configs/cerberus/cerberus_market1501.py
+_base_ = [
+    '../_base_/datasets/market1501.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    type='Cerberus',
+    backbone=dict(
+        type='ResNet', depth=50, strides=(1, 2, 2, 1), out_indices=(3, )),
+    sid_groups='Market1501Attr',
+    # SIDs of the training identities per group (head, upper, lower,
+    # identity, carrying): 66 in all, the paper's count; checked at start
+    num_sids=[4, 16, 34, 8, 4],
+    num_ids=751,
+    embed_dims=512,
+    sigma=5.0,
+    alpha=0.4,
+    beta=1.8,
+    sem_loss=dict(type='SemanticGuidanceLoss', loss_weight=5.0),
+    id_loss=dict(type='IdentificationLoss', loss_weight=1.0),
+    reg_weight=0.001)
+keys = ['person_id', 'camera_id', 'is_query']
+train_pipeline = [
+    dict(type='LoadPedestrianImage'),
+    dict(type='Resize', scale=(128, 384)),  # (w, h)
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
+    dict(type='PackInputs', algorithm_keys=keys),
+]
+test_pipeline = [
+    dict(type='LoadPedestrianImage'),
+    dict(type='Resize', scale=(128, 384)),
+    dict(type='PackInputs', algorithm_keys=keys),
+]
+train_dataloader = dict(
+    batch_size=64,  # 16 persons x 4 images
+    sampler=dict(_delete_=True, type='IdentityBalancedSampler',
+                 num_instances=4),
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(split='reid', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='ReIDMetric'),
+    dict(type='AttrRetrievalMetric', prefix='aps'),
+    dict(type='PARMetric'),
+]
+test_evaluator = val_evaluator
+custom_hooks = [dict(type='CerberusDatasetHook')]
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval=4000, save_best='reid/mAP',
+                    rule='greater'),
+    logger=dict(interval=100))
+max_iters = 24000
+optim_wrapper = dict(
+    optimizer=dict(type='Adam', lr=3.5e-4, betas=(0.9, 0.999),
+                   weight_decay=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=2000),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=2000,
+         end=max_iters, T_max=max_iters - 2000, eta_min=0.0),
+]
+train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=4000)
+val_cfg = dict()
+test_cfg = dict()
