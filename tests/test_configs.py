@@ -16,6 +16,9 @@ RETRIEVAL = [c for c in EXPERIMENTS if osp.basename(c).startswith('ret_')]
 ASMR = [c for c in EXPERIMENTS if osp.basename(c).startswith('asmr_')]
 MULTITASK = [c for c in EXPERIMENTS if osp.basename(c).startswith('mtt_')]
 CLIP = [c for c in EXPERIMENTS if osp.basename(c).startswith('clip_')]
+CERBERUS = [
+    c for c in EXPERIMENTS if osp.basename(c).startswith('cerberus_')
+]
 PAR_BASELINES = [
     c for c in EXPERIMENTS if osp.basename(c).startswith('baseline_par_')
 ]
@@ -53,8 +56,11 @@ def test_all_configs_found():
     for ds in NUM_ATTRIBUTES:  # paper 002
         assert f'clip_zeroshot_{ds}.py' in names
     assert 'clip_zeroshot_pa100k_crop.py' in names
+    for ds in ('market1501', 'synthetic'):  # paper 003
+        assert f'cerberus_{ds}.py' in names
     assert len(RECOGNITION) + len(RETRIEVAL) + len(ASMR) + len(
-        MULTITASK) + len(PAR_BASELINES) + len(CLIP) == len(EXPERIMENTS)
+        MULTITASK) + len(PAR_BASELINES) + len(CLIP) + len(CERBERUS) == len(
+            EXPERIMENTS)
 
 
 @pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
@@ -266,3 +272,35 @@ def test_clip_config(path):
     assert (crop is not None) == path.endswith('_crop.py')
     if crop is not None:
         assert crop.arch == 'maskrcnn_resnet50_fpn'
+
+
+@pytest.mark.parametrize('path', CERBERUS, ids=osp.basename)
+def test_cerberus_config(path):
+    """Sec. 4.1.2: 16 persons x 4 images, Adam 3.5e-4 with a 2k warm-up
+    then cosine over 24k iterations (the CPU config shortens it), sigma 5,
+    lambdas 1 / 5 / 0.001, alpha 0.4, beta 1.8; reID, APS and PAR from the
+    reid split."""
+    cfg = Config.fromfile(path)
+    model = cfg.model
+    assert model.type == 'Cerberus'
+    assert model.backbone.strides == (1, 2, 2, 1)
+    assert (model.alpha, model.beta, model.reg_weight) == (0.4, 1.8, 0.001)
+    assert model.sem_loss.loss_weight == 5.0
+    assert model.id_loss.loss_weight == 1.0
+    assert cfg.train_dataloader.batch_size == 16 * \
+        cfg.train_dataloader.sampler.num_instances
+    assert cfg.train_dataloader.sampler.type == 'IdentityBalancedSampler'
+    assert cfg.test_dataloader.dataset.split == 'reid'
+    assert [m['type'] for m in cfg.test_evaluator] == [
+        'ReIDMetric', 'AttrRetrievalMetric', 'PARMetric'
+    ]
+    assert [h.type for h in cfg.custom_hooks] == ['CerberusDatasetHook']
+    if path.endswith('market1501.py'):
+        assert model.backbone.depth == 50 and model.embed_dims == 512
+        assert model.sigma == 5.0
+        assert model.num_sids == [4, 16, 34, 8, 4]  # 66, the paper's count
+        assert cfg.train_cfg.max_iters == 24000
+        assert cfg.optim_wrapper.optimizer.lr == 3.5e-4
+        assert cfg.param_scheduler[0].end == 2000
+        resize = cfg.train_dataloader.dataset.pipeline[1]
+        assert resize.scale == (128, 384)

@@ -71,5 +71,6 @@ param_scheduler = [
          end=max_iters, T_max=max_iters - 2000, eta_min=0.0),
 ]
 train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=4000)
+log_processor = dict(by_epoch=False)
 val_cfg = dict()
 test_cfg = dict()

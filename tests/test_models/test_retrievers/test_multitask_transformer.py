@@ -163,7 +163,7 @@ def test_tiny_model_learns_both_tasks():
         np.array([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)]))
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     losses = []
-    for step in range(80):
+    for step in range(120):
         for group in optim.param_groups:
             group['lr'] = 1e-3 * min(1, (step + 1) / 20)
         imgs, samples, _ = toy_batch(rng, 16)
