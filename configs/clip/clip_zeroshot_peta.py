@@ -1,8 +1,9 @@
-# CLIP zero-shot PAR (paper 002, Sec. 6.3) on PETA (35 attributes): no training; each
-# attribute scored by a positive / negative prompt pair, exclusive groups
-# by a softmax over their prompts; evaluated by PARMetric. The paper's
-# model is CLIP ViT-B/16: save transformers' openai/clip-vit-base-patch16
-# (model + tokenizer, save_pretrained) to the folder below. No checkpoint:
+# CLIP zero-shot PAR (paper 002, Sec. 6.3) on PETA (35 attributes): no
+# training; each attribute scored by a positive / negative prompt pair,
+# exclusive groups by a softmax over their prompts; evaluated by PARMetric. The
+# paper's model is CLIP ViT-B/16: save transformers'
+# openai/clip-vit-base-patch16 (model + tokenizer, save_pretrained) to the
+# folder below. No checkpoint:
 #   python tools/test.py configs/clip/clip_zeroshot_peta.py
 _base_ = [
     '../_base_/datasets/peta.py',

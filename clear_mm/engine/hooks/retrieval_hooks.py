@@ -64,9 +64,11 @@ class RetrievalDatasetHook(Hook):
                                _dataset_type(dataset),
                                dataset.metainfo.get('attribute_groups'))
 
-            def encode(attrs, model=model):
+            def encode_queries(attrs, model=model):
                 with torch.no_grad():
                     return model.encode_queries(attrs).cpu()
+
+            encode = encode_queries
 
         for metric in loop.evaluator.metrics:
             if isinstance(metric, AttrRetrievalMetric):

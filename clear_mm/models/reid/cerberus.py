@@ -37,7 +37,8 @@ def align_feature_map(feat: torch.Tensor, sigma: float) -> torch.Tensor:
     return torch.stack(out)
 
 
-def part_average_pool(feat: torch.Tensor, parts: int = 3) -> List[torch.Tensor]:
+def part_average_pool(feat: torch.Tensor,
+                      parts: int = 3) -> List[torch.Tensor]:
     """Average pooling over ``parts`` horizontal stripes (top to bottom),
     each ``(B, C)``."""
     pooled = F.adaptive_avg_pool2d(feat, (parts, 1)).flatten(2)
@@ -257,8 +258,9 @@ class Cerberus(BaseModel):
             raise KeyError(f'Person id {e.args[0]} is not a training '
                            'identity.') from None
         parts = self.extract_parts(inputs)
-        logits = [self.id_classifiers[g](f) for g, f in zip(self.groups,
-                                                             parts)]
+        logits = [
+            self.id_classifiers[g](f) for g, f in zip(self.groups, parts)
+        ]
         attributes = [torch.from_numpy(s) for s in self.sids.sids]
         return dict(
             loss_sem=self.sem_loss(parts, list(self.prototypes), sids,

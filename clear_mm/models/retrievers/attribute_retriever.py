@@ -1,6 +1,5 @@
 from typing import Dict, List, Optional, Sequence, Union
 
-import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
@@ -345,7 +344,8 @@ class AttributeRetriever(BaseAttributeRetriever):
         parts = self.embed_images(inputs).split(self.embed_dims, dim=1)
         losses = {}
         for form, part in zip(self.query_forms, parts):
-            query = self.query_adapters[form](self._proxy_inputs(form)[proxies])
+            inputs = self._proxy_inputs(form)[proxies]
+            query = self.query_adapters[form](inputs)
             losses[f'loss_{form}'] = self.loss_weights[form] * \
                 self.loss_module(part, query, targets)
             if form == 'hard' and self.regularizer is not None:

@@ -12,7 +12,8 @@ from clear_mm.datasets.attribute_combinations import additional_combinations
 
 class BaseAttributeRetriever(BaseModel):
     """What every model trained with attribute combinations as proxies
-    shares (:class:`AttributeRetriever`, :class:`MultiTaskAttributeTransformer`):
+    shares (:class:`AttributeRetriever`,
+    :class:`MultiTaskAttributeTransformer`):
     the bound dataset (attribute names, groups), the proxies (the training
     split's distinct 0/1 vectors, plus AAC ones with ``extra_combinations``),
     the target proxy of each training image and an optional regularizer of
