@@ -268,6 +268,10 @@ def test_clip_config(path):
     assert cfg.train_dataloader is None and cfg.val_dataloader is None
     assert cfg.test_evaluator == dict(type='PARMetric')
     assert 'PARDatasetHook' in [h.type for h in cfg.custom_hooks]
+    # 0-1 input: CLIP normalises itself (a dataset base's ImageNet mean/std
+    # would reach the model through the Runner otherwise)
+    assert cfg.data_preprocessor.mean == [0.0, 0.0, 0.0]
+    assert cfg.data_preprocessor.std == [255.0, 255.0, 255.0]
     crop = cfg.model.person_crop
     assert (crop is not None) == path.endswith('_crop.py')
     if crop is not None:

@@ -14,6 +14,9 @@ model = dict(
     clip='checkpoints/clip-vit-base-patch16',
     groups='auto',
     person_crop=None)
+# CLIP takes 0-1 RGB and applies its own mean/std (not ImageNet's).
+data_preprocessor = dict(
+    mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0], to_rgb=True)
 # Test only: nothing to train or validate.
 train_dataloader = None
 val_dataloader = None

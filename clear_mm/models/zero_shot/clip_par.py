@@ -78,6 +78,17 @@ class CLIPZeroShotPAR(BaseModel):
                      std=[255.0] * 3, to_rgb=True), **data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        dp = self.data_preprocessor
+        if getattr(dp, '_enable_normalize', False) and not (
+                torch.allclose(dp.mean.flatten(), torch.zeros(3))
+                and torch.allclose(dp.std.flatten(), torch.full((3, ), 255.))):
+            raise ValueError(
+                'CLIPZeroShotPAR normalises with CLIP\'s own mean/std and '
+                'needs 0-1 RGB input: set data_preprocessor=dict(mean=[0, 0, '
+                f'0], std=[255, 255, 255], to_rgb=True), got mean '
+                f'{dp.mean.flatten().tolist()} and std '
+                f'{dp.std.flatten().tolist()} (a dataset base\'s ImageNet '
+                'values?).')
         from transformers import AutoTokenizer, CLIPModel
         if not osp.isdir(clip):
             raise FileNotFoundError(

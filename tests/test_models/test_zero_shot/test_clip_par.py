@@ -70,6 +70,11 @@ def test_explicit_groups_and_errors(tiny_clip):
                               groups=[['Hat', 'Nope']]))
     with pytest.raises(ValueError, match=r"unknown: \['Nope'\]"):
         model.set_attributes(['Hat', 'Female'], 'PA100K')
+    with pytest.raises(ValueError, match='needs 0-1 RGB input'):
+        MODELS.build(dict(type='CLIPZeroShotPAR', clip=tiny_clip,
+                          data_preprocessor=dict(mean=[123.675, 116.28,
+                                                       103.53],
+                                                 std=[58.395, 57.12, 57.375])))
     with pytest.raises(FileNotFoundError, match='Nothing is downloaded'):
         MODELS.build(dict(type='CLIPZeroShotPAR', clip='/no/such/clip'))
     fresh = MODELS.build(dict(type='CLIPZeroShotPAR', clip=tiny_clip))
