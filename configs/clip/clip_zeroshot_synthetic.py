@@ -1,24 +1,11 @@
-# CLIP zero-shot PAR (paper 002, Sec. 6.3) on the synthetic pedestrians: no
-# training; each attribute scored by a positive / negative prompt pair,
-# exclusive groups by a softmax over their prompts; evaluated by PARMetric. The
-# paper's model is CLIP ViT-B/16: save transformers'
-# openai/clip-vit-base-patch16 (model + tokenizer, save_pretrained) to the
-# folder below. No checkpoint:
+# CLIP zero-shot PAR (paper 002) on the synthetic pedestrians:
+# clip_zeroshot_pa100k.py with the synthetic test split (256 x 128).
 #   python tools/test.py configs/clip/clip_zeroshot_synthetic.py
-_base_ = [
-    '../_base_/datasets/synthetic.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(
-    type='CLIPZeroShotPAR',
-    clip='checkpoints/clip-vit-base-patch16',
-    groups='auto',
-    person_crop=None)
-# CLIP takes 0-1 RGB and applies its own mean/std (not ImageNet's).
-data_preprocessor = dict(
-    mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0], to_rgb=True)
-# Test only: nothing to train or validate.
-train_dataloader = None
-val_dataloader = None
-val_evaluator = None
-test_cfg = dict()
+_base_ = ['./clip_zeroshot_pa100k.py']
+dataset_type = 'SyntheticPedestrians'
+data_root = 'data/synthetic'
+generator = dict(num_train=3000, num_val=500, num_test=1000, seed=0)
+test_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    dataset=dict(type=dataset_type, data_root=data_root, **generator))

@@ -2,21 +2,12 @@
 # attribute-based retrieval from one model, evaluated like CLEAR (PARMetric)
 # and by the fused distance (AttrRetrievalMetric, lambda_Ret = 0.2).
 #   python tools/train.py configs/multitask/mtt_r50_market1501.py
-_base_ = [
-    '../_base_/models/multitask_r50.py',
-    '../_base_/datasets/market1501.py',
-    '../_base_/schedules/sgd_multitask_20e.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(
-    head=dict(num_classes=30),
-    regularizer=dict(num_groups=9))
-train_dataloader = dict(batch_size=16)
-custom_hooks = [dict(type='PARDatasetHook'), dict(type='RetrievalDatasetHook')]
-val_evaluator = [
-    dict(type='PARMetric'),
-    dict(type='AttrRetrievalMetric', par_weight=0.2),
-]
-test_evaluator = val_evaluator
-default_hooks = dict(
-    checkpoint=dict(save_best='retrieval/mAP', rule='greater'))
+# mtt_r50_peta.py (schedule, hooks, metrics) on this dataset.
+_base_ = ['./mtt_r50_peta.py']
+dataset_type = 'Market1501Attr'
+data_root = 'data/Market-1501'
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='test'))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+model = dict(head=dict(num_classes=30), regularizer=dict(num_groups=9))

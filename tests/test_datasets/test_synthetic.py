@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from clear_mm.datasets import SyntheticPedestrians, generate_synthetic_dataset
 from clear_mm.datasets.synthetic import ATTRIBUTES, sample_attributes
@@ -53,3 +54,40 @@ def test_dataset_reads_images(tmp_path):
     assert tuple(item['inputs'].shape) == (3, 256, 128)
     meta = json.loads((tmp_path / 'meta.json').read_text())
     assert item['data_samples'].gt_score.tolist() == meta['labels'][5]
+
+
+def test_identity_mode(tmp_path):
+    """Persons of 4 images: one attribute vector except the view, one
+    appearance, cameras 0, 1, 2, 0; query = each test person's first
+    image, gallery = the rest."""
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import VIEWS
+    kwargs = dict(num_train=8, num_val=4, num_test=8, seed=2, workers=1,
+                  identities=dict(images_per_id=4, num_cameras=3))
+    meta = generate_synthetic_dataset(str(tmp_path), **kwargs)
+    labels = np.array(meta['labels'])
+    pids = np.array(meta['person_ids'])
+    assert pids.tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4 + [4] * 4
+    assert meta['camera_ids'][:4] == [0, 1, 2, 0]
+    person = [i for i, a in enumerate(ATTRIBUTES) if a not in VIEWS]
+    for p in range(5):
+        rows = labels[pids == p][:, person]
+        assert (rows == rows[0]).all()
+    assert (labels[:, [ATTRIBUTES.index(v) for v in VIEWS]].sum(1) == 1).all()
+    assert meta['splits']['query'] == [12, 16]
+    assert meta['splits']['gallery'] == [13, 14, 15, 17, 18, 19]
+    ds = SyntheticPedestrians(data_root=str(tmp_path), split='reid',
+                              **{k: v for k, v in kwargs.items()
+                                 if k != 'workers'})
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert [i['is_query'] for i in infos] == [True] * 2 + [False] * 6
+    assert {i['person_id'] for i in infos} == {3, 4}
+    with pytest.raises(ValueError, match='multiple of images_per_id'):
+        generate_synthetic_dataset(str(tmp_path / 'b'), num_train=6,
+                                   num_val=4, num_test=8, workers=1,
+                                   identities=dict(images_per_id=4))
+    with pytest.raises(ValueError, match='>= 1'):
+        generate_synthetic_dataset(str(tmp_path / 'c'), workers=1,
+                                   identities=dict(images_per_id=0))
+    with pytest.raises(ValueError, match="unknown keys \\['ids'\\]"):
+        generate_synthetic_dataset(str(tmp_path / 'd'), workers=1,
+                                   identities=dict(ids=3))

@@ -23,6 +23,25 @@ def toy_batch(rng, n):
     return torch.tensor(imgs, dtype=torch.float32), samples, labels
 
 
+def fit_toy(model, steps, rng, lr=1e-3, warmup=20):
+    """AdamW on ``toy_batch`` batches of 16 with a linear warm-up; the
+    summed losses of every step."""
+    optim = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    for step in range(steps):
+        for group in optim.param_groups:
+            group['lr'] = lr * min(1, (step + 1) / warmup)
+        imgs, samples, _ = toy_batch(rng, 16)
+        data = model.data_preprocessor(
+            dict(inputs=imgs, data_samples=samples), training=True)
+        loss = sum(model(**data, mode='loss').values())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        losses.append(loss.item())
+    return losses
+
+
 def test_tiny_clear_learns():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -34,19 +53,7 @@ def test_tiny_clear_learns():
         type='ClsDataPreprocessor', mean=[120] * 3, std=[30] * 3)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for step in range(80):
-        for group in optim.param_groups:
-            group['lr'] = 1e-3 * min(1, (step + 1) / 20)
-        imgs, samples, _ = toy_batch(rng, 16)
-        data = model.data_preprocessor(
-            dict(inputs=imgs, data_samples=samples), training=True)
-        loss = model(**data, mode='loss')['loss']
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        losses.append(loss.item())
+    losses = fit_toy(model, 80, rng)
     model.eval()
     imgs, samples, labels = toy_batch(np.random.default_rng(1), 64)
     with torch.no_grad():

@@ -89,4 +89,10 @@ def test_cerberus_train_test(tmp_path):
                            '--work-dir', work + '2', *cli(opts)], cwd=REPO,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0 and 'model.num_ids=8' in proc.stderr
+    opts['model.num_ids'] = 8
+    opts['train_dataloader.batch_size'] = 10  # not a multiple of 4
+    proc = subprocess.run([sys.executable, 'tools/train.py', CONFIG,
+                           '--work-dir', work + '3', *cli(opts)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and 'not a multiple' in proc.stderr
     assert np.isfinite(metrics['reid/mAP'])

@@ -154,6 +154,9 @@ def generate_synthetic_dataset(root: str,
         if label_source:
             raise ValueError('Identity mode draws its own labels; it cannot '
                              'be combined with label_source.')
+        if min(identities.values()) < 1:
+            raise ValueError(f'identities: images_per_id and num_cameras '
+                             f'must be >= 1, got {identities}.')
         config['identities'] = identities
     meta_path = osp.join(root, 'meta.json')
     if osp.exists(meta_path):

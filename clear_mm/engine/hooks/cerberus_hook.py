@@ -44,7 +44,15 @@ class CerberusDatasetHook(Hook):
 
     def before_train(self, runner) -> None:
         model = _unwrap(runner.model)
-        dataset = runner.train_loop.dataloader.dataset
+        loader = runner.train_loop.dataloader
+        k = getattr(loader.sampler, 'num_instances', None)
+        if k is not None and loader.batch_size % k:
+            raise ValueError(
+                f'train_dataloader.batch_size={loader.batch_size} is not a '
+                f'multiple of the sampler\'s num_instances={k}: a person\'s '
+                'images would be split across batches (Cerberus: 16 x 4 = '
+                '64).')
+        dataset = loader.dataset
         sids, persons, pids = self._sids(model, dataset)
         model.bind_sids(sids, persons, pids)
         per_group = dict(zip(sids.group_names, sids.num_sids))

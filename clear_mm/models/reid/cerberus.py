@@ -12,6 +12,7 @@ from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.semantic_ids import CERBERUS_GROUPS, SemanticIDs
 from clear_mm.models.losses import PrototypeRegularizer, adaptive_margins
+from clear_mm.models.utils import with_defaults
 
 LOCAL_GROUPS = ('head', 'upper', 'lower')
 
@@ -120,11 +121,8 @@ class Cerberus(BaseModel):
                  thr: float = 0.5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = {}
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', ClsDataPreprocessor)
+        data_preprocessor = with_defaults(
+            data_preprocessor, type=ClsDataPreprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if isinstance(sid_groups, str):
@@ -297,6 +295,15 @@ class Cerberus(BaseModel):
         if known_groups is None:
             known = list(range(len(self.groups)))
         else:
+            bad = [
+                g for g in known_groups
+                if not (g in self.groups if isinstance(g, str) else 0 <=
+                        int(g) < len(self.groups))
+            ]
+            if bad or not len(known_groups):
+                raise ValueError(
+                    f'known_groups {list(known_groups)}: expected a non-empty '
+                    f'subset of {self.groups} (names or indices).')
             known = [self.groups.index(g) if isinstance(g, str) else int(g)
                      for g in known_groups]
         out = torch.zeros(len(attrs), len(self.groups), self.embed_dims,

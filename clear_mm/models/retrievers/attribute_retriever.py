@@ -10,6 +10,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
+from ..utils import with_defaults
 from .adapters import RetrievalAdapter
 from .base import BaseAttributeRetriever
 
@@ -138,11 +139,8 @@ class AttributeRetriever(BaseAttributeRetriever):
                  freeze_par: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = {}
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'RetrievalDataPreprocessor')
+        data_preprocessor = with_defaults(
+            data_preprocessor, type='RetrievalDataPreprocessor')
         if isinstance(par_model, str):
             par_model = Config.fromfile(par_model).model
         par_model = dict(par_model)

@@ -7,6 +7,7 @@ from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ..utils import with_defaults
 from .adapters import RetrievalAdapter
 from .base import BaseAttributeRetriever
 
@@ -88,11 +89,8 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
                  num_negatives: Optional[int] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = {}
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', ClsDataPreprocessor)
+        data_preprocessor = with_defaults(
+            data_preprocessor, type=ClsDataPreprocessor)
         num_attributes = head['num_classes']
         super().__init__(
             num_attributes,

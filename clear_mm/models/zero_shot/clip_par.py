@@ -10,6 +10,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.attribute_combinations import EXCLUSION_RULES
+from ..utils import with_defaults
 from .person_crop import letterbox
 from .prompts import attribute_prompts
 
@@ -70,12 +71,9 @@ class CLIPZeroShotPAR(BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         from mmpretrain.models.utils import ClsDataPreprocessor
-        if data_preprocessor is None:
-            data_preprocessor = {}
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(
-                dict(type=ClsDataPreprocessor, mean=[0.0] * 3,
-                     std=[255.0] * 3, to_rgb=True), **data_preprocessor)
+        data_preprocessor = with_defaults(
+            data_preprocessor, type=ClsDataPreprocessor, mean=[0.0] * 3,
+            std=[255.0] * 3, to_rgb=True)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         dp = self.data_preprocessor

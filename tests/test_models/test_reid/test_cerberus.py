@@ -143,6 +143,8 @@ def test_aps_partial_queries_and_par():
         F.cosine_similarity(partial, gallery), want * (3 / 5)**0.5,
         rtol=1e-5, atol=1e-6)
     assert partial.view(5, -1)[[2, 3]].abs().sum() == 0
+    with pytest.raises(ValueError, match='non-empty subset'):
+        model.encode_queries(query, ['head', 'shoes'])
     # PAR: the nearest prototype of each group, back to attributes
     for pred, part in zip(preds, parts):
         codes = [int((part[g] @ F.normalize(model.prototypes[g], dim=1).t()

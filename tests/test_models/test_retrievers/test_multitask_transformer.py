@@ -13,7 +13,7 @@ from mmpretrain.structures import DataSample
 
 from clear_mm.evaluation import AttrRetrievalMetric, PARMetric
 from tests.conftest import REPO
-from tests.test_models.test_learning import toy_batch
+from tests.test_models.test_learning import fit_toy, toy_batch
 
 
 def tiny(num_attributes=3, **kwargs):
@@ -161,19 +161,7 @@ def test_tiny_model_learns_both_tasks():
                        {'g1': ['a'], 'g2': ['b'], 'g3': ['c']})
     model.set_train_combinations(
         np.array([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)]))
-    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for step in range(120):
-        for group in optim.param_groups:
-            group['lr'] = 1e-3 * min(1, (step + 1) / 20)
-        imgs, samples, _ = toy_batch(rng, 16)
-        data = model.data_preprocessor(
-            dict(inputs=imgs, data_samples=samples), training=True)
-        loss = sum(model(**data, mode='loss').values())
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        losses.append(loss.item())
+    losses = fit_toy(model, 120, rng)
     model.eval()
     imgs, samples, labels = toy_batch(np.random.default_rng(1), 64)
     with torch.no_grad():
