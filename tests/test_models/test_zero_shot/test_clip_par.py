@@ -119,8 +119,14 @@ def test_random_mask_rcnn_runs():
     crop = TorchvisionPersonCrop(score_thr=0.0)
     crop.detector.transform.min_size = (64, )
     crop.detector.transform.max_size = 64
-    out = crop(torch.rand(1, 3, 64, 32))
+    image = torch.rand(1, 3, 64, 32)
+    out = crop(image)
+    # a real torchvision output goes through select/crop: a 3-channel part
+    # of the image, or the image itself when nobody scores above 0
     assert len(out) == 1 and out[0].shape[0] == 3
+    assert out[0].shape[1] <= 64 and out[0].shape[2] <= 32
+    detections = crop.detector(list(image))[0]
+    assert {'boxes', 'labels', 'scores', 'masks'} <= set(detections)
 
 
 def test_tools_test_without_checkpoint(tmp_path, tiny_clip):
