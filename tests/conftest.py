@@ -63,10 +63,12 @@ def tiny_bert(tmp_path_factory):
     import numpy as np
     from transformers import BertConfig, BertModel, BertTokenizer
 
+    from clear_mm.datasets import PA100K
     from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
     from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
     folder = str(tmp_path_factory.mktemp('tiny_bert'))
-    builder = PseudoDescriptionBuilder(ATTRIBUTES, 'PA100K')
+    builder = PseudoDescriptionBuilder(ATTRIBUTES,
+                                       PA100K.METAINFO['descriptions'])
     vectors = np.random.default_rng(0).integers(0, 2, (400, len(ATTRIBUTES)))
     text = ' '.join(builder.batch(vectors) + builder.batch(vectors, 'words'))
     words = sorted(set(re.findall(r'\w+|[^\w\s]', text.lower())))

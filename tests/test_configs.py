@@ -118,7 +118,7 @@ def test_retrieval_config(path):
     assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
     assert cfg.default_hooks.checkpoint.save_best == 'retrieval/mAP'
     assert [h.type for h in cfg.custom_hooks] == [
-        'RetrievalDatasetHook', 'RetrievalFeatureCacheHook'
+        'DatasetMetaHook', 'RetrievalFeatureCacheHook'
     ]
 
 
@@ -142,7 +142,7 @@ def test_asmr_config(path):
         assert model.freeze_par is False
         assert model.par_model.backbone.type == ('TIMMBackbone' if 'pvtv2'
                                                  in path else 'ResNet')
-        assert hooks == ['RetrievalDatasetHook']
+        assert hooks == ['DatasetMetaHook']
     assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
 
 
@@ -167,7 +167,7 @@ def test_multitask_config(path):
     assert model.regularizer.type == 'ASMRLoss'
     assert model.regularizer.num_groups == MTT_GROUPS[dataset]
     assert [h.type for h in cfg.custom_hooks] == [
-        'PARDatasetHook', 'RetrievalDatasetHook'
+        'DatasetMetaHook'
     ]
     assert cfg.test_evaluator == [
         dict(type='PARMetric'),
@@ -249,7 +249,7 @@ def test_par_baseline_config(path):
     assert cfg.model.type == 'ImageClassifier'
     assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
     assert [h.type for h in cfg.custom_hooks] == [
-        'PARDatasetHook', 'RetrievalDatasetHook'
+        'DatasetMetaHook'
     ]
     assert cfg.test_evaluator == [
         dict(type='PARMetric'),
@@ -261,13 +261,13 @@ def test_par_baseline_config(path):
 @pytest.mark.parametrize('path', CLIP, ids=osp.basename)
 def test_clip_config(path):
     """Zero-shot: test only, PARMetric, the dataset's attributes from
-    PARDatasetHook."""
+    DatasetMetaHook."""
     cfg = Config.fromfile(path)
     assert cfg.model.type == 'CLIPZeroShotPAR'
     assert cfg.model.groups == 'auto'
     assert cfg.train_dataloader is None and cfg.val_dataloader is None
     assert cfg.test_evaluator == dict(type='PARMetric')
-    assert 'PARDatasetHook' in [h.type for h in cfg.custom_hooks]
+    assert 'DatasetMetaHook' in [h.type for h in cfg.custom_hooks]
     # 0-1 input: CLIP normalises itself (a dataset base's ImageNet mean/std
     # would reach the model through the Runner otherwise)
     assert cfg.data_preprocessor.mean == [0.0, 0.0, 0.0]
@@ -298,7 +298,7 @@ def test_cerberus_config(path):
     assert [m['type'] for m in cfg.test_evaluator] == [
         'ReIDMetric', 'AttrRetrievalMetric', 'PARMetric'
     ]
-    assert [h.type for h in cfg.custom_hooks] == ['CerberusDatasetHook']
+    assert [h.type for h in cfg.custom_hooks] == ['DatasetMetaHook']
     if path.endswith('market1501.py'):
         assert model.backbone.depth == 50 and model.embed_dims == 512
         assert model.sigma == 5.0

@@ -4,13 +4,14 @@ from .pa100k import PA100K
 from .peta import PETA
 from .rap import RAPv2
 from .samplers import IdentityBalancedSampler
-from .semantic_ids import CERBERUS_GROUPS, SemanticIDs
+from .schema import check_schema
+from .semantic_ids import SemanticIDs
 from .synthetic import SyntheticPedestrians, generate_synthetic_dataset
 from .transforms import *  # noqa: F401,F403
 from .upar2024 import UPAR2024
 
 __all__ = [
-    'AttributeTable', 'BasePARDataset', 'CERBERUS_GROUPS',
+    'AttributeTable', 'BasePARDataset', 'check_schema',
     'IdentityBalancedSampler', 'Market1501Attr', 'PA100K', 'PETA', 'RAPv2',
     'SemanticIDs', 'SyntheticPedestrians', 'UPAR2024',
     'generate_synthetic_dataset'

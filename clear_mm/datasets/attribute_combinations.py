@@ -3,28 +3,13 @@
 Training sets hold only a small share of the attribute combinations a
 query can ask for. AAC generates more from the training combinations by
 changing attributes inside one attribute group at a time, and keeps a new
-vector only when the dataset's mutual-exclusion rules still hold (e.g.
-exactly one age bin). The new vectors serve as extra proxies of the margin
-and ASMR losses.
+vector only when the dataset's mutual-exclusion rules
+(``metainfo['exclusion_rules']``) still hold (e.g. exactly one age bin).
+The new vectors serve as extra proxies of the margin and ASMR losses.
 """
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-
-# Per dataset: group -> 'one' (exactly one attribute positive) or
-# 'at_most_one'. Groups not listed are free (any subset).
-EXCLUSION_RULES: Dict[str, Dict[str, str]] = dict(
-    PA100K=dict(age='one', view='one', sleeve='at_most_one'),
-    SyntheticPedestrians=dict(age='one', view='one', sleeve='one'),
-    Market1501Attr=dict(age='one'),
-    UPAR2024=dict(age='one', hair_length='at_most_one',
-                  lower_type='at_most_one'),
-    # PETA's 35: the four age bins and the footwear types exclude each
-    # other; 86 and 3 of 9,500 training rows (split 0) have no age / two,
-    # 1 has two footwear types, so 'at_most_one' (the rest are free:
-    # clothes and carried objects combine).
-    PETA=dict(age='at_most_one', footwear='at_most_one'),
-)
 
 
 def check_rules(vectors: np.ndarray, attributes: Sequence[str],
@@ -48,8 +33,7 @@ def check_rules(vectors: np.ndarray, attributes: Sequence[str],
 def additional_combinations(combinations: np.ndarray,
                             attributes: Sequence[str],
                             groups: Dict[str, List[str]],
-                            rules: Optional[Dict[str, str]] = None,
-                            dataset: Optional[str] = None,
+                            rules: Dict[str, str],
                             num: Optional[int] = None,
                             seed: int = 0) -> np.ndarray:
     """Plausible vectors one group-change away from the training ones.
@@ -65,9 +49,8 @@ def additional_combinations(combinations: np.ndarray,
         attributes (Sequence[str]): Attribute names, in column order.
         groups (dict): ``{group: [attributes]}`` (the dataset's
             ``metainfo['attribute_groups']``).
-        rules (dict, optional): ``{group: 'one' | 'at_most_one'}``;
-            defaults to ``EXCLUSION_RULES[dataset]``.
-        dataset (str, optional): Key of ``EXCLUSION_RULES``.
+        rules (dict): ``{group: 'one' | 'at_most_one'}`` (the dataset's
+            ``metainfo['exclusion_rules']``); groups not listed are free.
         num (int, optional): Keep at most this many (random, ``seed``).
 
     Returns:
@@ -75,11 +58,10 @@ def additional_combinations(combinations: np.ndarray,
         satisfying the rules.
     """
     if rules is None:
-        if dataset not in EXCLUSION_RULES:
-            raise KeyError(
-                f'No exclusion rules for dataset {dataset!r}; known: '
-                f'{sorted(EXCLUSION_RULES)}. Pass `rules=`.')
-        rules = EXCLUSION_RULES[dataset]
+        raise ValueError(
+            'additional_combinations needs the exclusion rules of the '
+            "dataset's groups (metainfo['exclusion_rules']); pass {} if "
+            'every group is free.')
     combinations = np.asarray(combinations, dtype=np.int64)
     if combinations.ndim != 2 or combinations.shape[1] != len(attributes):
         raise ValueError(f'Expected (P, {len(attributes)}) vectors, got '

@@ -5,6 +5,8 @@ from typing import Callable, Dict, List, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
+from .schema import check_schema, select_schema
+
 SPLITS = ('train', 'val', 'test', 'trainval')
 README_DATA = 'README.md, section "Dataset preparation"'
 
@@ -43,10 +45,14 @@ class BasePARDataset(BaseDataset):
 
     Each data info holds ``img_path``, ``gt_score`` (0/1 vector over the
     evaluated attributes), ``gt_ignore`` when the dataset has uncertain
-    labels, and the table's extra fields. ``metainfo`` holds
-    ``attributes`` (evaluation order; also as ``classes``),
-    ``attribute_groups`` and ``pos_ratio`` (positive ratio of each attribute
-    in the *training* split, whatever ``split`` is).
+    labels, and the table's extra fields. ``metainfo`` holds the
+    dataset's schema (:mod:`clear_mm.datasets.schema`): ``attributes``
+    (evaluation order; also as ``classes``), ``attribute_groups``,
+    ``exclusion_rules``, ``descriptions``, ``sid_groups`` where the dataset
+    has them, and ``pos_ratio`` (positive ratio of each attribute in the
+    *training* split, whatever ``split`` is). A subclass declares its
+    schema in its ``METAINFO``; a config extends or overrides it with
+    ``metainfo=dict(descriptions=..., exclusion_rules=...)``.
 
     Args:
         data_root (str): Dataset root folder.
@@ -155,12 +161,19 @@ class BasePARDataset(BaseDataset):
 
         ratio_idx = self._split_indices(table, self.pos_ratio_split)
         pos_ratio = (labels[ratio_idx] == 1).mean(axis=0)
-        self._metainfo.update(
+        meta = dict(self._metainfo)
+        meta.update(
             attributes=list(table.attributes),
             classes=list(table.attributes),
-            attribute_groups={k: list(v)
-                              for k, v in table.groups.items()},
             pos_ratio=[float(r) for r in pos_ratio])
+        # the config's metainfo=dict(attribute_groups=...) wins over the
+        # groups read with the annotation
+        meta.setdefault('attribute_groups',
+                        {k: list(v)
+                         for k, v in table.groups.items()})
+        meta = select_schema(meta, table.attributes)
+        check_schema(meta, f'{type(self).__name__}.metainfo')
+        self._metainfo.update(meta)
 
         data_list = []
         for i in self._split_indices(table, self.split):

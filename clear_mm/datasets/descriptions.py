@@ -9,286 +9,26 @@ One sentence per attribute vector, filled from the template
     and [BACKPACK].
 
 Every dataset maps each of its attribute names to a *slot* of the template
-and a phrase (``DESCRIPTION_TABLES``, the one place to edit wording). A slot
-a dataset does not fill is dropped with its auxiliary words. Attributes with
-a negative phrase (hats, glasses, bags) say so when absent ("no hat"); the
-others are only mentioned when present, and an empty slot falls back to the
-slot's default (``SLOT_DEFAULTS``) or is dropped. The sentence depends on the
+and a phrase: its ``metainfo['descriptions']``, declared with the dataset
+(e.g. ``PA100K_DESCRIPTIONS`` in :mod:`clear_mm.datasets.pa100k`, the one
+place to edit its wording). A slot a dataset does not fill is dropped with
+its auxiliary words. Attributes with a negative phrase (hats, glasses,
+bags) say so when absent ("no hat"); the others are only mentioned when
+present, and an empty slot falls back to the slot's default
+(``SLOT_DEFAULTS``) or is dropped. The sentence depends on the
 vector only, so it is deterministic.
 """
 import difflib
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-# (slot, phrase when positive, phrase when negative or None)
-Entry = Tuple[str, str, Optional[str]]
+from .schema import SLOTS, Entry
 
-# Slots in sentence order. `subject` slots go before the gender noun.
-SLOTS = ('age', 'build', 'gender', 'role', 'view', 'hair', 'lower_color',
-         'lower', 'upper_color', 'upper', 'sleeve', 'motif', 'lower_motif',
-         'accessory', 'footwear', 'bag', 'action')
 # Used when no attribute of the slot is positive and none has a negative
 # phrase; a slot without a default is then dropped.
 SLOT_DEFAULTS = dict(gender='person')
-
-
-def _no(noun: str) -> str:
-    return 'no ' + re.sub(r'^(a|an) ', '', noun)
-
-
-def _flag(slot: str, phrase: str) -> Entry:
-    """A binary attribute mentioned both ways: 'a hat' / 'no hat'."""
-    return (slot, phrase, _no(phrase))
-
-
-_PA100K = {
-    'Female': ('gender', 'woman', 'man'),
-    'AgeOver60': ('age', 'elderly', None),
-    'Age18-60': ('age', 'adult', None),
-    'AgeLess18': ('age', 'young', None),
-    'Front': ('view', 'the front', None),
-    'Side': ('view', 'the side', None),
-    'Back': ('view', 'the back', None),
-    'Hat': _flag('accessory', 'a hat'),
-    'Glasses': _flag('accessory', 'glasses'),
-    'HandBag': _flag('bag', 'a handbag'),
-    'ShoulderBag': _flag('bag', 'a shoulder bag'),
-    'Backpack': _flag('bag', 'a backpack'),
-    'HoldObjectsInFront': ('bag', 'objects in front', None),
-    'ShortSleeve': ('sleeve', 'short', None),
-    'LongSleeve': ('sleeve', 'long', None),
-    'UpperStride': ('motif', 'striped', None),
-    'UpperLogo': ('motif', 'logo', None),
-    'UpperPlaid': ('motif', 'plaid', None),
-    'UpperSplice': ('motif', 'spliced', None),
-    'LowerStripe': ('lower_motif', 'striped', None),
-    'LowerPattern': ('lower_motif', 'patterned', None),
-    'LongCoat': ('upper', 'long coat', None),
-    'Trousers': ('lower', 'trousers', None),
-    'Shorts': ('lower', 'shorts', None),
-    'Skirt&Dress': ('lower', 'skirt or dress', None),
-    'boots': ('footwear', 'boots', None),
-}
-
-_COLORS = ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Gray', 'Orange',
-           'Pink', 'Purple', 'Red', 'White', 'Yellow')
-
-# PETA: all 105 names (the 35 evaluated ones are a subset).
-_PETA = {
-    'personalLess15': ('age', 'child', None),
-    'personalLess30': ('age', 'young', None),
-    'personalLess45': ('age', 'middle-aged', None),
-    'personalLess60': ('age', 'older', None),
-    'personalLarger60': ('age', 'elderly', None),
-    'personalMale': ('gender', 'man', 'woman'),
-    'personalFemale': ('gender', 'woman', None),
-    'hairLong': ('hair', 'long', 'short'),
-    'hairShort': ('hair', 'short', None),
-    'hairBald': ('hair', 'bald', None),
-    'upperBodyCasual': ('upper', 'casual top', None),
-    'upperBodyFormal': ('upper', 'formal top', None),
-    'upperBodyJacket': ('upper', 'jacket', None),
-    'upperBodyLogo': ('motif', 'logo', None),
-    'upperBodyPlaid': ('motif', 'plaid', None),
-    'upperBodyThinStripes': ('motif', 'thin-striped', None),
-    'upperBodyThickStripes': ('motif', 'thick-striped', None),
-    'upperBodyShortSleeve': ('sleeve', 'short', None),
-    'upperBodyLongSleeve': ('sleeve', 'long', None),
-    'upperBodyNoSleeve': ('sleeve', 'no', None),
-    'upperBodyTshirt': ('upper', 't-shirt', None),
-    'upperBodyOther': ('upper', 'other top', None),
-    'upperBodyVNeck': ('upper', 'v-neck top', None),
-    'upperBodySuit': ('upper', 'suit', None),
-    'upperBodySweater': ('upper', 'sweater', None),
-    'lowerBodyCasual': ('lower', 'casual trousers', None),
-    'lowerBodyFormal': ('lower', 'formal trousers', None),
-    'lowerBodyJeans': ('lower', 'jeans', None),
-    'lowerBodyShorts': ('lower', 'shorts', None),
-    'lowerBodyShortSkirt': ('lower', 'short skirt', None),
-    'lowerBodyLongSkirt': ('lower', 'long skirt', None),
-    'lowerBodyTrousers': ('lower', 'trousers', None),
-    'lowerBodyCapri': ('lower', 'capri pants', None),
-    'lowerBodyHotPants': ('lower', 'hot pants', None),
-    'lowerBodySuits': ('lower', 'suit trousers', None),
-    'lowerBodyPlaid': ('lower_motif', 'plaid', None),
-    'lowerBodyThinStripes': ('lower_motif', 'striped', None),
-    'accessoryHat': _flag('accessory', 'a hat'),
-    'accessoryMuffler': _flag('accessory', 'a muffler'),
-    'accessorySunglasses': _flag('accessory', 'sunglasses'),
-    'accessoryNothing': ('accessory', 'nothing else', None),
-    'accessoryHeadphone': ('accessory', 'headphones', None),
-    'accessoryHairBand': ('accessory', 'a hair band', None),
-    'accessoryKerchief': ('accessory', 'a kerchief', None),
-    'footwearLeatherShoes': ('footwear', 'leather shoes', None),
-    'footwearSandals': ('footwear', 'sandals', None),
-    'footwearShoes': ('footwear', 'shoes', None),
-    'footwearSneaker': ('footwear', 'sneakers', None),
-    'footwearBoots': ('footwear', 'boots', None),
-    'footwearStocking': ('footwear', 'stockings', None),
-    'carryingBackpack': _flag('bag', 'a backpack'),
-    'carryingMessengerBag': _flag('bag', 'a messenger bag'),
-    'carryingPlasticBags': _flag('bag', 'a plastic bag'),
-    'carryingOther': ('bag', 'something else', None),
-    'carryingNothing': ('bag', 'nothing else', None),
-    'carryingBabyBuggy': ('bag', 'a baby buggy', None),
-    'carryingShoppingTro': ('bag', 'a shopping trolley', None),
-    'carryingUmbrella': ('bag', 'an umbrella', None),
-    'carryingFolder': ('bag', 'a folder', None),
-    'carryingLuggageCase': ('bag', 'a luggage case', None),
-    'carryingSuitcase': ('bag', 'a suitcase', None),
-}
-for _c in _COLORS:
-    _PETA[f'upperBody{_c}'] = ('upper_color', _c.lower(), None)
-    _PETA[f'lowerBody{_c}'] = ('lower_color', _c.lower(), None)
-    _PETA[f'hair{_c}'] = ('hair', _c.lower(), None)
-    _PETA[f'footwear{_c}'] = ('footwear', f'{_c.lower()} shoes', None)
-
-# RAP v2 (prefixed names) and RAP v1 (its `attribute_eng` without prefixes).
-_RAP_CORE = {
-    'Femal': ('gender', 'woman', 'man'),  # RAP v2's spelling
-    'Female': ('gender', 'woman', 'man'),
-    'AgeLess16': ('age', 'young', None),
-    'Age17-30': ('age', 'young adult', None),
-    'Age31-45': ('age', 'middle-aged', None),
-    'Age46-60': ('age', 'older', None),
-    'BodyFat': ('build', 'heavy', None),
-    'BodyNormal': ('build', 'average-build', None),
-    'BodyThin': ('build', 'thin', None),
-    'Customer': ('role', 'customer', None),
-    'Clerk': ('role', 'clerk', None),
-    'Employee': ('role', 'employee', None),
-    'BaldHead': ('hair', 'bald', None),
-    'LongHair': ('hair', 'long', 'short'),
-    'BlackHair': ('hair', 'black', None),
-    'Hat': _flag('accessory', 'a hat'),
-    'Glasses': _flag('accessory', 'glasses'),
-    'Muffler': _flag('accessory', 'a muffler'),
-    'Shirt': ('upper', 'shirt', None),
-    'Sweater': ('upper', 'sweater', None),
-    'Vest': ('upper', 'vest', None),
-    'TShirt': ('upper', 't-shirt', None),
-    'Cotton': ('upper', 'cotton coat', None),
-    'Jacket': ('upper', 'jacket', None),
-    'Suit-Up': ('upper', 'suit', None),
-    'SuitUp': ('upper', 'suit', None),
-    'Tight': ('upper', 'tight top', None),
-    'ShortSleeve': ('sleeve', 'short', 'long'),
-    'LongTrousers': ('lower', 'long trousers', None),
-    'Skirt': ('lower', 'skirt', None),
-    'ShortSkirt': ('lower', 'short skirt', None),
-    'Dress': ('lower', 'dress', None),
-    'Jeans': ('lower', 'jeans', None),
-    'TightTrousers': ('lower', 'tight trousers', None),
-    'LeatherShoes': ('footwear', 'leather shoes', None),
-    'Leather': ('footwear', 'leather shoes', None),
-    'SportShoes': ('footwear', 'sport shoes', None),
-    'Sports': ('footwear', 'sport shoes', None),
-    'Boots': ('footwear', 'boots', None),
-    'ClothShoes': ('footwear', 'cloth shoes', None),
-    'Cloth': ('footwear', 'cloth shoes', None),
-    'CasualShoes': ('footwear', 'casual shoes', None),
-    'Casual': ('footwear', 'casual shoes', None),
-    'Backpack': _flag('bag', 'a backpack'),
-    'SSBag': _flag('bag', 'a shoulder bag'),
-    'ShoulderBag': _flag('bag', 'a shoulder bag'),
-    'HandBag': _flag('bag', 'a handbag'),
-    'Box': ('bag', 'a box', None),
-    'PlasticBag': ('bag', 'a plastic bag', None),
-    'PaperBag': ('bag', 'a paper bag', None),
-    'HandTrunk': ('bag', 'a hand trunk', None),
-    'OtherAttchment': ('bag', 'something else', None),
-    'Calling': ('action', 'calling', None),
-    'Talking': ('action', 'talking', None),
-    'Gathering': ('action', 'gathering', None),
-    'Holding': ('action', 'holding something', None),
-    'Pusing': ('action', 'pushing something', None),
-    'Pushing': ('action', 'pushing something', None),
-    'Pulling': ('action', 'pulling something', None),
-    'CarryingbyArm': ('action', 'carrying by arm', None),
-    'CarryingByArm': ('action', 'carrying by arm', None),
-    'CarryingbyHand': ('action', 'carrying by hand', None),
-    'CarryingByHand': ('action', 'carrying by hand', None),
-}
-_RAP = dict(_RAP_CORE)
-for _prefix, _names in {
-        'hs-': ('BaldHead', 'LongHair', 'BlackHair', 'Hat', 'Glasses',
-                'Muffler'),
-        'ub-': ('Shirt', 'Sweater', 'Vest', 'TShirt', 'Cotton', 'Jacket',
-                'SuitUp', 'Tight', 'ShortSleeve'),
-        'lb-': ('LongTrousers', 'Skirt', 'ShortSkirt', 'Dress', 'Jeans',
-                'TightTrousers'),
-        'shoes-': ('Leather', 'Sports', 'Boots', 'Cloth', 'Casual'),
-        'attachment-': ('Backpack', 'ShoulderBag', 'HandBag', 'Box',
-                        'PlasticBag', 'PaperBag', 'HandTrunk'),
-        'action-': ('Calling', 'Talking', 'Gathering', 'Holding', 'Pushing',
-                    'Pulling', 'CarryingByArm', 'CarryingByHand'),
-}.items():
-    for _n in _names:
-        _RAP[_prefix + _n] = _RAP_CORE[_n]
-_RAP.update({
-    'ub-Others': ('upper', 'other top', None),
-    'shoes-Other': ('footwear', 'other shoes', None),
-    'attachment-Other': ('bag', 'something else', None),
-    'action-Other': ('action', 'doing something else', None),
-})
-
-_MARKET = {
-    'age_young': ('age', 'young', None),
-    'age_teenager': ('age', 'teenage', None),
-    'age_adult': ('age', 'adult', None),
-    'age_old': ('age', 'elderly', None),
-    'female': ('gender', 'woman', 'man'),
-    'long_hair': ('hair', 'long', 'short'),
-    'hat': _flag('accessory', 'a hat'),
-    'backpack': _flag('bag', 'a backpack'),
-    'bag': _flag('bag', 'a bag'),
-    'handbag': _flag('bag', 'a handbag'),
-    'lower_pants': ('lower', 'trousers', 'a dress'),
-    'lower_short': ('lower_motif', 'short', 'long'),
-    'short_sleeve': ('sleeve', 'short', 'long'),
-}
-for _c in ('black', 'blue', 'brown', 'gray', 'green', 'pink', 'purple',
-           'white', 'yellow'):
-    _MARKET[f'down_{_c}'] = ('lower_color', _c, None)
-for _c in ('black', 'blue', 'green', 'gray', 'purple', 'red', 'white',
-           'yellow'):
-    _MARKET[f'up_{_c}'] = ('upper_color', _c, None)
-
-_UPAR = {
-    'Age-Young': ('age', 'young', None),
-    'Age-Adult': ('age', 'adult', None),
-    'Age-Old': ('age', 'elderly', None),
-    'Gender-Female': ('gender', 'woman', 'man'),
-    'Hair-Length-Short': ('hair', 'short', None),
-    'Hair-Length-Long': ('hair', 'long', None),
-    'Hair-Length-Bald': ('hair', 'bald', None),
-    'UpperBody-Length-Short': ('sleeve', 'short', 'long'),
-    'LowerBody-Length-Short': ('lower_motif', 'short', 'long'),
-    'LowerBody-Type-Trousers&Shorts': ('lower', 'trousers or shorts', None),
-    'LowerBody-Type-Skirt&Dress': ('lower', 'skirt or dress', None),
-    'Accessory-Backpack': _flag('bag', 'a backpack'),
-    'Accessory-Bag': _flag('bag', 'a bag'),
-    'Accessory-Glasses-Normal': _flag('accessory', 'glasses'),
-    'Accessory-Glasses-Sun': _flag('accessory', 'sunglasses'),
-    'Accessory-Hat': _flag('accessory', 'a hat'),
-}
-for _c in ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Orange', 'Pink',
-           'Purple', 'Red', 'White', 'Yellow', 'Other'):
-    _word = 'other-coloured' if _c == 'Other' else _c.lower()
-    _UPAR[f'UpperBody-Color-{_c}'] = ('upper_color', _word, None)
-    _UPAR[f'LowerBody-Color-{_c}'] = ('lower_color', _word, None)
-
-# Dataset (registry) name -> table. Add a dataset here.
-DESCRIPTION_TABLES: Dict[str, Dict[str, Entry]] = dict(
-    PA100K=_PA100K,
-    SyntheticPedestrians=_PA100K,
-    PETA=_PETA,
-    RAPv2=_RAP,
-    Market1501Attr=_MARKET,
-    UPAR2024=_UPAR,
-)
 
 
 def attribute_words(name: str) -> str:
@@ -313,47 +53,46 @@ class PseudoDescriptionBuilder:
     Args:
         attributes (Sequence[str]): The dataset's attribute names, in the
             order of its label vectors.
-        dataset (str): Key of ``DESCRIPTION_TABLES`` (the dataset's registry
-            name).
-        table (dict, optional): ``{attribute: (slot, positive phrase,
-            negative phrase or None)}`` to use instead of (or, for the
-            attributes it names, on top of) the dataset's table; how a user
-            describes their own dataset.
+        table (dict): ``{attribute: (slot, positive phrase, negative phrase
+            or None)}``, the dataset's ``metainfo['descriptions']``, or a
+            user's own table for a new dataset.
+        name (str, optional): The dataset's name, for error messages.
 
     Raises:
-        KeyError: the dataset has no table, or an attribute has no entry.
+        KeyError: an attribute has no entry in ``table``.
+        ValueError: an entry names an unknown slot.
 
     Example:
-        >>> builder = PseudoDescriptionBuilder(['Female', 'Hat'], 'PA100K')
+        >>> table = {'Female': ('gender', 'woman', 'man'),
+        ...          'Hat': ('accessory', 'a hat', 'no hat')}
+        >>> builder = PseudoDescriptionBuilder(['Female', 'Hat'], table)
         >>> builder([1, 0])
         'This is a photo of a woman, is wearing no hat.'
     """
 
     def __init__(self,
                  attributes: Sequence[str],
-                 dataset: Optional[str] = None,
-                 table: Optional[Dict[str, Entry]] = None):
-        if dataset is not None and dataset not in DESCRIPTION_TABLES:
-            raise KeyError(
-                f'No pseudo-description table for dataset {dataset!r}; '
-                f'known: {sorted(DESCRIPTION_TABLES)}. Pass `table=` to '
-                'describe a new dataset.')
-        merged = dict(DESCRIPTION_TABLES.get(dataset, {}))
-        merged.update(table or {})
-        missing = [a for a in attributes if a not in merged]
+                 table: Dict[str, Entry],
+                 name: Optional[str] = None):
+        table = dict(table or {})
+        missing = [a for a in attributes if a not in table]
         if missing:
             raise KeyError(
-                f'Pseudo-description table {dataset!r} has no entry for '
-                f'attributes {missing}; add them to DESCRIPTION_TABLES in '
-                f'{__name__} or pass `table=`.')
-        for name in attributes:
-            slot = merged[name][0]
-            if slot not in SLOTS:
-                raise ValueError(f'Attribute {name!r}: unknown slot '
-                                 f'{slot!r}; slots are {SLOTS}.')
+                f'The pseudo-description table of {name or "the dataset"} '
+                f'has no entry for attributes {missing}: declare them in '
+                "the dataset's metainfo['descriptions'] (its METAINFO, or "
+                "metainfo=dict(descriptions=...) in the dataset config) or "
+                "pass model.description=dict(table={...}).")
+        for attr in attributes:
+            entry = table[attr]
+            if len(entry) != 3 or entry[0] not in SLOTS:
+                raise ValueError(
+                    f'Attribute {attr!r}: entry {entry!r}; expected (slot, '
+                    f'positive phrase, negative phrase or None) with a slot '
+                    f'of {SLOTS}.')
         self.attributes = list(attributes)
-        self.dataset = dataset
-        self.entries = [merged[a] for a in self.attributes]
+        self.name = name
+        self.entries = [tuple(table[a]) for a in self.attributes]
         self._index = {a: i for i, a in enumerate(self.attributes)}
 
     # -- vectors -------------------------------------------------------
@@ -363,8 +102,9 @@ class PseudoDescriptionBuilder:
         if vector.ndim != 1 or vector.shape[0] != len(self.attributes):
             raise ValueError(
                 f'Expected an attribute vector of length '
-                f'{len(self.attributes)} ({self.dataset or "custom"} '
-                f'attributes), got shape {tuple(vector.shape)}.')
+                f'{len(self.attributes)} (the attributes of '
+                f'{self.name or "the dataset"}), got shape '
+                f'{tuple(vector.shape)}.')
         if not np.isin(vector, (0, 1)).all():
             raise ValueError(f'Attribute vectors are 0/1; got values '
                              f'{sorted(set(vector.tolist()) - {0, 1})}.')
@@ -384,7 +124,7 @@ class PseudoDescriptionBuilder:
             if name not in self._index:
                 close = difflib.get_close_matches(name, self.attributes, 3)
                 raise KeyError(
-                    f'{self.dataset or "This dataset"} has no attribute '
+                    f'{self.name or "This dataset"} has no attribute '
                     f'{name!r}' + (f' (did you mean {close}?)' if close else
                                    '') + f'; its attributes: '
                     f'{self.attributes}.')

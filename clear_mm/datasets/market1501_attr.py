@@ -7,6 +7,7 @@ from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
 from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
+from .schema import flag
 
 # Binarized attribute -> (field of market_attribute.mat, value meaning 1).
 # Binary fields use 1 = no / first option and 2 = yes / second option; age is
@@ -54,6 +55,39 @@ MARKET_GROUPS = {
     'hat': ['hat'],
     'gender': ['female'],
 }
+MARKET_EXCLUSION_RULES = dict(age='one')
+MARKET_DESCRIPTIONS = {
+    'age_young': ('age', 'young', None),
+    'age_teenager': ('age', 'teenage', None),
+    'age_adult': ('age', 'adult', None),
+    'age_old': ('age', 'elderly', None),
+    'female': ('gender', 'woman', 'man'),
+    'long_hair': ('hair', 'long', 'short'),
+    'hat': flag('accessory', 'a hat'),
+    'backpack': flag('bag', 'a backpack'),
+    'bag': flag('bag', 'a bag'),
+    'handbag': flag('bag', 'a handbag'),
+    'lower_pants': ('lower', 'trousers', 'a dress'),
+    'lower_short': ('lower_motif', 'short', 'long'),
+    'short_sleeve': ('sleeve', 'short', 'long'),
+}
+for _c in ('black', 'blue', 'brown', 'gray', 'green', 'pink', 'purple',
+           'white', 'yellow'):
+    MARKET_DESCRIPTIONS[f'down_{_c}'] = ('lower_color', _c, None)
+for _c in ('black', 'blue', 'green', 'gray', 'purple', 'red', 'white',
+           'yellow'):
+    MARKET_DESCRIPTIONS[f'up_{_c}'] = ('upper_color', _c, None)
+# Cerberus' semantic-ID groups (paper 003, Table 1).
+MARKET_SID_GROUPS = dict(
+    head=['hat', 'long_hair'],  # hat, hair length
+    # top colour, sleeve length
+    upper=MARKET_GROUPS['upper_color'] + ['short_sleeve'],
+    # bottom colour, bottom length, bottom style (pants / dress)
+    lower=['down_black', 'down_blue', 'down_brown', 'down_gray',
+           'down_green', 'down_pink', 'down_purple', 'down_white',
+           'down_yellow', 'lower_short', 'lower_pants'],
+    identity=['female', 'age_young', 'age_teenager', 'age_adult', 'age_old'],
+    carrying=['backpack', 'bag', 'handbag'])
 # Market-1501 file names: <person id>_c<camera>s<sequence>_<frame>_<box>.jpg
 MARKET_NAME = re.compile(r'^(-?\d+)_c(\d+)')
 JUNK_IDS = (0, -1)
@@ -92,6 +126,10 @@ class Market1501Attr(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'Market-1501 and its attribute annotation'
+    METAINFO = dict(
+        exclusion_rules=MARKET_EXCLUSION_RULES,
+        descriptions=MARKET_DESCRIPTIONS,
+        sid_groups=MARKET_SID_GROUPS)
     FOLDERS = dict(train='bounding_box_train', test='bounding_box_test')
     # re-identification: query/ (test identities) when present
     EXTRA_SPLITS = ('query', 'gallery', 'reid')

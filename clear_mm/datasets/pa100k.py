@@ -3,6 +3,7 @@ from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
 from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
+from .schema import flag
 
 PA100K_GROUPS = {
     'gender': ['Female'],
@@ -16,6 +17,48 @@ PA100K_GROUPS = {
     'lower_clothing': ['LongCoat', 'Trousers', 'Shorts', 'Skirt&Dress'],
     'footwear': ['boots'],
 }
+# Exactly one age and one view; at most one sleeve length.
+PA100K_EXCLUSION_RULES = dict(age='one', view='one', sleeve='at_most_one')
+# Pseudo-description entry of each attribute (CLEAR Eq. 7).
+PA100K_DESCRIPTIONS = {
+    'Female': ('gender', 'woman', 'man'),
+    'AgeOver60': ('age', 'elderly', None),
+    'Age18-60': ('age', 'adult', None),
+    'AgeLess18': ('age', 'young', None),
+    'Front': ('view', 'the front', None),
+    'Side': ('view', 'the side', None),
+    'Back': ('view', 'the back', None),
+    'Hat': flag('accessory', 'a hat'),
+    'Glasses': flag('accessory', 'glasses'),
+    'HandBag': flag('bag', 'a handbag'),
+    'ShoulderBag': flag('bag', 'a shoulder bag'),
+    'Backpack': flag('bag', 'a backpack'),
+    'HoldObjectsInFront': ('bag', 'objects in front', None),
+    'ShortSleeve': ('sleeve', 'short', None),
+    'LongSleeve': ('sleeve', 'long', None),
+    'UpperStride': ('motif', 'striped', None),
+    'UpperLogo': ('motif', 'logo', None),
+    'UpperPlaid': ('motif', 'plaid', None),
+    'UpperSplice': ('motif', 'spliced', None),
+    'LowerStripe': ('lower_motif', 'striped', None),
+    'LowerPattern': ('lower_motif', 'patterned', None),
+    'LongCoat': ('upper', 'long coat', None),
+    'Trousers': ('lower', 'trousers', None),
+    'Shorts': ('lower', 'shorts', None),
+    'Skirt&Dress': ('lower', 'skirt or dress', None),
+    'boots': ('footwear', 'boots', None),
+}
+# Cerberus' semantic-ID groups (paper 003, Table 1, on this schema); the
+# view (Front/Side/Back) is a property of the image, not the person, and in
+# no group.
+PA100K_SID_GROUPS = dict(
+    head=['Hat', 'Glasses'],
+    upper=['ShortSleeve', 'LongSleeve', 'UpperStride', 'UpperLogo',
+           'UpperPlaid', 'UpperSplice', 'LongCoat'],
+    lower=['LowerStripe', 'LowerPattern', 'Trousers', 'Shorts',
+           'Skirt&Dress', 'boots'],
+    identity=['Female', 'AgeOver60', 'Age18-60', 'AgeLess18'],
+    carrying=['HandBag', 'ShoulderBag', 'Backpack', 'HoldObjectsInFront'])
 
 
 @DATASETS.register_module()
@@ -38,6 +81,10 @@ class PA100K(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'PA100K'
+    METAINFO = dict(
+        exclusion_rules=PA100K_EXCLUSION_RULES,
+        descriptions=PA100K_DESCRIPTIONS,
+        sid_groups=PA100K_SID_GROUPS)
 
     def __init__(self,
                  data_root: str = 'data/PA100K',

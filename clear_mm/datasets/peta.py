@@ -6,6 +6,7 @@ from scipy.io import loadmat
 
 from .base_par_dataset import (AttributeTable, BasePARDataset,
                                group_attributes, mat_str_list)
+from .schema import flag
 
 # The first meta columns of peta.data are (image index, person id, ...).
 PETA_META_COLUMNS = 4
@@ -20,6 +21,87 @@ def peta_group(name: str) -> str:
         return 'gender'
     prefix = re.match(r'[a-z]+(Body)?', name).group(0)
     return re.sub('Body', '_body', prefix)
+
+
+# PETA's 35: the four age bins and the footwear types exclude each other;
+# 86 and 3 of 9,500 training rows (split 0) have no age / two, 1 has two
+# footwear types, so 'at_most_one' (the rest are free: clothes and carried
+# objects combine).
+PETA_EXCLUSION_RULES = dict(age='at_most_one', footwear='at_most_one')
+# Pseudo-description entries of all 105 PETA names (the 35 evaluated ones
+# are a subset).
+_COLORS = ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Gray', 'Orange',
+           'Pink', 'Purple', 'Red', 'White', 'Yellow')
+
+PETA_DESCRIPTIONS = {
+    'personalLess15': ('age', 'child', None),
+    'personalLess30': ('age', 'young', None),
+    'personalLess45': ('age', 'middle-aged', None),
+    'personalLess60': ('age', 'older', None),
+    'personalLarger60': ('age', 'elderly', None),
+    'personalMale': ('gender', 'man', 'woman'),
+    'personalFemale': ('gender', 'woman', None),
+    'hairLong': ('hair', 'long', 'short'),
+    'hairShort': ('hair', 'short', None),
+    'hairBald': ('hair', 'bald', None),
+    'upperBodyCasual': ('upper', 'casual top', None),
+    'upperBodyFormal': ('upper', 'formal top', None),
+    'upperBodyJacket': ('upper', 'jacket', None),
+    'upperBodyLogo': ('motif', 'logo', None),
+    'upperBodyPlaid': ('motif', 'plaid', None),
+    'upperBodyThinStripes': ('motif', 'thin-striped', None),
+    'upperBodyThickStripes': ('motif', 'thick-striped', None),
+    'upperBodyShortSleeve': ('sleeve', 'short', None),
+    'upperBodyLongSleeve': ('sleeve', 'long', None),
+    'upperBodyNoSleeve': ('sleeve', 'no', None),
+    'upperBodyTshirt': ('upper', 't-shirt', None),
+    'upperBodyOther': ('upper', 'other top', None),
+    'upperBodyVNeck': ('upper', 'v-neck top', None),
+    'upperBodySuit': ('upper', 'suit', None),
+    'upperBodySweater': ('upper', 'sweater', None),
+    'lowerBodyCasual': ('lower', 'casual trousers', None),
+    'lowerBodyFormal': ('lower', 'formal trousers', None),
+    'lowerBodyJeans': ('lower', 'jeans', None),
+    'lowerBodyShorts': ('lower', 'shorts', None),
+    'lowerBodyShortSkirt': ('lower', 'short skirt', None),
+    'lowerBodyLongSkirt': ('lower', 'long skirt', None),
+    'lowerBodyTrousers': ('lower', 'trousers', None),
+    'lowerBodyCapri': ('lower', 'capri pants', None),
+    'lowerBodyHotPants': ('lower', 'hot pants', None),
+    'lowerBodySuits': ('lower', 'suit trousers', None),
+    'lowerBodyPlaid': ('lower_motif', 'plaid', None),
+    'lowerBodyThinStripes': ('lower_motif', 'striped', None),
+    'accessoryHat': flag('accessory', 'a hat'),
+    'accessoryMuffler': flag('accessory', 'a muffler'),
+    'accessorySunglasses': flag('accessory', 'sunglasses'),
+    'accessoryNothing': ('accessory', 'nothing else', None),
+    'accessoryHeadphone': ('accessory', 'headphones', None),
+    'accessoryHairBand': ('accessory', 'a hair band', None),
+    'accessoryKerchief': ('accessory', 'a kerchief', None),
+    'footwearLeatherShoes': ('footwear', 'leather shoes', None),
+    'footwearSandals': ('footwear', 'sandals', None),
+    'footwearShoes': ('footwear', 'shoes', None),
+    'footwearSneaker': ('footwear', 'sneakers', None),
+    'footwearBoots': ('footwear', 'boots', None),
+    'footwearStocking': ('footwear', 'stockings', None),
+    'carryingBackpack': flag('bag', 'a backpack'),
+    'carryingMessengerBag': flag('bag', 'a messenger bag'),
+    'carryingPlasticBags': flag('bag', 'a plastic bag'),
+    'carryingOther': ('bag', 'something else', None),
+    'carryingNothing': ('bag', 'nothing else', None),
+    'carryingBabyBuggy': ('bag', 'a baby buggy', None),
+    'carryingShoppingTro': ('bag', 'a shopping trolley', None),
+    'carryingUmbrella': ('bag', 'an umbrella', None),
+    'carryingFolder': ('bag', 'a folder', None),
+    'carryingLuggageCase': ('bag', 'a luggage case', None),
+    'carryingSuitcase': ('bag', 'a suitcase', None),
+}
+for _c in _COLORS:
+    PETA_DESCRIPTIONS[f'upperBody{_c}'] = ('upper_color', _c.lower(), None)
+    PETA_DESCRIPTIONS[f'lowerBody{_c}'] = ('lower_color', _c.lower(), None)
+    PETA_DESCRIPTIONS[f'hair{_c}'] = ('hair', _c.lower(), None)
+    PETA_DESCRIPTIONS[f'footwear{_c}'] = ('footwear', f'{_c.lower()} shoes',
+                                          None)
 
 
 @DATASETS.register_module()
@@ -43,6 +125,8 @@ class PETA(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'PETA'
+    METAINFO = dict(
+        exclusion_rules=PETA_EXCLUSION_RULES, descriptions=PETA_DESCRIPTIONS)
 
     def __init__(self,
                  data_root: str = 'data/PETA',

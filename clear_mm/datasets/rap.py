@@ -4,6 +4,7 @@ from scipy.io import loadmat
 
 from .base_par_dataset import (AttributeTable, BasePARDataset,
                                group_attributes, mat_str_list)
+from .schema import flag
 
 
 def rap_group(name: str) -> str:
@@ -18,6 +19,96 @@ def rap_group(name: str) -> str:
         if name.startswith(prefix):
             return group
     return 'role'  # Customer / Clerk
+
+
+# RAP v2 (prefixed names) and RAP v1 (its `attribute_eng` without prefixes).
+_RAP_CORE = {
+    'Femal': ('gender', 'woman', 'man'),  # RAP v2's spelling
+    'Female': ('gender', 'woman', 'man'),
+    'AgeLess16': ('age', 'young', None),
+    'Age17-30': ('age', 'young adult', None),
+    'Age31-45': ('age', 'middle-aged', None),
+    'Age46-60': ('age', 'older', None),
+    'BodyFat': ('build', 'heavy', None),
+    'BodyNormal': ('build', 'average-build', None),
+    'BodyThin': ('build', 'thin', None),
+    'Customer': ('role', 'customer', None),
+    'Clerk': ('role', 'clerk', None),
+    'Employee': ('role', 'employee', None),
+    'BaldHead': ('hair', 'bald', None),
+    'LongHair': ('hair', 'long', 'short'),
+    'BlackHair': ('hair', 'black', None),
+    'Hat': flag('accessory', 'a hat'),
+    'Glasses': flag('accessory', 'glasses'),
+    'Muffler': flag('accessory', 'a muffler'),
+    'Shirt': ('upper', 'shirt', None),
+    'Sweater': ('upper', 'sweater', None),
+    'Vest': ('upper', 'vest', None),
+    'TShirt': ('upper', 't-shirt', None),
+    'Cotton': ('upper', 'cotton coat', None),
+    'Jacket': ('upper', 'jacket', None),
+    'Suit-Up': ('upper', 'suit', None),
+    'SuitUp': ('upper', 'suit', None),
+    'Tight': ('upper', 'tight top', None),
+    'ShortSleeve': ('sleeve', 'short', 'long'),
+    'LongTrousers': ('lower', 'long trousers', None),
+    'Skirt': ('lower', 'skirt', None),
+    'ShortSkirt': ('lower', 'short skirt', None),
+    'Dress': ('lower', 'dress', None),
+    'Jeans': ('lower', 'jeans', None),
+    'TightTrousers': ('lower', 'tight trousers', None),
+    'LeatherShoes': ('footwear', 'leather shoes', None),
+    'Leather': ('footwear', 'leather shoes', None),
+    'SportShoes': ('footwear', 'sport shoes', None),
+    'Sports': ('footwear', 'sport shoes', None),
+    'Boots': ('footwear', 'boots', None),
+    'ClothShoes': ('footwear', 'cloth shoes', None),
+    'Cloth': ('footwear', 'cloth shoes', None),
+    'CasualShoes': ('footwear', 'casual shoes', None),
+    'Casual': ('footwear', 'casual shoes', None),
+    'Backpack': flag('bag', 'a backpack'),
+    'SSBag': flag('bag', 'a shoulder bag'),
+    'ShoulderBag': flag('bag', 'a shoulder bag'),
+    'HandBag': flag('bag', 'a handbag'),
+    'Box': ('bag', 'a box', None),
+    'PlasticBag': ('bag', 'a plastic bag', None),
+    'PaperBag': ('bag', 'a paper bag', None),
+    'HandTrunk': ('bag', 'a hand trunk', None),
+    'OtherAttchment': ('bag', 'something else', None),
+    'Calling': ('action', 'calling', None),
+    'Talking': ('action', 'talking', None),
+    'Gathering': ('action', 'gathering', None),
+    'Holding': ('action', 'holding something', None),
+    'Pusing': ('action', 'pushing something', None),
+    'Pushing': ('action', 'pushing something', None),
+    'Pulling': ('action', 'pulling something', None),
+    'CarryingbyArm': ('action', 'carrying by arm', None),
+    'CarryingByArm': ('action', 'carrying by arm', None),
+    'CarryingbyHand': ('action', 'carrying by hand', None),
+    'CarryingByHand': ('action', 'carrying by hand', None),
+}
+RAP_DESCRIPTIONS = dict(_RAP_CORE)
+for _prefix, _names in {
+        'hs-': ('BaldHead', 'LongHair', 'BlackHair', 'Hat', 'Glasses',
+                'Muffler'),
+        'ub-': ('Shirt', 'Sweater', 'Vest', 'TShirt', 'Cotton', 'Jacket',
+                'SuitUp', 'Tight', 'ShortSleeve'),
+        'lb-': ('LongTrousers', 'Skirt', 'ShortSkirt', 'Dress', 'Jeans',
+                'TightTrousers'),
+        'shoes-': ('Leather', 'Sports', 'Boots', 'Cloth', 'Casual'),
+        'attachment-': ('Backpack', 'ShoulderBag', 'HandBag', 'Box',
+                        'PlasticBag', 'PaperBag', 'HandTrunk'),
+        'action-': ('Calling', 'Talking', 'Gathering', 'Holding', 'Pushing',
+                    'Pulling', 'CarryingByArm', 'CarryingByHand'),
+}.items():
+    for _n in _names:
+        RAP_DESCRIPTIONS[_prefix + _n] = _RAP_CORE[_n]
+RAP_DESCRIPTIONS.update({
+    'ub-Others': ('upper', 'other top', None),
+    'shoes-Other': ('footwear', 'other shoes', None),
+    'attachment-Other': ('bag', 'something else', None),
+    'action-Other': ('action', 'doing something else', None),
+})
 
 
 @DATASETS.register_module()
@@ -48,6 +139,7 @@ class RAPv2(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'RAP'
+    METAINFO = dict(descriptions=RAP_DESCRIPTIONS)
 
     def __init__(self,
                  data_root: str = 'data/RAPv2',

@@ -15,7 +15,7 @@ class IdentityBalancedSampler(Sampler):
     with replacement when it has fewer). Consecutive runs of
     ``num_ids_per_batch x num_instances`` indices form a batch, so set the
     dataloader's ``batch_size`` to a multiple of ``num_instances``
-    (``CerberusDatasetHook`` checks it before training).
+    (``DatasetMetaHook`` checks it before training).
     Persons come from the samples' ``person_id``; with several processes
     each takes its share of the persons.
 

@@ -3,44 +3,16 @@
 A dataset's attributes are split into five disjoint groups -- head, upper
 body, lower body, identity and carrying -- and a SID of a group is one
 combination of the group's attribute values (Market-1501 identity: gender x
-age, e.g. 'adult female'). ``CERBERUS_GROUPS`` holds the table of each
-dataset; :class:`SemanticIDs` maps attribute vectors to one SID per group
-and back.
+age, e.g. 'adult female'). A dataset declares its groups in
+``metainfo['sid_groups']`` (e.g. ``MARKET_SID_GROUPS``, Table 1 with this
+project's attribute names); :class:`SemanticIDs` maps attribute vectors to
+one SID per group and back.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
 GROUP_NAMES = ('head', 'upper', 'lower', 'identity', 'carrying')
-
-# Paper 003, Table 1, with this project's attribute names.
-_MARKET_UP = ['up_black', 'up_blue', 'up_green', 'up_gray', 'up_purple',
-              'up_red', 'up_white', 'up_yellow']
-_MARKET_DOWN = ['down_black', 'down_blue', 'down_brown', 'down_gray',
-                'down_green', 'down_pink', 'down_purple', 'down_white',
-                'down_yellow']
-CERBERUS_GROUPS: Dict[str, Dict[str, List[str]]] = dict(
-    Market1501Attr=dict(
-        head=['hat', 'long_hair'],  # hat, hair length
-        upper=_MARKET_UP + ['short_sleeve'],  # top colour, sleeve length
-        # bottom colour, bottom length, bottom style (pants / dress)
-        lower=_MARKET_DOWN + ['lower_short', 'lower_pants'],
-        identity=['female', 'age_young', 'age_teenager', 'age_adult',
-                  'age_old'],
-        carrying=['backpack', 'bag', 'handbag']),
-    # PA100K's schema (the synthetic pedestrians); the view (Front/Side/
-    # Back) is a property of the image, not the person, and in no group.
-    PA100K=dict(
-        head=['Hat', 'Glasses'],
-        upper=['ShortSleeve', 'LongSleeve', 'UpperStride', 'UpperLogo',
-               'UpperPlaid', 'UpperSplice', 'LongCoat'],
-        lower=['LowerStripe', 'LowerPattern', 'Trousers', 'Shorts',
-               'Skirt&Dress', 'boots'],
-        identity=['Female', 'AgeOver60', 'Age18-60', 'AgeLess18'],
-        carrying=['HandBag', 'ShoulderBag', 'Backpack',
-                  'HoldObjectsInFront']),
-)
-CERBERUS_GROUPS['SyntheticPedestrians'] = CERBERUS_GROUPS['PA100K']
 
 
 class SemanticIDs:
@@ -145,14 +117,25 @@ class SemanticIDs:
                 if v]
 
     @classmethod
-    def for_dataset(cls, dataset: str, attributes: Sequence[str],
-                    vectors: np.ndarray,
-                    groups: Optional[Dict[str, List[str]]] = None):
-        """SIDs with the ``CERBERUS_GROUPS`` table of ``dataset``."""
-        if groups is None:
-            if dataset not in CERBERUS_GROUPS:
-                raise KeyError(
-                    f'No Cerberus group table for {dataset!r} (known: '
-                    f'{sorted(CERBERUS_GROUPS)}); pass groups=.')
-            groups = CERBERUS_GROUPS[dataset]
-        return cls(attributes, groups, vectors)
+    def from_tables(cls, attributes: Sequence[str],
+                    groups: Dict[str, List[str]],
+                    tables: Sequence[np.ndarray]) -> 'SemanticIDs':
+        """SIDs given as they are: per group, the ``(S_g, L_g)`` 0/1 table
+        of its SIDs (a checkpoint's copy of :attr:`sids`)."""
+        out = cls(attributes, groups,
+                  np.zeros((0, len(attributes)), dtype=np.int8))
+        if len(tables) != len(out.columns):
+            raise ValueError(f'{len(tables)} SID tables for '
+                             f'{len(out.columns)} groups.')
+        sids = []
+        for g, (table, cols) in enumerate(zip(tables, out.columns)):
+            table = np.asarray(table, dtype=np.int8)
+            if table.ndim != 2 or table.shape[1] != len(cols):
+                raise ValueError(
+                    f'SID table of group {out.group_names[g]!r} has shape '
+                    f'{table.shape}; expected (S, {len(cols)}).')
+            sids.append(table)
+        out.sids = sids
+        out._lookup = [{row.tobytes(): k for k, row in enumerate(s)}
+                       for s in sids]
+        return out

@@ -6,6 +6,7 @@ import numpy as np
 from mmpretrain.registry import DATASETS
 
 from .base_par_dataset import AttributeTable, BasePARDataset
+from .schema import flag
 
 _COLORS = ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Orange', 'Pink',
            'Purple', 'Red', 'White', 'Yellow', 'Other')
@@ -35,6 +36,31 @@ UPAR_GROUPS = {
     'glasses': UPAR_ATTRIBUTES[37:39],
     'hat': UPAR_ATTRIBUTES[39:40],
 }
+UPAR_EXCLUSION_RULES = dict(
+    age='one', hair_length='at_most_one', lower_type='at_most_one')
+UPAR_DESCRIPTIONS = {
+    'Age-Young': ('age', 'young', None),
+    'Age-Adult': ('age', 'adult', None),
+    'Age-Old': ('age', 'elderly', None),
+    'Gender-Female': ('gender', 'woman', 'man'),
+    'Hair-Length-Short': ('hair', 'short', None),
+    'Hair-Length-Long': ('hair', 'long', None),
+    'Hair-Length-Bald': ('hair', 'bald', None),
+    'UpperBody-Length-Short': ('sleeve', 'short', 'long'),
+    'LowerBody-Length-Short': ('lower_motif', 'short', 'long'),
+    'LowerBody-Type-Trousers&Shorts': ('lower', 'trousers or shorts', None),
+    'LowerBody-Type-Skirt&Dress': ('lower', 'skirt or dress', None),
+    'Accessory-Backpack': flag('bag', 'a backpack'),
+    'Accessory-Bag': flag('bag', 'a bag'),
+    'Accessory-Glasses-Normal': flag('accessory', 'glasses'),
+    'Accessory-Glasses-Sun': flag('accessory', 'sunglasses'),
+    'Accessory-Hat': flag('accessory', 'a hat'),
+}
+for _c in ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Orange', 'Pink',
+           'Purple', 'Red', 'White', 'Yellow', 'Other'):
+    _word = 'other-coloured' if _c == 'Other' else _c.lower()
+    UPAR_DESCRIPTIONS[f'UpperBody-Color-{_c}'] = ('upper_color', _word, None)
+    UPAR_DESCRIPTIONS[f'LowerBody-Color-{_c}'] = ('lower_color', _word, None)
 DEFAULT_ANN_FILES = dict(
     train='annotations/train.csv',
     val='annotations/val.csv',
@@ -64,6 +90,8 @@ class UPAR2024(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'UPAR 2024'
+    METAINFO = dict(
+        exclusion_rules=UPAR_EXCLUSION_RULES, descriptions=UPAR_DESCRIPTIONS)
 
     def __init__(self,
                  data_root: str = 'data/UPAR2024',

@@ -15,9 +15,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
-# Checks head.num_classes against the dataset and gives WeightedBCELoss the
-# training split's positive ratios.
-custom_hooks = [dict(type='PARDatasetHook')]
+# Hands the dataset's meta (schema, positive ratios, training labels) to the
+# model before training and evaluation, and the retrieval queries' embeddings
+# to AttrRetrievalMetric.
+custom_hooks = [dict(type='DatasetMetaHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

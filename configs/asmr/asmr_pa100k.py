@@ -24,7 +24,7 @@ model = dict(
     regularizer=dict(type='ASMRLoss', num_groups=10, loss_weight=1.0))
 # f_par trains: no feature cache; the lr of the paper 004 setup (SGD 1e-3,
 # decayed by 0.1 after 10 of 20 epochs).
-custom_hooks = [dict(type='RetrievalDatasetHook')]
+custom_hooks = [dict(type='DatasetMetaHook')]
 train_dataloader = dict(batch_size=16)
 max_epochs = 20
 optim_wrapper = dict(

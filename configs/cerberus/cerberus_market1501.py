@@ -17,7 +17,7 @@ model = dict(
     type='Cerberus',
     backbone=dict(
         type='ResNet', depth=50, strides=(1, 2, 2, 1), out_indices=(3, )),
-    sid_groups='Market1501Attr',
+    num_attributes=30,
     # SIDs of the training identities per group (head, upper, lower,
     # identity, carrying): 66 in all, the paper's count; checked at start
     num_sids=[4, 16, 34, 8, 4],
@@ -55,7 +55,6 @@ val_evaluator = [
     dict(type='PARMetric'),
 ]
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='CerberusDatasetHook')]
 default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=4000, save_best='reid/mAP',
                     rule='greater'),

@@ -9,7 +9,7 @@
 _base_ = ['./cerberus_market1501.py']
 model = dict(
     backbone=dict(depth=18, base_channels=32, stem_channels=32),
-    sid_groups='SyntheticPedestrians',
+    num_attributes=26,
     # head, upper, lower, identity, carrying: SIDs of the 500 training
     # persons (checked at start)
     num_sids=[4, 24, 18, 6, 15],

@@ -28,7 +28,7 @@ model = dict(
 # and only the adapters train on them.
 train_dataloader = dict(batch_size=128)
 custom_hooks = [
-    dict(type='RetrievalDatasetHook'),
+    dict(type='DatasetMetaHook'),
     dict(type='RetrievalFeatureCacheHook'),
 ]
 val_evaluator = dict(_delete_=True, type='AttrRetrievalMetric')

@@ -28,7 +28,7 @@ model = dict(
 # hook), so an epoch is cheap and batches can be large.
 train_dataloader = dict(batch_size=128)
 custom_hooks = [
-    dict(type='RetrievalDatasetHook'),
+    dict(type='DatasetMetaHook'),
     dict(type='RetrievalFeatureCacheHook'),
 ]
 val_evaluator = dict(_delete_=True, type='AttrRetrievalMetric')

@@ -19,7 +19,6 @@ model = dict(
         num_classes=35,
         in_channels=2048,
         loss=dict(type='WeightedBCELoss')))
-custom_hooks = [dict(type='PARDatasetHook'), dict(type='RetrievalDatasetHook')]
 val_evaluator = [
     dict(type='PARMetric'),
     dict(type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0),

@@ -5,7 +5,6 @@
 #   python tools/test.py configs/multitask/baseline_par_synthetic.py \
 #       work_dirs/demo/best_par_mA_epoch_18.pth
 _base_ = ['../clear/par_synthetic.py']
-custom_hooks = [dict(type='PARDatasetHook'), dict(type='RetrievalDatasetHook')]
 val_evaluator = [
     dict(type='PARMetric'),
     dict(type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0),

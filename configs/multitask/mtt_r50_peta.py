@@ -13,7 +13,6 @@ model = dict(
     head=dict(num_classes=35),
     regularizer=dict(num_groups=8))
 train_dataloader = dict(batch_size=16)
-custom_hooks = [dict(type='PARDatasetHook'), dict(type='RetrievalDatasetHook')]
 val_evaluator = [
     dict(type='PARMetric'),
     dict(type='AttrRetrievalMetric', par_weight=0.2),

@@ -37,7 +37,6 @@ model = dict(
     # ASMR over a random 1,024 of the 2,220 training combinations per step
     regularizer=dict(
         type='ASMRLoss', num_groups=10, loss_weight=1.0, max_proxies=1024))
-custom_hooks = [dict(type='PARDatasetHook'), dict(type='RetrievalDatasetHook')]
 val_evaluator = [
     dict(type='PARMetric'),
     dict(type='AttrRetrievalMetric', par_weight=0.2),

@@ -2,11 +2,13 @@
 import numpy as np
 import pytest
 
-from clear_mm.datasets.attribute_combinations import (EXCLUSION_RULES,
-                                                      additional_combinations,
+from clear_mm.datasets import SyntheticPedestrians
+from clear_mm.datasets.attribute_combinations import (additional_combinations,
                                                       check_rules)
 from clear_mm.datasets.synthetic.synthetic_pedestrians import (
     ATTRIBUTES, PA100K_GROUPS, sample_attributes)
+
+RULES = SyntheticPedestrians.METAINFO['exclusion_rules']
 
 
 def training_vectors(n=300):
@@ -18,10 +20,10 @@ def training_vectors(n=300):
 
 def test_new_vectors_are_valid_unseen_and_one_group_away():
     train = training_vectors()
-    rules = EXCLUSION_RULES['SyntheticPedestrians']
+    rules = RULES
     assert check_rules(train, ATTRIBUTES, PA100K_GROUPS, rules).all()
     extra = additional_combinations(
-        train, ATTRIBUTES, PA100K_GROUPS, dataset='SyntheticPedestrians')
+        train, ATTRIBUTES, PA100K_GROUPS, RULES)
     assert len(extra) > len(train)
     assert check_rules(extra, ATTRIBUTES, PA100K_GROUPS, rules).all()
     assert len(np.unique(extra, axis=0)) == len(extra)
@@ -43,28 +45,26 @@ def test_rules_are_enforced():
     v[0, ATTRIBUTES.index('Age18-60')] = 1
     v[0, ATTRIBUTES.index('Front')] = 1
     v[0, ATTRIBUTES.index('ShortSleeve')] = 1
-    extra = additional_combinations(v, ATTRIBUTES, PA100K_GROUPS,
-                                     dataset='SyntheticPedestrians')
+    extra = additional_combinations(v, ATTRIBUTES, PA100K_GROUPS, RULES)
     age = [ATTRIBUTES.index(a) for a in PA100K_GROUPS['age']]
     assert (extra[:, age].sum(1) == 1).all()  # age moved, never doubled
     # age: 2 moves, view: 2, sleeve: 1, and one flip per free attribute
     free = sum(len(n) for g, n in PA100K_GROUPS.items()
                if g not in ('age', 'view', 'sleeve'))
     assert len(extra) == 2 + 2 + 1 + free
-    sample = additional_combinations(v, ATTRIBUTES, PA100K_GROUPS,
-                                     dataset='SyntheticPedestrians', num=3,
-                                     seed=1)
+    sample = additional_combinations(v, ATTRIBUTES, PA100K_GROUPS, RULES,
+                                     num=3, seed=1)
     assert len(sample) == 3
     assert {r.tobytes() for r in sample} <= {r.tobytes() for r in extra}
 
 
 def test_errors():
-    with pytest.raises(KeyError, match='No exclusion rules'):
+    with pytest.raises(ValueError, match='exclusion rules'):
         additional_combinations(np.zeros((1, 26)), ATTRIBUTES, PA100K_GROUPS,
-                                dataset='Mine')
+                                None)
     with pytest.raises(KeyError, match="unknown group 'shoes'"):
         check_rules(np.zeros((1, 26)), ATTRIBUTES, PA100K_GROUPS,
                     dict(shoes='one'))
     with pytest.raises(ValueError, match=r'\(P, 26\)'):
         additional_combinations(np.zeros((2, 25)), ATTRIBUTES, PA100K_GROUPS,
-                                dataset='PA100K')
+                                RULES)

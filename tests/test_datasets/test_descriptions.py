@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from clear_mm.datasets.descriptions import (DESCRIPTION_TABLES,
-                                            PseudoDescriptionBuilder,
+from mmpretrain.registry import DATASETS
+
+from clear_mm.datasets.descriptions import (PseudoDescriptionBuilder,
                                             attribute_words)
 from clear_mm.datasets.market1501_attr import MARKET_ATTRIBUTES
 from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
@@ -14,12 +15,17 @@ PA100K = list(ATTRIBUTES)  # the synthetic set uses the PA100K schema
 MARKET = [a[0] for a in MARKET_ATTRIBUTES]
 
 
+def table(dataset):
+    """The description table a dataset class declares in its METAINFO."""
+    return DATASETS.get(dataset).METAINFO['descriptions']
+
+
 def vector(attributes, positives):
     return np.array([int(a in positives) for a in attributes])
 
 
 def test_pa100k_sentence():
-    builder = PseudoDescriptionBuilder(PA100K, 'PA100K')
+    builder = PseudoDescriptionBuilder(PA100K, table('PA100K'))
     v = vector(PA100K, {'Female', 'Age18-60', 'Front', 'Hat', 'Backpack',
                         'LongSleeve', 'UpperPlaid', 'Trousers'})
     assert builder(v) == (
@@ -32,7 +38,7 @@ def test_pa100k_sentence():
 
 
 def test_market_sentence_has_colours_and_negatives():
-    builder = PseudoDescriptionBuilder(MARKET, 'Market1501Attr')
+    builder = PseudoDescriptionBuilder(MARKET, table('Market1501Attr'))
     v = vector(MARKET, {'age_adult', 'down_blue', 'up_black', 'lower_pants',
                         'short_sleeve'})
     assert builder(v) == (
@@ -49,7 +55,7 @@ def test_market_sentence_has_colours_and_negatives():
 ])
 def test_every_vector_gets_a_distinct_deterministic_sentence(
         dataset, attributes):
-    builder = PseudoDescriptionBuilder(attributes, dataset)
+    builder = PseudoDescriptionBuilder(attributes, table(dataset))
     rng = np.random.default_rng(0)
     vectors = np.unique(rng.integers(0, 2, (300, len(attributes))), axis=0)
     sentences = builder.batch(vectors)
@@ -64,17 +70,20 @@ def test_peta_and_rap_tables_cover_the_real_files():
     from clear_mm.datasets import PETA, RAPv2
     path = realdata('PETA.mat')
     for all_attributes in (False, True):
-        table = PETA(data_root=osp_dir(path), ann_file='PETA.mat',
-                     all_attributes=all_attributes, lazy_init=True
-                     ).load_table()
-        builder = PseudoDescriptionBuilder(table.attributes, 'PETA')
-        assert builder(table.labels[0] == 1).startswith('This is a photo')
+        # the dataset's metainfo carries the table of its attributes
+        meta = PETA(data_root=osp_dir(path), ann_file='PETA.mat',
+                    all_attributes=all_attributes).metainfo
+        assert len(meta['descriptions']) == len(meta['attributes'])
+        builder = PseudoDescriptionBuilder(meta['attributes'],
+                                           meta['descriptions'])
+        assert builder(np.ones(len(meta['attributes']), int)).startswith(
+            'This is a photo')
     path = realdata('RAPv1_annotation.mat')
-    table = RAPv2(data_root=osp_dir(path), ann_file='RAPv1_annotation.mat',
-                  lazy_init=True).load_table()
-    builder = PseudoDescriptionBuilder(table.attributes, 'RAPv2')
-    female = table.attributes.index('Female')
-    for row in table.labels[:100]:
+    ann = RAPv2(data_root=osp_dir(path), ann_file='RAPv1_annotation.mat',
+                lazy_init=True).load_table()
+    builder = PseudoDescriptionBuilder(ann.attributes, table('RAPv2'))
+    female = ann.attributes.index('Female')
+    for row in ann.labels[:100]:
         words = builder(row == 1).split()
         assert ('woman' in words) == (row[female] == 1)
         assert ('man' in words) == (row[female] != 1)
@@ -103,7 +112,7 @@ def test_rap_v2_names_are_covered():
              'action-Pulling', 'action-CarryingByArm',
              'action-CarryingByHand', 'action-Other']
     assert len(names) == 54
-    builder = PseudoDescriptionBuilder(names, 'RAPv2')
+    builder = PseudoDescriptionBuilder(names, table('RAPv2'))
     v = vector(names, {'Femal', 'Age17-30', 'hs-LongHair', 'ub-Jacket',
                        'lb-Jeans', 'attachment-Backpack', 'action-Calling'})
     assert builder(v) == (
@@ -115,10 +124,12 @@ def test_rap_v2_names_are_covered():
 
 def test_errors_name_the_problem():
     with pytest.raises(KeyError, match='no entry for attributes'):
-        PseudoDescriptionBuilder(['Female', 'Wings'], 'PA100K')
-    with pytest.raises(KeyError, match='No pseudo-description table'):
-        PseudoDescriptionBuilder(['Female'], 'MyDataset')
-    builder = PseudoDescriptionBuilder(PA100K, 'PA100K')
+        PseudoDescriptionBuilder(['Female', 'Wings'], table('PA100K'))
+    with pytest.raises(KeyError, match="metainfo\\['descriptions'\\]"):
+        PseudoDescriptionBuilder(['Female'], {}, name='MyDataset')
+    with pytest.raises(ValueError, match="with a slot of"):
+        PseudoDescriptionBuilder(['Female'], {'Female': ('sex', 'w', 'm')})
+    builder = PseudoDescriptionBuilder(PA100K, table('PA100K'))
     with pytest.raises(ValueError, match='length 26'):
         builder(np.zeros(25))
     with pytest.raises(ValueError, match='0/1'):
@@ -145,9 +156,10 @@ def test_attribute_words():
 
 
 def test_tables_use_known_slots():
-    from clear_mm.datasets.descriptions import SLOTS
-    for name, table in DESCRIPTION_TABLES.items():
-        for attr, (slot, pos, neg) in table.items():
+    from clear_mm.datasets.schema import SLOTS
+    for name in ('PA100K', 'SyntheticPedestrians', 'PETA', 'RAPv2',
+                 'Market1501Attr', 'UPAR2024'):
+        for attr, (slot, pos, neg) in table(name).items():
             assert slot in SLOTS, (name, attr)
             assert pos, (name, attr)
 
@@ -184,7 +196,7 @@ def test_docs_examples_are_current():
             attributes = _doc_attributes(title)
         except pytest.skip.Exception:
             continue
-        builder = PseudoDescriptionBuilder(attributes, dataset)
+        builder = PseudoDescriptionBuilder(attributes, table(dataset))
         v = builder.vector_from_names(positives)
         assert builder(v) == sentence, title
         assert builder.words(v) == words, title

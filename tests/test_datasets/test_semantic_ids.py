@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import scipy.io as sio
 
-from clear_mm.datasets import Market1501Attr
-from clear_mm.datasets.semantic_ids import CERBERUS_GROUPS, SemanticIDs
+from clear_mm.datasets import Market1501Attr, SyntheticPedestrians
+from clear_mm.datasets.semantic_ids import SemanticIDs
 from tests.conftest import realdata
 
 
@@ -60,8 +60,8 @@ def test_market_sids_round_trip(tmp_path):
     attributes -> SIDs -> attributes is the identity."""
     attributes, vectors = market_vectors(tmp_path)
     assert len(vectors['train']) == 751 and len(vectors['test']) == 750
-    sids = SemanticIDs.for_dataset('Market1501Attr', attributes,
-                                   vectors['train'])
+    sids = SemanticIDs(attributes, Market1501Attr.METAINFO['sid_groups'],
+                       vectors['train'])
     assert sids.group_names == ['head', 'upper', 'lower', 'identity',
                                 'carrying']
     assert sids.num_sids == [4, 16, 34, 8, 4] and sum(sids.num_sids) == 66
@@ -80,7 +80,19 @@ def test_tables_cover_their_datasets():
     from clear_mm.datasets.market1501_attr import MARKET_ATTRIBUTES
     from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
     market = [a for a, _, _ in MARKET_ATTRIBUTES]
-    grouped = sum(CERBERUS_GROUPS['Market1501Attr'].values(), [])
+    grouped = sum(Market1501Attr.METAINFO['sid_groups'].values(), [])
     assert sorted(grouped) == sorted(market)
-    pa100k = sum(CERBERUS_GROUPS['SyntheticPedestrians'].values(), [])
+    pa100k = sum(SyntheticPedestrians.METAINFO['sid_groups'].values(), [])
     assert sorted(pa100k + ['Front', 'Side', 'Back']) == sorted(ATTRIBUTES)
+
+
+def test_from_tables_round_trip():
+    groups = dict(a=['x', 'y'], b=['z'])
+    vectors = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 0]])
+    sids = SemanticIDs(['x', 'y', 'z'], groups, vectors)
+    copy = SemanticIDs.from_tables(['x', 'y', 'z'], groups, sids.sids)
+    assert copy.num_sids == sids.num_sids == [2, 2]
+    np.testing.assert_array_equal(copy.encode(vectors), sids.encode(vectors))
+    with pytest.raises(ValueError, match=r'expected \(S, 1\)'):
+        SemanticIDs.from_tables(['x', 'y', 'z'], groups,
+                                [sids.sids[0], np.zeros((2, 2))])

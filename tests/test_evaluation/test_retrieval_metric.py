@@ -166,8 +166,7 @@ def test_fused_distance_hand_computed():
 def test_metric_uses_fused_distance_with_par_weight():
     from mmpretrain.structures import DataSample
     metric = AttrRetrievalMetric(par_weight=10.0, topk=(1, ))
-    metric.set_queries(lambda attrs: torch.tensor([[1.0, 0.0]]),
-                       np.array([[1, 0]]))
+    metric.set_queries(np.array([[1, 0]]), torch.tensor([[1.0, 0.0]]))
     gallery_emb = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]
     scores = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     attrs = [[0, 1], [1, 0], [1, 1]]
@@ -180,8 +179,11 @@ def test_metric_uses_fused_distance_with_par_weight():
     metric.process(None, samples)
     assert metric.evaluate(3)['retrieval/R1'] == 100
     without = AttrRetrievalMetric(topk=(1, ))
-    without.set_queries(lambda attrs: torch.tensor([[1.0, 0.0]]),
-                        np.array([[1, 0]]))
+    without.set_queries(np.array([[1, 0]]), torch.tensor([[1.0, 0.0]]))
+    with pytest.raises(RuntimeError, match='no query embeddings'):
+        AttrRetrievalMetric().compute_metrics(without.results)
+    with pytest.raises(ValueError, match='one row each'):
+        without.set_queries(np.array([[1, 0]]), torch.zeros(2, 2))
     without.process(None, samples)
     assert without.evaluate(3)['retrieval/R1'] == 0
 
@@ -199,7 +201,7 @@ def test_attribute_scores_only():
         fn(0, 2).numpy(), -d / d.max(1, keepdims=True), rtol=1e-6)
     metric = AttrRetrievalMetric(embedding_weight=0, par_weight=1.0,
                                  topk=(1, ))
-    metric.set_queries(None, query_attrs)
+    metric.set_queries(query_attrs)
     samples = [
         DataSample().set_gt_score(torch.tensor(a)).set_pred_score(
             torch.tensor(s)).to_dict()

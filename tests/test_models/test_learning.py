@@ -6,40 +6,10 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 from clear_mm.evaluation import PARMetric
 from tests.conftest import REPO
-
-
-def toy_batch(rng, n):
-    """Three visible attributes on noisy 128x64 images."""
-    labels = (rng.random((n, 3)) < [0.5, 0.3, 0.2]).astype(np.int64)
-    imgs = rng.normal(120, 30, (n, 3, 128, 64))
-    imgs[labels[:, 0] == 1, 0, 10:30, 20:44] = 250  # red square on top
-    imgs[labels[:, 1] == 1, 2, 60:70, :] = 250  # blue band in the middle
-    imgs[labels[:, 2] == 1, :, 100:120, 8:24] = 10  # dark patch low left
-    samples = [DataSample().set_gt_score(torch.tensor(y)) for y in labels]
-    return torch.tensor(imgs, dtype=torch.float32), samples, labels
-
-
-def fit_toy(model, steps, rng, lr=1e-3, warmup=20):
-    """AdamW on ``toy_batch`` batches of 16 with a linear warm-up; the
-    summed losses of every step."""
-    optim = torch.optim.AdamW(model.parameters(), lr=lr)
-    losses = []
-    for step in range(steps):
-        for group in optim.param_groups:
-            group['lr'] = lr * min(1, (step + 1) / warmup)
-        imgs, samples, _ = toy_batch(rng, 16)
-        data = model.data_preprocessor(
-            dict(inputs=imgs, data_samples=samples), training=True)
-        loss = sum(model(**data, mode='loss').values())
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        losses.append(loss.item())
-    return losses
+from tests.utils import fit_toy, toy_batch
 
 
 def test_tiny_clear_learns():

@@ -2,45 +2,15 @@
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from tests.conftest import REPO
+from tests.utils import cli, run, small
 
 CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
-
-
-def small(tmp_path, epochs):
-    """Overrides for a run of seconds, as a dict."""
-    opts = {'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': 1}
-    data = dict(num_train=24, num_val=8, num_test=8, seed=1)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts.update({
-            f'{loader}.batch_size': 8,
-            f'{loader}.num_workers': 0,
-            f'{loader}.persistent_workers': False,
-            f'{loader}.dataset.data_root': f'{tmp_path}/data',
-        })
-        opts.update({f'{loader}.dataset.{k}': v for k, v in data.items()})
-    return opts
-
-
-def cli(opts):
-    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
-
-
-def run(*args):
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=REPO,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 def test_train_resume_test(tmp_path):

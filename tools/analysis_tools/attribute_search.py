@@ -142,7 +142,8 @@ def main():
     if args.split:
         dataset_cfg['split'] = args.split
     dataset = DATASETS.build(dataset_cfg)
-    model.bind_dataset(dataset.metainfo['attributes'], type(dataset).__name__)
+    # the checkpoint carries the schema; the split must have its attributes
+    model.set_dataset_meta(dataset.metainfo)
     builder = model.builder
 
     queries = [builder.vector_from_names(q) for q in args.query]

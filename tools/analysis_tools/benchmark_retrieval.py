@@ -49,13 +49,14 @@ def parse_args():
 def bench_training(cfg, iters):
     import clear_mm  # noqa: F401  (registers the modules)
     from mmpretrain.registry import DATASETS, MODELS
+
+    from clear_mm.engine import training_meta
     model_cfg = cfg.model
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model_cfg['par_checkpoint'] = None  # weights do not change the speed
     model = MODELS.build(model_cfg)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    model.bind_dataset(dataset.metainfo['attributes'], type(dataset).__name__)
-    model.set_train_combinations(dataset.get_attribute_combinations())
+    model.set_dataset_meta(training_meta(dataset))
     batch_size = cfg.train_dataloader.batch_size
     loader = DataLoader(
         dataset, batch_size=batch_size, shuffle=True,

@@ -10,7 +10,7 @@ from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
 from ..base_par_dataset import AttributeTable, BasePARDataset
-from ..pa100k import PA100K_GROUPS
+from ..pa100k import PA100K_DESCRIPTIONS, PA100K_GROUPS, PA100K_SID_GROUPS
 from .render import render_pedestrian
 
 # The PA100K schema, in its official order.
@@ -243,6 +243,11 @@ class SyntheticPedestrians(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'the synthetic dataset'
+    # The PA100K schema; the renderer draws exactly one sleeve length.
+    METAINFO = dict(
+        exclusion_rules=dict(age='one', view='one', sleeve='one'),
+        descriptions=PA100K_DESCRIPTIONS,
+        sid_groups=PA100K_SID_GROUPS)
     EXTRA_SPLITS = ('query', 'gallery', 'reid')
 
     def __init__(self,

@@ -1,8 +1,4 @@
-from .cerberus_hook import CerberusDatasetHook
-from .par_dataset_hook import PARDatasetHook
-from .retrieval_hooks import RetrievalDatasetHook, RetrievalFeatureCacheHook
+from .dataset_meta_hook import DatasetMetaHook, training_meta
+from .feature_cache_hook import RetrievalFeatureCacheHook
 
-__all__ = [
-    'CerberusDatasetHook', 'PARDatasetHook', 'RetrievalDatasetHook',
-    'RetrievalFeatureCacheHook'
-]
+__all__ = ['DatasetMetaHook', 'RetrievalFeatureCacheHook', 'training_meta']

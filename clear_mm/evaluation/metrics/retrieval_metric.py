@@ -41,11 +41,12 @@ class AttrRetrievalMetric(BaseMetric):
     left out is logged; with the default queries, the gallery's own distinct
     vectors, there is none).
 
-    During evaluation the queries come from :class:`RetrievalDatasetHook`,
-    which calls :meth:`set_queries` with the dataset's queries (its distinct
-    attribute vectors, or the UPAR query file) and the model's query
-    encoder. Without explicit query vectors, the gallery's distinct vectors
-    are used.
+    During evaluation the queries come from :class:`DatasetMetaHook`, which
+    calls :meth:`set_queries` with the dataset's queries (its distinct
+    attribute vectors, or the UPAR query file) and their embeddings,
+    prepared by the model before the loop: the metric only handles tensors.
+    Without explicit query vectors (and when no embeddings are needed), the
+    gallery's distinct vectors are used.
 
     With ``par_weight`` set (the multi-task model of paper 004), images are
     ranked by the fused distance of :meth:`fused_scores` instead: cosine
@@ -90,7 +91,7 @@ class AttrRetrievalMetric(BaseMetric):
         self.par_weight = par_weight
         self.embedding_weight = embedding_weight
         self.query_attrs: Optional[np.ndarray] = None
-        self.query_encoder: Optional[Callable] = None
+        self.query_embeddings: Optional[torch.Tensor] = None
         self.columns: Optional[List[int]] = None
 
     @property
@@ -98,17 +99,31 @@ class AttrRetrievalMetric(BaseMetric):
         return self.embedding_weight > 0
 
     def set_queries(self,
-                    query_encoder: Optional[Callable],
-                    query_attrs: Optional[np.ndarray] = None,
+                    query_attrs,
+                    query_embeddings: Optional[torch.Tensor] = None,
                     columns: Optional[Sequence[int]] = None) -> None:
-        """``query_encoder(attrs) -> (Q, D)`` embeddings (None when the
-        metric ranks by attribute scores only); ``query_attrs`` ``(Q, A)``
-        or None for the gallery's distinct vectors; ``columns``: compare
-        only these attributes for relevance (a model that cannot see the
-        others, e.g. Cerberus and the view), None for all."""
-        self.query_encoder = query_encoder
-        self.query_attrs = None if query_attrs is None else np.asarray(
-            query_attrs)
+        """The queries of the next evaluation.
+
+        Args:
+            query_attrs: ``(Q, A)`` 0/1 query vectors (None: the gallery's
+                distinct vectors, only when no embeddings are needed).
+            query_embeddings: ``(Q, D)`` their embeddings (prepared by the
+                model); None when the metric ranks by attribute scores
+                only.
+            columns: compare only these attributes for relevance (a model
+                that cannot see the others, e.g. Cerberus and the view);
+                None for all.
+        """
+        attrs = None if query_attrs is None else np.asarray(
+            torch.as_tensor(query_attrs).long().cpu())
+        emb = None if query_embeddings is None else torch.as_tensor(
+            query_embeddings).float().cpu()
+        num_attrs = None if attrs is None else len(attrs)
+        if emb is not None and num_attrs != len(emb):
+            raise ValueError(
+                'query_embeddings need their query_attrs, one row each; got '
+                f'{len(emb)} embeddings for {num_attrs} vectors.')
+        self.query_attrs, self.query_embeddings = attrs, emb
         self.columns = None if columns is None else list(columns)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
@@ -132,10 +147,11 @@ class AttrRetrievalMetric(BaseMetric):
             self.results.append(result)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        if self.query_encoder is None and self.uses_embeddings:
+        if self.query_embeddings is None and self.uses_embeddings:
             raise RuntimeError(
-                'AttrRetrievalMetric has no query encoder: add '
-                "dict(type='RetrievalDatasetHook') to custom_hooks.")
+                'AttrRetrievalMetric has no query embeddings: add '
+                "dict(type='DatasetMetaHook') to custom_hooks (it has the "
+                'model prepare them before the loop) or call set_queries.')
         gallery_attrs = torch.stack([r['attrs'] for r in results]).numpy()
         query_attrs = self.query_attrs
         if query_attrs is None:
@@ -147,9 +163,7 @@ class AttrRetrievalMetric(BaseMetric):
         query_emb = gallery_emb = None
         if self.uses_embeddings:
             gallery_emb = torch.stack([r['embedding'] for r in results])
-            with torch.no_grad():
-                query_emb = torch.as_tensor(
-                    self.query_encoder(query_attrs)).float().cpu()
+            query_emb = self.query_embeddings
         # relevance: equal vectors (on ``columns`` when set)
         rel_q, rel_g = query_attrs, gallery_attrs
         if self.columns is not None:

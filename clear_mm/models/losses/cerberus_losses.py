@@ -105,35 +105,38 @@ class PrototypeRegularizer(nn.Module):
     female' relates to it as 'adult male' to 'old male'.
 
     Args:
-        num_attributes (Sequence[int]): L^G, attributes of each group.
+        num_attributes (int): Attributes of the dataset; one learnable v_l
+            each (those in no group stay unused).
         embed_dims (int): d. Defaults to 512.
         loss_weight (float): lambda_reg. Defaults to 0.001.
     """
 
-    def __init__(self, num_attributes: Sequence[int], embed_dims: int = 512,
+    def __init__(self, num_attributes: int, embed_dims: int = 512,
                  loss_weight: float = 0.001):
         super().__init__()
         self.loss_weight = loss_weight
-        self.residuals = nn.ParameterList([
-            nn.Parameter(torch.zeros(n, embed_dims)) for n in num_attributes
-        ])
+        self.residuals = nn.Parameter(torch.zeros(num_attributes, embed_dims))
 
-    def residual(self, group: int, diff: torch.Tensor) -> torch.Tensor:
-        """``sum_l v_l diff(l)`` for attribute differences ``(..., L^G)``."""
-        return diff.float() @ self.residuals[group]
+    def residual(self, columns: Sequence[int],
+                 diff: torch.Tensor) -> torch.Tensor:
+        """``sum_l v_l diff(l)`` for attribute differences ``(..., L^G)``
+        over the attributes ``columns`` of a group."""
+        return diff.float() @ self.residuals[list(columns)]
 
     def forward(self, prototypes: Sequence[torch.Tensor],
-                attributes: Sequence[torch.Tensor]) -> torch.Tensor:
+                attributes: Sequence[torch.Tensor],
+                columns: Sequence[Sequence[int]]) -> torch.Tensor:
         """
         Args:
             prototypes: per group, ``(S_g, d)``.
             attributes: per group, ``(S_g, L^G)`` 0/1 attributes A^G of
                 each SID.
+            columns: per group, the indices of its L^G attributes.
         """
         terms: List[torch.Tensor] = []
-        for g, (p, a) in enumerate(zip(prototypes, attributes)):
+        for p, a, cols in zip(prototypes, attributes, columns):
             a = a.to(p.device)
             diff = p[:, None] - p[None] - self.residual(
-                g, a[:, None] - a[None])
+                cols, a[:, None] - a[None])
             terms.append(diff.pow(2).sum())
         return self.loss_weight * torch.stack(terms).mean()

@@ -19,7 +19,7 @@ class WeightedBCELoss(nn.Module):
     so rare positives weigh up to ``e`` times more. The loss is summed over
     attributes and averaged over the batch. With ``pos_ratio`` unset it
     must be given with :meth:`set_pos_ratio` before the first forward
-    (``PARDatasetHook`` does it from ``dataset.metainfo['pos_ratio']``).
+    (``DatasetMetaHook`` does it from ``dataset.metainfo['pos_ratio']``).
 
     Args:
         pos_ratio (Sequence[float], optional): Positive ratio of each
@@ -64,7 +64,7 @@ class WeightedBCELoss(nn.Module):
         if self.pos_ratio is None:
             raise RuntimeError(
                 'WeightedBCELoss has no positive ratios: pass `pos_ratio` or '
-                'add PARDatasetHook to custom_hooks so it is read from the '
+                'add DatasetMetaHook to custom_hooks so it is read from the '
                 "training dataset's metainfo['pos_ratio'].")
         if self.pos_ratio.numel() != cls_score.shape[-1]:
             raise ValueError(

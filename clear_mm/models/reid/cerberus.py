@@ -1,18 +1,22 @@
 import copy
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.semantic_ids import CERBERUS_GROUPS, SemanticIDs
+from clear_mm.datasets.semantic_ids import GROUP_NAMES, SemanticIDs
 from clear_mm.models.losses import PrototypeRegularizer, adaptive_margins
 from clear_mm.models.utils import with_defaults
+from clear_mm.models.utils.dataset_meta import (HOW_TO_SET,
+                                                check_same_attributes,
+                                                require_attributes, schema_of)
 
 LOCAL_GROUPS = ('head', 'upper', 'lower')
 
@@ -81,17 +85,17 @@ class Cerberus(BaseModel):
     group score 0). :meth:`encode_queries` embeds attribute queries by their
     SID prototypes (APS), with unknown groups left out for partial queries.
 
-    Before training :class:`CerberusDatasetHook` gives the model its SIDs
-    (from the training split), the adaptive margins (Eq. 4, counted per
-    person) and the person id -> class mapping.
+    Before training :meth:`set_dataset_meta` (called by
+    :class:`DatasetMetaHook`) gives the model its dataset's SID groups
+    (``metainfo['sid_groups']``), the SIDs of the training split, the
+    adaptive margins (Eq. 4, counted per person) and the person id -> class
+    mapping. All of it is in the state dict (``get_extra_state``): a
+    trained checkpoint predicts without its training split.
 
     Args:
         backbone (dict): A ResNet config (``strides=(1, 2, 2, 1)``).
-        sid_groups (str | dict): The attribute groups: a ``CERBERUS_GROUPS``
-            key (e.g. 'Market1501Attr') or ``{group: [attributes]}``.
-            Groups named 'head', 'upper', 'lower' come from the local
-            branch (top, middle, bottom), the others from the global one.
-        num_sids (Sequence[int]): SIDs per group, in ``sid_groups`` order
+        num_attributes (int): Attributes of the dataset.
+        num_sids (Sequence[int]): SIDs per group, in ``groups`` order
             (checked against the training data).
         num_ids (int): Training identities (identity classifiers).
         embed_dims (int): d. Defaults to 512.
@@ -102,11 +106,15 @@ class Cerberus(BaseModel):
         reg_weight (float): lambda_reg. Defaults to 0.001.
         thr (float): PAR decision threshold on ``pred_score``. Defaults
             to 0.5.
+        groups (Sequence[str]): The SID groups, the keys of the dataset's
+            ``metainfo['sid_groups']``. Those named 'head', 'upper',
+            'lower' come from the local branch (top, middle, bottom), the
+            others from the global one. Defaults to the paper's five.
     """
 
     def __init__(self,
                  backbone: dict,
-                 sid_groups: Union[str, Dict[str, List[str]]],
+                 num_attributes: int,
                  num_sids: Sequence[int],
                  num_ids: int,
                  embed_dims: int = 512,
@@ -119,19 +127,15 @@ class Cerberus(BaseModel):
                                       loss_weight=1.0),
                  reg_weight: float = 0.001,
                  thr: float = 0.5,
+                 groups: Sequence[str] = GROUP_NAMES,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         data_preprocessor = with_defaults(
             data_preprocessor, type=ClsDataPreprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if isinstance(sid_groups, str):
-            if sid_groups not in CERBERUS_GROUPS:
-                raise KeyError(f'No Cerberus group table {sid_groups!r} '
-                               f'(known: {sorted(CERBERUS_GROUPS)}).')
-            sid_groups = CERBERUS_GROUPS[sid_groups]
-        self.sid_groups = {g: list(v) for g, v in sid_groups.items()}
-        self.groups = list(self.sid_groups)
+        self.num_attributes = num_attributes
+        self.groups = list(groups)
         if len(num_sids) != len(self.groups):
             raise ValueError(f'num_sids has {len(num_sids)} entries for '
                              f'{len(self.groups)} groups {self.groups}.')
@@ -156,11 +160,12 @@ class Cerberus(BaseModel):
         ])
         self.sem_loss = MODELS.build(sem_loss)
         self.id_loss = MODELS.build(id_loss)
-        self.regularizer = PrototypeRegularizer(
-            [len(v) for v in self.sid_groups.values()], embed_dims,
-            reg_weight)
+        self.regularizer = PrototypeRegularizer(num_attributes, embed_dims,
+                                                reg_weight)
         self.embed_dims = embed_dims
+        self.schema: Optional[dict] = None
         self.sids: Optional[SemanticIDs] = None
+        self.person_counts: List[np.ndarray] = []  # per group, for Eq. (4)
         self.margins: List[torch.Tensor] = []
         self.id_index: Dict[int, int] = {}
 
@@ -182,43 +187,115 @@ class Cerberus(BaseModel):
         self.local_tail.load_state_dict(self._global_tail().state_dict())
 
     # -- dataset -------------------------------------------------------------
-    def bind_sids(self, sids: SemanticIDs, person_vectors: np.ndarray,
-                  person_ids: Sequence[int]) -> None:
-        """SIDs of the training split, the persons' attribute vectors (one
-        row per identity, for the margins) and the training identities."""
-        self._check_groups(sids)
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self.schema
+
+    @property
+    def sid_groups(self) -> Dict[str, List[str]]:
+        self._require_sids()
+        return self.schema['sid_groups']
+
+    @property
+    def query_columns(self) -> np.ndarray:
+        """The attributes Cerberus can search on: those of its groups (an
+        image property such as the synthetic view is in none)."""
+        self._require_sids()
+        return np.concatenate(self.sids.columns)
+
+    def set_dataset_meta(self, meta: dict) -> None:
+        """The dataset's schema (``sid_groups`` among it) and, before
+        training, ``train_labels`` ``(N, A)`` and ``person_ids`` ``(N, )``:
+        the SIDs are the training split's distinct group combinations, the
+        margins count them per person (one vector per identity), and the
+        identities are the classes of the id classifiers. A trained model
+        only checks that the data have its attributes."""
+        name = type(self).__name__
+        attributes = require_attributes(meta, self.num_attributes, name)
+        labels = meta.get('train_labels')
+        if labels is None:
+            check_same_attributes(
+                None if self.schema is None else self.schema['attributes'],
+                attributes, name)
+            if self.sids is None:
+                raise RuntimeError(
+                    f'{name} has no SIDs: they come from the training split. '
+                    'Load a checkpoint trained with this code (it carries '
+                    'them), or call set_dataset_meta(dict(metainfo, '
+                    'train_labels=..., person_ids=...)).')
+            return
+        groups = meta.get('sid_groups')
+        if groups is None or list(groups) != self.groups:
+            raise ValueError(
+                f"{name}: the dataset's metainfo['sid_groups'] must have the "
+                f'groups {self.groups}, got '
+                f'{None if groups is None else list(groups)}. Declare them '
+                'in the dataset class\'s METAINFO or with metainfo=dict('
+                'sid_groups=...) in the dataset config.')
+        pids = meta.get('person_ids')
+        if pids is None or len(pids) != len(labels):
+            raise ValueError(
+                f'{name} trains on identities: the dataset meta needs '
+                "'person_ids', one per training image (a dataset with "
+                'person_id in its data infos).')
+        labels = np.asarray(labels)
+        sids = SemanticIDs(attributes, groups, labels)
         if sids.num_sids != self.num_sids:
             raise ValueError(
                 f'The training data have {sids.num_sids} SIDs per group '
                 f'{self.groups}; the model was built for {self.num_sids}: '
                 f'set model.num_sids={sids.num_sids}.')
-        ids = sorted(set(int(i) for i in person_ids))
-        if len(ids) != self.num_ids:
+        persons: Dict[int, np.ndarray] = {}
+        for pid, row in zip(pids, labels):
+            persons.setdefault(int(pid), row)
+        if len(persons) != self.num_ids:
             raise ValueError(
-                f'The training data have {len(ids)} identities; the model '
-                f'was built for {self.num_ids}: set model.num_ids='
-                f'{len(ids)}.')
+                f'The training data have {len(persons)} identities; the '
+                f'model was built for {self.num_ids}: set model.num_ids='
+                f'{len(persons)}.')
+        self.schema = schema_of(meta)
+        self._set_state(sids, sids.counts(np.stack(list(persons.values()))),
+                        sorted(persons))
+        MMLogger.get_current_instance().info(
+            f'Cerberus: {sum(sids.num_sids)} SIDs '
+            f'{dict(zip(sids.group_names, sids.num_sids))} from '
+            f'{len(persons)} training persons ({len(labels)} images).')
+
+    def _set_state(self, sids: SemanticIDs, counts: Sequence[np.ndarray],
+                   person_ids: Sequence[int]) -> None:
         self.sids = sids
+        self.person_counts = [np.asarray(c) for c in counts]
         self.margins = [
             adaptive_margins(c, self.alpha, self.beta)
-            for c in sids.counts(person_vectors)
+            for c in self.person_counts
         ]
-        self.id_index = {pid: k for k, pid in enumerate(ids)}
+        self.id_index = {int(pid): k for k, pid in enumerate(person_ids)}
 
-    def _check_groups(self, sids: SemanticIDs) -> None:
-        groups = {g: [sids.attributes[c] for c in cols]
-                  for g, cols in zip(sids.group_names, sids.columns)}
-        if groups != self.sid_groups:
-            raise ValueError(f'SID groups {groups} differ from the model\'s '
-                             f'{self.sid_groups}.')
+    def get_extra_state(self) -> dict:
+        """Schema, SID tables, per-person SID counts and the training
+        identities, saved in the state dict."""
+        if self.sids is None:
+            return dict(schema=self.schema)
+        return dict(
+            schema=self.schema,
+            sids=[torch.from_numpy(t.astype(np.int64))
+                  for t in self.sids.sids],
+            person_counts=[torch.from_numpy(c) for c in self.person_counts],
+            person_ids=torch.tensor(sorted(self.id_index), dtype=torch.long))
 
-    def set_sids(self, sids: SemanticIDs) -> None:
-        """SIDs only (evaluation of a trained model)."""
-        self._check_groups(sids)
+    def set_extra_state(self, state: dict) -> None:
+        if state.get('sids') is None:
+            return
+        schema = dict(state['schema'])
+        sids = SemanticIDs.from_tables(
+            schema['attributes'], schema['sid_groups'],
+            [t.numpy() for t in state['sids']])
         if sids.num_sids != self.num_sids:
-            raise ValueError(f'{sids.num_sids} SIDs per group, the model has '
-                             f'{self.num_sids}.')
-        self.sids = sids
+            raise ValueError(f'The checkpoint has {sids.num_sids} SIDs per '
+                             f'group, the model {self.num_sids}.')
+        self.schema = schema
+        self._set_state(sids, [c.numpy() for c in state['person_counts']],
+                        state['person_ids'].tolist())
 
     # -- features ------------------------------------------------------------
     def extract_parts(self, inputs: torch.Tensor) -> List[torch.Tensor]:
@@ -234,17 +311,15 @@ class Cerberus(BaseModel):
 
     def _require_sids(self):
         if self.sids is None:
-            raise RuntimeError(
-                'Cerberus has no SIDs: add CerberusDatasetHook to '
-                'custom_hooks (or call bind_sids / set_sids).')
+            raise RuntimeError(f'Cerberus has no SIDs: {HOW_TO_SET}.')
 
     # -- training ------------------------------------------------------------
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         self._require_sids()
         if not self.margins:
-            raise RuntimeError('Cerberus.loss needs bind_sids (done by '
-                               'CerberusDatasetHook before training).')
+            raise RuntimeError(f'Cerberus.loss needs its training data: '
+                               f'{HOW_TO_SET}.')
         device = inputs.device
         attrs = np.stack([s.gt_score.cpu().numpy() for s in data_samples])
         sids = torch.from_numpy(self.sids.encode(attrs)).to(device)
@@ -264,7 +339,8 @@ class Cerberus(BaseModel):
             loss_sem=self.sem_loss(parts, list(self.prototypes), sids,
                                    self.margins),
             loss_id=self.id_loss(parts, logits, labels),
-            loss_reg=self.regularizer(list(self.prototypes), attributes))
+            loss_reg=self.regularizer(list(self.prototypes), attributes,
+                                      self.sids.columns))
 
     # -- inference -----------------------------------------------------------
     def prototype(self, group: int, attrs: np.ndarray) -> torch.Tensor:
@@ -278,8 +354,8 @@ class Cerberus(BaseModel):
         known = torch.from_numpy(self.sids.sids[group]).to(
             self.prototypes[group].device)
         diff = torch.from_numpy(attrs).to(known.device)[None] - known
-        return (self.prototypes[group] +
-                self.regularizer.residual(group, diff)).mean(0)
+        return (self.prototypes[group] + self.regularizer.residual(
+            self.sids.columns[group], diff)).mean(0)
 
     @torch.no_grad()
     def encode_queries(self, attrs, known_groups=None) -> torch.Tensor:

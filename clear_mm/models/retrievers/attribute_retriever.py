@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
 from ..utils import with_defaults
+from ..utils.dataset_meta import HOW_TO_SET, merged_table
 from .adapters import RetrievalAdapter
 from .base import BaseAttributeRetriever
 
@@ -60,15 +61,17 @@ class AttributeRetriever(BaseAttributeRetriever):
       for the W ablation the same on the attribute words.
 
     E^v is split into one ``embed_dims`` part per query form, in
-    ``query_forms`` order (SPEC.md: for HA+SP, E^v = [E^v_h ; E^v_s]); each
+    ``query_forms`` order (for HA+SP, E^v = [E^v_h ; E^v_s], see
+    docs/method_notes.md, "Retrieval"); each
     part is aligned with its query embedding by ``loss`` (L_MA, Eq. 8), with
     every attribute combination of the training split as a proxy. Eq. (10):
     L_total = sum of ``loss_weights`` x L_MA (0.3 hard + 0.7 soft). At
     inference a query's embedding is the concatenation of its forms'
     embeddings, compared with E^v by cosine similarity.
 
-    Before training, :class:`RetrievalDatasetHook` gives the model its
-    dataset (attribute names, training combinations); the feature cache
+    Before training, :class:`DatasetMetaHook` gives the model its dataset
+    (schema and training combinations, see :meth:`set_dataset_meta`); the
+    feature cache
     (:class:`RetrievalFeatureCacheHook`) can feed it precomputed f_par
     features instead of images.
 
@@ -95,9 +98,10 @@ class AttributeRetriever(BaseAttributeRetriever):
             config; needed by the 'soft' and 'words' forms.
         text_channels (int, optional): Size of the language model's output
             (N_w x dim_w); read from the model's config when not given.
-        description (dict, optional): ``dataset`` (a
-            ``DESCRIPTION_TABLES`` key, defaults to the dataset's class name)
-            and/or ``table`` for :class:`PseudoDescriptionBuilder`.
+        description (dict, optional): ``table``: description entries
+            (``{attribute: (slot, phrase, negative phrase)}``) used on top
+            of the dataset's ``metainfo['descriptions']``, e.g. for a
+            dataset that declares none.
         loss (dict): Defaults to ``AngularMarginLoss`` (sigma 12, gamma 0.2).
         loss_weights (dict, optional): Weight of each form's L_MA. Defaults
             to hard 0.3 / soft 0.7 for HA+SP (beta_1, beta_2), 1 for a single
@@ -191,6 +195,12 @@ class AttributeRetriever(BaseAttributeRetriever):
             if text_channels is None:
                 text_channels = self._language_model_channels()
         self.description_cfg = dict(description or {})
+        unknown = set(self.description_cfg) - {'table'}
+        if unknown:
+            raise ValueError(
+                f'description: unknown keys {sorted(unknown)}; the only key '
+                "is 'table' (the dataset's own table comes from its "
+                "metainfo['descriptions']).")
         self.builder: Optional[PseudoDescriptionBuilder] = None
 
         self.vis_adapter = RetrievalAdapter(
@@ -259,23 +269,20 @@ class AttributeRetriever(BaseAttributeRetriever):
             self.par_model.eval()  # frozen: no dropout, fixed norms
         return self
 
-    def bind_dataset(self,
-                     attributes: Sequence[str],
-                     dataset_type: Optional[str] = None,
-                     groups: Optional[Dict[str, List[str]]] = None) -> None:
-        """Attribute names (and dataset name, for the pseudo-description
-        table; attribute groups, for AAC and a regularizer that uses them)
-        of the data the model runs on."""
-        super().bind_dataset(attributes, dataset_type, groups)
-        dataset = self.description_cfg.get('dataset', dataset_type)
-        table = self.description_cfg.get('table')
-        if (self.builder is None or self.builder.attributes != list(
-                attributes) or self.builder.dataset != dataset):
-            self.builder = PseudoDescriptionBuilder(
-                attributes, dataset=dataset, table=table)
+    def on_schema(self) -> None:
+        """The pseudo-description builder of the dataset's attributes, from
+        its ``descriptions`` (with ``description=dict(table=...)`` on top);
+        only the soft and word query forms need it."""
+        super().on_schema()
+        self.builder = None
+        if self.language_model is None:
+            return
+        self.builder = PseudoDescriptionBuilder(
+            self.schema['attributes'],
+            merged_table(self.schema, self.description_cfg.get('table')))
 
-    def set_train_combinations(self, attrs) -> None:
-        super().set_train_combinations(attrs)
+    def set_proxies(self, attrs: torch.Tensor) -> None:
+        super().set_proxies(attrs)
         self._train_inputs = {}  # the proxies' query inputs, recomputed
 
     # -- queries -------------------------------------------------------
@@ -288,9 +295,8 @@ class AttributeRetriever(BaseAttributeRetriever):
             return attrs.to(device).float()
         if self.builder is None:
             raise RuntimeError(
-                'AttributeRetriever has no dataset bound: call '
-                'bind_dataset(attributes, dataset_type) (done by '
-                'RetrievalDatasetHook) before encoding text queries.')
+                'AttributeRetriever has no dataset schema for its text '
+                f'queries: {HOW_TO_SET}.')
         vectors = attrs.cpu().numpy()
         for v in vectors:
             self.builder.check_vector(v)

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -8,6 +8,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.attribute_combinations import additional_combinations
+from ..utils.dataset_meta import (HOW_TO_SET, check_same_attributes,
+                                  require_attributes, schema_of)
 
 
 class BaseAttributeRetriever(BaseModel):
@@ -17,8 +19,11 @@ class BaseAttributeRetriever(BaseModel):
     the bound dataset (attribute names, groups), the proxies (the training
     split's distinct 0/1 vectors, plus AAC ones with ``extra_combinations``),
     the target proxy of each training image and an optional regularizer of
-    the proxies' embeddings (``ASMRLoss``). :class:`RetrievalDatasetHook`
-    calls :meth:`bind_dataset` and :meth:`set_train_combinations`.
+    the proxies' embeddings (``ASMRLoss``). :meth:`set_dataset_meta` (called
+    by :class:`DatasetMetaHook`) gives the model its dataset's schema and,
+    before training, the training labels whose distinct rows become the
+    proxies. Schema and proxies are part of the state dict
+    (``get_extra_state``), so a checkpoint carries them.
 
     Subclasses implement ``loss``, ``predict``, ``encode_queries`` and
     ``embed_images``.
@@ -32,7 +37,7 @@ class BaseAttributeRetriever(BaseModel):
             embeddings, e.g. ``ASMRLoss``. Defaults to None.
         extra_combinations (dict, optional): AAC (paper 004): kwargs of
             :func:`additional_combinations` (``num``, ``seed``, ``rules``);
-            groups and exclusion rules come from the bound dataset.
+            groups and exclusion rules come from the dataset meta.
             Defaults to None (training combinations only).
     """
 
@@ -50,29 +55,50 @@ class BaseAttributeRetriever(BaseModel):
         self.extra_combinations = extra_combinations
         self.regularizer = None if regularizer is None else MODELS.build(
             regularizer)
-        self._attributes: Optional[List[str]] = None
-        self._groups: Optional[Dict[str, List[str]]] = None
-        self._dataset_type: Optional[str] = None
+        # the dataset schema (attributes, groups, rules, descriptions)
+        self.schema: Optional[dict] = None
         self.register_buffer(
             'train_attrs', torch.zeros(0, num_attributes, dtype=torch.long),
             persistent=False)
         self._train_index: Dict[bytes, int] = {}
 
     # -- dataset and proxies --------------------------------------------
-    def bind_dataset(self,
-                     attributes: Sequence[str],
-                     dataset_type: Optional[str] = None,
-                     groups: Optional[Dict[str, List[str]]] = None) -> None:
-        """Attribute names, dataset name and attribute groups of the data
-        the model runs on."""
-        if len(attributes) != self.num_attributes:
-            raise ValueError(
-                f'{type(self).__name__} was built for {self.num_attributes} '
-                f'attributes, the dataset has {len(attributes)}.')
-        self._attributes = list(attributes)
-        self._groups, self._dataset_type = groups, dataset_type
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        """The schema of the dataset the model was given."""
+        return self.schema
+
+    @property
+    def attributes(self) -> Optional[List[str]]:
+        return None if self.schema is None else self.schema['attributes']
+
+    def set_dataset_meta(self, meta: dict) -> None:
+        """The dataset the model runs on: its ``metainfo`` (schema), plus
+        ``train_labels`` ``(N, A)`` before training, whose distinct rows
+        (and the AAC vectors, with ``extra_combinations``) become the
+        proxies. A trained model only accepts data with its own
+        attributes."""
+        attributes = require_attributes(meta, self.num_attributes,
+                                        type(self).__name__)
+        train_labels = meta.get('train_labels')
+        if train_labels is None:
+            check_same_attributes(self.attributes, attributes,
+                                  type(self).__name__)
+            if self.schema is not None:
+                return  # keeps the schema it was trained with
+        self.schema = schema_of(meta)
+        self.on_schema()
+        if train_labels is not None:
+            self.set_train_combinations(np.unique(
+                self.check_attrs(train_labels, 'Training labels').numpy(),
+                axis=0))
+
+    def on_schema(self) -> None:
+        """Called when the schema is set (subclasses build what depends on
+        it)."""
+        groups = self.schema.get('attribute_groups')
         if groups is not None and hasattr(self.regularizer, 'set_groups'):
-            self.regularizer.set_groups(attributes, groups)
+            self.regularizer.set_groups(self.schema['attributes'], groups)
 
     def set_train_combinations(self, attrs) -> None:
         """The proxies: every distinct attribute vector of the training
@@ -80,24 +106,43 @@ class BaseAttributeRetriever(BaseModel):
         attrs = self.check_attrs(attrs, 'Training combinations')
         attrs = torch.unique(attrs, dim=0)
         if self.extra_combinations is not None:
-            if self._attributes is None or self._groups is None:
+            if self.schema is None or 'attribute_groups' not in self.schema:
                 raise RuntimeError(
-                    'extra_combinations needs the dataset\'s attribute groups:'
-                    ' call bind_dataset(attributes, dataset_type, groups) '
-                    'first (RetrievalDatasetHook does).')
+                    'extra_combinations needs the dataset\'s attribute '
+                    f'groups and exclusion rules: {HOW_TO_SET}.')
+            extra_cfg = dict(self.extra_combinations)
+            rules = extra_cfg.pop('rules', None)
+            if rules is None:
+                rules = self.schema.get('exclusion_rules', {})
             extra = additional_combinations(
-                attrs.numpy(), self._attributes, self._groups,
-                dataset=self._dataset_type, **self.extra_combinations)
+                attrs.numpy(), self.schema['attributes'],
+                self.schema['attribute_groups'], rules, **extra_cfg)
             MMLogger.get_current_instance().info(
                 f'{type(self).__name__}: {len(extra)} additional plausible '
                 f'combinations (AAC) join the {len(attrs)} training ones as '
                 'proxies.')
             attrs = torch.cat([attrs, torch.from_numpy(extra)])
-        self.train_attrs = attrs.to(self.train_attrs.device)
+        self.set_proxies(attrs)
+
+    def set_proxies(self, attrs: torch.Tensor) -> None:
+        """Use ``attrs`` ``(P, A)`` as the proxies, as they are."""
+        self.train_attrs = attrs.long().to(self.train_attrs.device)
         self._train_index = {
             row.numpy().astype(np.int8).tobytes(): i
-            for i, row in enumerate(attrs)
+            for i, row in enumerate(self.train_attrs.cpu())
         }
+
+    def get_extra_state(self) -> dict:
+        """The schema and the proxies, saved in the state dict."""
+        return dict(schema=self.schema, proxies=self.train_attrs.cpu())
+
+    def set_extra_state(self, state: dict) -> None:
+        if state.get('schema') is not None:
+            self.schema = dict(state['schema'])
+            self.on_schema()
+        proxies = state.get('proxies')
+        if proxies is not None and len(proxies):
+            self.set_proxies(self.check_attrs(proxies, 'Stored proxies'))
 
     def check_attrs(self, attrs, what: str = 'Query attribute vectors'
                     ) -> torch.Tensor:
@@ -121,9 +166,8 @@ class BaseAttributeRetriever(BaseModel):
         """Index of each sample's attribute vector among the proxies."""
         if not self._train_index:
             raise RuntimeError(
-                f'{type(self).__name__} has no training combinations: add '
-                'RetrievalDatasetHook to custom_hooks (or call '
-                'set_train_combinations).')
+                f'{type(self).__name__} has no training combinations: '
+                f'{HOW_TO_SET}.')
         targets = []
         for sample in data_samples:
             key = sample.gt_score.cpu().numpy().astype(np.int8).tobytes()

@@ -8,6 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..utils import with_defaults
+from ..utils.dataset_meta import set_classifier_meta
 from .adapters import RetrievalAdapter
 from .base import BaseAttributeRetriever
 
@@ -136,6 +137,14 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
                 raise ValueError(
                     f'feedback.strength must be in [0, 1], got {strength}.')
             self.feedback_tasks, self.feedback_strength = tasks, strength
+
+    def set_dataset_meta(self, meta: dict) -> None:
+        """See :meth:`BaseAttributeRetriever.set_dataset_meta`; the head
+        must predict the dataset's attributes and its weighted BCE gets the
+        training split's positive ratios."""
+        super().set_dataset_meta(meta)
+        set_classifier_meta(
+            self, meta, 'train' if 'train_labels' in meta else 'evaluation')
 
     # -- features -------------------------------------------------------
     def extract_feat(self, inputs: torch.Tensor):

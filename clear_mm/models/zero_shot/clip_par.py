@@ -9,8 +9,8 @@ from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.attribute_combinations import EXCLUSION_RULES
 from ..utils import with_defaults
+from ..utils.dataset_meta import HOW_TO_SET, merged_table, schema_of
 from .person_crop import letterbox
 from .prompts import attribute_prompts
 
@@ -33,23 +33,23 @@ class CLIPZeroShotPAR(BaseModel):
     - The attributes of a mutually exclusive group (e.g. the age bins) are
       scored together: the softmax over the group's positive prompts. With
       ``groups='auto'`` these are the dataset's groups whose
-      ``EXCLUSION_RULES`` say 'one' (exactly one positive).
+      ``metainfo['exclusion_rules']`` say 'one' (exactly one positive).
     - Optionally the largest person is cut out first (``person_crop``, e.g.
       :class:`TorchvisionPersonCrop` with Mask R-CNN weights, as the paper).
 
     The image is resized to CLIP's input size keeping its aspect ratio
     (padded with the mean colour) and normalised with CLIP's mean/std.
     ``predict`` fills ``pred_score`` and ``pred_label`` (``score > thr``),
-    so ``PARMetric`` evaluates it like any PAR model; ``PARDatasetHook``
-    gives the model the dataset's attributes before testing.
+    so ``PARMetric`` evaluates it like any PAR model; ``DatasetMetaHook``
+    gives the model the dataset's schema before testing
+    (:meth:`set_dataset_meta`).
 
     Args:
         clip (str): A local folder with a transformers ``CLIPModel`` and its
             tokenizer (``save_pretrained`` layout, e.g. a download of
             ``openai/clip-vit-base-patch16``, the paper's ViT-B/16).
-        dataset (str, optional): ``DESCRIPTION_TABLES`` key for the prompt
-            phrases; defaults to the bound dataset's class name.
-        table (dict, optional): A description table instead.
+        table (dict, optional): Description entries used on top of the
+            dataset's ``metainfo['descriptions']`` for the prompt phrases.
         prompts (dict, optional): ``{attribute: (positive, negative)}``
             overriding the table's prompts.
         groups (str | list, optional): 'auto', a list of lists of
@@ -62,7 +62,6 @@ class CLIPZeroShotPAR(BaseModel):
 
     def __init__(self,
                  clip: str,
-                 dataset: Optional[str] = None,
                  table: Optional[dict] = None,
                  prompts: Optional[Dict[str, Sequence[str]]] = None,
                  groups: Union[str, List[List[str]], None] = 'auto',
@@ -107,7 +106,7 @@ class CLIPZeroShotPAR(BaseModel):
                              persistent=False)
         self.register_buffer('std', torch.tensor(std).view(3, 1, 1),
                              persistent=False)
-        self.dataset, self.table, self.prompts = dataset, table, prompts
+        self.table, self.prompts = table, prompts
         if not (groups is None or groups == 'auto'
                 or isinstance(groups, (list, tuple))):
             raise ValueError("groups: 'auto', a list of attribute-name "
@@ -117,6 +116,7 @@ class CLIPZeroShotPAR(BaseModel):
             person_crop)
         self.thr = thr
         self.attributes: Optional[List[str]] = None
+        self.schema: Optional[dict] = None
         self.groups: List[List[int]] = []
         self.prompt_pairs: Dict[str, tuple] = {}
         self.register_buffer('text_emb', torch.zeros(0), persistent=False)
@@ -132,24 +132,29 @@ class CLIPZeroShotPAR(BaseModel):
         out = out if torch.is_tensor(out) else out.pooler_output
         return F.normalize(out.float(), dim=-1)
 
-    def set_attributes(self,
-                       attributes: Sequence[str],
-                       dataset_type: Optional[str] = None,
-                       attribute_groups: Optional[dict] = None) -> None:
-        """Build and encode the prompts of the dataset's attributes (done
-        by ``PARDatasetHook`` before testing)."""
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self.schema
+
+    def set_dataset_meta(self, meta: dict) -> None:
+        """Build and encode the prompts of the dataset's attributes, from
+        its ``descriptions`` and, with ``groups='auto'``, score its
+        exactly-one groups jointly (``exclusion_rules``)."""
+        attributes = meta.get('attributes')
+        if attributes is None:
+            raise ValueError('CLIPZeroShotPAR.set_dataset_meta: the dataset '
+                             "meta has no 'attributes'.")
         attributes = list(attributes)
-        dataset = self.dataset or dataset_type
+        self.schema = schema_of(meta)
         self.prompt_pairs = attribute_prompts(
-            attributes, dataset=None if self.table else dataset,
-            table=self.table, prompts=self.prompts)
+            attributes, merged_table(meta, self.table), prompts=self.prompts)
+        attribute_groups = meta.get('attribute_groups') or {}
         index = {a: i for i, a in enumerate(attributes)}
         groups = []
         if self.groups_cfg == 'auto':
-            rules = EXCLUSION_RULES.get(dataset, {})
+            rules = meta.get('exclusion_rules') or {}
             for group, rule in rules.items():
-                if rule == 'one' and attribute_groups and \
-                        group in attribute_groups:
+                if rule == 'one' and group in attribute_groups:
                     groups.append(list(attribute_groups[group]))
         elif self.groups_cfg:
             groups = [list(g) for g in self.groups_cfg]
@@ -184,8 +189,7 @@ class CLIPZeroShotPAR(BaseModel):
         """``(B, A)`` scores in [0, 1]."""
         if self.attributes is None:
             raise RuntimeError(
-                'CLIPZeroShotPAR has no attributes: add PARDatasetHook to '
-                'custom_hooks (or call set_attributes).')
+                f'CLIPZeroShotPAR has no attributes: {HOW_TO_SET}.')
         feats = self.clip.get_image_features(
             pixel_values=self.prepare_images(inputs))
         feats = feats if torch.is_tensor(feats) else feats.pooler_output

@@ -1,15 +1,14 @@
 """CLIP prompts for pedestrian attributes (paper 002, Sec. 6.3).
 
 Each attribute gets a positive and a negative prompt, built from the
-phrases of the pseudo-description tables (``DESCRIPTION_TABLES``: one place
-for the wording of every dataset) and one template pair per slot, e.g. the
+phrases of the dataset's pseudo-description table
+(``metainfo['descriptions']``: one place for the wording of each dataset)
+and one template pair per slot, e.g. the
 accessory 'a hat' -> "a photo of a person wearing a hat." / "a photo of a
 person not wearing a hat.". The gender attribute uses the table's two nouns
 ("a photo of a woman." / "a photo of a man.").
 """
 from typing import Dict, Optional, Sequence, Tuple
-
-from clear_mm.datasets.descriptions import DESCRIPTION_TABLES
 
 # slot -> (positive, negative) templates: {p} is the table's phrase, {a} its
 # article; for gender {n} is the negative noun, {na} its article.
@@ -48,7 +47,6 @@ SLOT_TEMPLATES: Dict[str, Tuple[str, str]] = dict(
 
 
 def attribute_prompts(attributes: Sequence[str],
-                      dataset: Optional[str] = None,
                       table: Optional[dict] = None,
                       prompts: Optional[Dict[str, Tuple[str, str]]] = None
                       ) -> Dict[str, Tuple[str, str]]:
@@ -56,19 +54,11 @@ def attribute_prompts(attributes: Sequence[str],
 
     Args:
         attributes: Attribute names, in label order.
-        dataset: Key of ``DESCRIPTION_TABLES`` whose phrases are used.
-        table: A description table (``{name: (slot, phrase, negative)}``)
-            instead of the dataset's.
+        table: The dataset's description table
+            (``{name: (slot, phrase, negative)}``).
         prompts: Explicit prompt pairs; they win over the table.
     """
     prompts = dict(prompts or {})
-    if table is None and dataset is not None:
-        if dataset not in DESCRIPTION_TABLES:
-            raise KeyError(
-                f'No description table for dataset {dataset!r} (known: '
-                f'{sorted(DESCRIPTION_TABLES)}); pass `table=` or '
-                '`prompts=` with a (positive, negative) pair per attribute.')
-        table = DESCRIPTION_TABLES[dataset]
     table = table or {}
     out = {}
     for name in attributes:
@@ -82,7 +72,8 @@ def attribute_prompts(attributes: Sequence[str],
         if name not in table:
             raise KeyError(
                 f'Attribute {name!r} has no prompt: it is not in the '
-                'description table; add it to `prompts=`.')
+                "dataset's description table (metainfo['descriptions']); "
+                'add it there or to `prompts=`.')
         slot, phrase, negative = table[name]
         negative = negative or 'person'
         fields = dict(p=phrase, a=_article(phrase), n=negative,

@@ -57,17 +57,20 @@ def test_identification_loss_averages_groups():
 
 
 def test_prototype_regularizer_eq7_8():
-    reg = PrototypeRegularizer([2], embed_dims=2, loss_weight=1.0)
+    # three attributes; the group holds the last two (columns 1 and 2)
+    reg = PrototypeRegularizer(3, embed_dims=2, loss_weight=1.0)
     attrs = [torch.tensor([[0, 0], [1, 0], [0, 1]])]
+    cols = [[1, 2]]
     with torch.no_grad():
-        reg.residuals[0].copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+        reg.residuals[1:].copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
     # prototypes that follow the residuals exactly: zero loss
     protos = [torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])]
-    assert reg(protos, attrs).item() == pytest.approx(0.0)
+    assert reg(protos, attrs, cols).item() == pytest.approx(0.0)
     # move one prototype by (0, 1): pairs (1, n) and (n, 1) for n != 1 are
     # off by 1 each -> 4 ordered pairs x 1
     moved = [protos[0] + torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])]
-    assert reg(moved, attrs).item() == pytest.approx(4.0)
+    assert reg(moved, attrs, cols).item() == pytest.approx(4.0)
     moved[0].requires_grad_(True)
-    reg(moved, attrs).backward()
-    assert reg.residuals[0].grad.abs().sum() > 0
+    reg(moved, attrs, cols).backward()
+    assert reg.residuals.grad[1:].abs().sum() > 0
+    assert reg.residuals.grad[0].abs().sum() == 0  # in no group

@@ -34,7 +34,7 @@ def test_weight_masks_elements():
 
 
 def test_errors():
-    with pytest.raises(RuntimeError, match='PARDatasetHook'):
+    with pytest.raises(RuntimeError, match='DatasetMetaHook'):
         WeightedBCELoss()(torch.zeros(1, 2), torch.zeros(1, 2))
     with pytest.raises(ValueError, match='2 positive ratios.*3 attributes'):
         WeightedBCELoss([0.1, 0.2])(torch.zeros(1, 3), torch.zeros(1, 3))

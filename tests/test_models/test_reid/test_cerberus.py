@@ -47,8 +47,7 @@ def test_paper_model_size_and_map_size():
         type='Cerberus',
         backbone=dict(type='ResNet', depth=50, strides=(1, 2, 2, 1),
                       out_indices=(3, )),
-        sid_groups='Market1501Attr', num_sids=[4, 16, 34, 8, 4],
-        num_ids=751))
+        num_attributes=30, num_sids=[4, 16, 34, 8, 4], num_ids=751))
     # without the identity classifiers and the regularizer's residuals
     total = sum(p.numel() for n, p in model.named_parameters()
                 if not n.startswith(('id_classifiers', 'regularizer')))
@@ -69,29 +68,66 @@ def tiny(num_ids=4, **kwargs):
         backbone=dict(type='ResNet', depth=18, base_channels=8,
                       stem_channels=8, strides=(1, 2, 2, 1),
                       out_indices=(3, )),
-        sid_groups=GROUPS, num_sids=[2, 2, 2, 3, 2], num_ids=num_ids,
+        num_attributes=6, num_sids=[2, 2, 2, 3, 2], num_ids=num_ids,
         embed_dims=16,
         sigma=0.0, **kwargs))
     model.init_weights()
     return model
 
 
+def meta(labels=PERSONS, person_ids=(11, 22, 33, 44)):
+    """A training set's meta: one image per person."""
+    return dict(attributes=ATTRS, sid_groups=GROUPS, train_labels=labels,
+                person_ids=np.array(person_ids))
+
+
 def bound():
     model = tiny()
-    sids = SemanticIDs(ATTRS, GROUPS, PERSONS)
-    model.bind_sids(sids, PERSONS, [11, 22, 33, 44])
-    return model, sids
+    model.set_dataset_meta(meta())
+    return model, SemanticIDs(ATTRS, GROUPS, PERSONS)
 
 
-def test_bind_checks_sizes():
+def test_dataset_meta_checks_sizes():
     model = tiny(num_ids=3)
-    sids = SemanticIDs(ATTRS, GROUPS, PERSONS)
     with pytest.raises(ValueError, match='num_ids=4'):
-        model.bind_sids(sids, PERSONS, [1, 2, 3, 4])
-    other = tiny()
+        model.set_dataset_meta(meta())
     with pytest.raises(ValueError, match=r'num_sids=\[2, 2, 2, 2, 2\]'):
-        other.bind_sids(SemanticIDs(ATTRS, GROUPS, PERSONS[:2]),
-                        PERSONS[:2], [1, 2, 3, 4])
+        tiny().set_dataset_meta(meta(PERSONS[:2], (1, 2)))
+    with pytest.raises(ValueError, match="metainfo\\['sid_groups'\\]"):
+        tiny().set_dataset_meta(dict(meta(), sid_groups=None))
+    with pytest.raises(ValueError, match="'person_ids'"):
+        tiny().set_dataset_meta(dict(meta(), person_ids=None))
+    with pytest.raises(RuntimeError, match='has no SIDs'):
+        tiny().set_dataset_meta(dict(attributes=ATTRS, sid_groups=GROUPS))
+
+
+def test_checkpoint_carries_sids(tmp_path):
+    """SIDs, per-person counts and identities travel in the state dict: a
+    fresh model that loads it predicts, searches and trains the same."""
+    from mmengine.runner.checkpoint import load_checkpoint
+    torch.manual_seed(0)
+    model, sids = bound()
+    ckpt = str(tmp_path / 'cerberus.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    fresh = tiny()
+    load_checkpoint(fresh, ckpt, map_location='cpu', strict=True)
+    assert fresh.sids.num_sids == sids.num_sids
+    assert fresh.id_index == model.id_index
+    for a, b in zip(fresh.margins, model.margins):
+        torch.testing.assert_close(a, b)
+    # evaluation on data with the same attributes: nothing else needed
+    fresh.set_dataset_meta(dict(attributes=ATTRS, sid_groups=GROUPS))
+    model.eval(), fresh.eval()
+    images = torch.randn(2, 3, 64, 32)
+    with torch.no_grad():
+        a, b = model.predict(images), fresh.predict(images)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x.pred_score, y.pred_score)
+        torch.testing.assert_close(x.pred_embedding, y.pred_embedding)
+    torch.testing.assert_close(fresh.encode_queries(PERSONS),
+                               model.encode_queries(PERSONS))
+    with pytest.raises(ValueError, match='was trained on the attributes'):
+        fresh.set_dataset_meta(dict(attributes=ATTRS[::-1]))
 
 
 def test_loss_terms():
@@ -110,7 +146,8 @@ def test_loss_terms():
     assert all(torch.isfinite(v) and v > 0 for v in losses.values())
     sum(losses.values()).backward()
     assert model.prototypes[3].grad.abs().sum() > 0
-    assert model.regularizer.residuals[3].grad.abs().sum() > 0
+    # the identity group's attributes (female, old: columns 3 and 4)
+    assert model.regularizer.residuals.grad[3:5].abs().sum() > 0
     bad = DataSample().set_gt_score(torch.tensor(PERSONS[0]))
     bad.set_field(99, 'person_id')
     with pytest.raises(KeyError, match='99 is not a training identity'):
@@ -159,13 +196,14 @@ def test_unseen_sid_prototype_from_residuals():
     model, sids = bound()
     group = 3
     with torch.no_grad():
-        v = model.regularizer.residuals[group]
+        v = model.regularizer.residuals[3:5]  # female, old
         v.copy_(torch.randn_like(v))
         # prototypes that follow the residuals: p(a) = c + a @ V
         c = torch.randn(16)
         attrs = torch.from_numpy(sids.sids[group]).float()
         model.prototypes[group].copy_(c + attrs @ v)
     estimate = model.prototype(group, np.array([1, 1]))
-    torch.testing.assert_close(estimate, c + v.sum(0))
+    torch.testing.assert_close(
+        estimate, c + model.regularizer.residuals[3:5].detach().sum(0))
     seen = model.prototype(group, sids.sids[group][0])
     assert seen.data_ptr() == model.prototypes[group][0].data_ptr()

@@ -11,11 +11,12 @@ from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
 from clear_mm.evaluation.metrics import AttrRetrievalMetric
 from clear_mm.models.retrievers import RetrievalAdapter
 from tests.conftest import REPO
+from tests.utils import synthetic_meta
 
 PAR_CONFIG = f'{REPO}/configs/clear/par_synthetic.py'
 
 
-def build(lm_folder, tmp_path, num_tokens=12, **kwargs):
+def build(lm_folder, tmp_path, num_tokens=12, meta=True, **kwargs):
     par_model = Config.fromfile(PAR_CONFIG).model
     torch.manual_seed(0)
     par = MODELS.build(par_model)
@@ -37,7 +38,8 @@ def build(lm_folder, tmp_path, num_tokens=12, **kwargs):
     cfg.update(kwargs)
     model = MODELS.build(cfg)
     model.init_weights()
-    model.bind_dataset(ATTRIBUTES, 'SyntheticPedestrians')
+    if meta:
+        model.set_dataset_meta(synthetic_meta())
     return model, par
 
 
@@ -101,7 +103,7 @@ def test_shapes_frozen_par_and_split(tiny_gpt, tmp_path):
 def test_training_vector_must_be_known(tiny_gpt, tmp_path):
     model, _ = build(tiny_gpt, tmp_path, query_forms=('hard', ))
     feats = torch.randn(2, 256)
-    with pytest.raises(RuntimeError, match='RetrievalDatasetHook'):
+    with pytest.raises(RuntimeError, match='DatasetMetaHook'):
         model.loss(feats, samples(np.zeros((2, 26), int)))
     with pytest.raises(ValueError, match='0/1 vectors'):
         model.set_train_combinations(np.full((1, 26), 2))
@@ -153,12 +155,10 @@ def test_adapters_learn_on_cached_features(tiny_bert, tmp_path, forms):
 def test_asmr_setting_trains_f_par_with_regularizer(tiny_gpt, tmp_path):
     """The ASMR baseline's setting: f_par trained end to end, the ASMR
     regularizer on the attribute embeddings of all combinations."""
-    from clear_mm.datasets.pa100k import PA100K_GROUPS
     model, _ = build(
         tiny_gpt, tmp_path, query_forms=('hard', ), freeze_par=False,
         hidden_channels=(32, 16),
         regularizer=dict(type='ASMRLoss', num_groups=10))
-    model.bind_dataset(ATTRIBUTES, 'SyntheticPedestrians', PA100K_GROUPS)
     attrs = np.random.default_rng(0).integers(0, 2, (5, 26))
     model.set_train_combinations(attrs)
     model.train()
@@ -178,9 +178,8 @@ def test_asmr_setting_trains_f_par_with_regularizer(tiny_gpt, tmp_path):
 
 
 def test_aac_adds_proxies(tiny_gpt, tmp_path):
-    from clear_mm.datasets.pa100k import PA100K_GROUPS
     model, _ = build(tiny_gpt, tmp_path, query_forms=('hard', ),
-                     extra_combinations=dict(num=20, seed=0))
+                     extra_combinations=dict(num=20, seed=0), meta=False)
     rng = np.random.default_rng(0)
     attrs = np.zeros((4, 26), dtype=np.int64)
     attrs[:, ATTRIBUTES.index('Age18-60')] = 1
@@ -190,11 +189,59 @@ def test_aac_adds_proxies(tiny_gpt, tmp_path):
         rng.integers(0, 2, (4, 2))
     with pytest.raises(RuntimeError, match='attribute groups'):
         model.set_train_combinations(attrs)
-    model.bind_dataset(ATTRIBUTES, 'SyntheticPedestrians', PA100K_GROUPS)
-    model.set_train_combinations(attrs)
+    model.set_dataset_meta(synthetic_meta(train_labels=attrs))
     real = len(np.unique(attrs, axis=0))
     assert len(model.train_attrs) == real + 20
     assert model.known_combinations(attrs).all()
     # training images still map to their own (real) combination
     losses = model.loss(torch.randn(4, 256), samples(attrs))
     assert torch.isfinite(losses['loss_hard'])
+
+
+def test_checkpoint_carries_schema_and_proxies(tiny_gpt, tmp_path):
+    """A trained retriever's state dict holds its schema and proxies: a
+    fresh model loading it encodes the same text queries and trains on the
+    same proxies without ever seeing the dataset."""
+    from mmengine.runner.checkpoint import load_checkpoint
+    model, _ = build(tiny_gpt, tmp_path)
+    attrs = np.random.default_rng(0).integers(0, 2, (7, 26))
+    model.set_dataset_meta(synthetic_meta(train_labels=attrs))
+    ckpt = str(tmp_path / 'ret.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+
+    fresh, _ = build(tiny_gpt, tmp_path, meta=False)
+    assert fresh.schema is None and len(fresh.train_attrs) == 0
+    load_checkpoint(fresh, ckpt, map_location='cpu', strict=True)
+    assert fresh.attributes == list(ATTRIBUTES)
+    assert torch.equal(fresh.train_attrs, model.train_attrs)
+    assert len(fresh.train_attrs) == len(np.unique(attrs, axis=0))
+    model.eval(), fresh.eval()
+    torch.testing.assert_close(fresh.encode_queries(attrs),
+                               model.encode_queries(attrs))
+    # evaluation data must have the model's attributes
+    other = synthetic_meta(attributes=list(ATTRIBUTES[1:]) + ['Extra'])
+    with pytest.raises(ValueError, match='was trained on the attributes'):
+        fresh.set_dataset_meta(other)
+
+
+def test_user_dataset_with_its_own_description_table(tiny_gpt, tmp_path):
+    """A dataset no table knows: its metainfo declares none, and the model
+    config's description=dict(table=...) describes its attributes."""
+    names = [f'thing_{i}' for i in range(26)]
+    table = {n: ('accessory', f'a {n}', f'no {n}') for n in names}
+    meta = dict(attributes=names, attribute_groups={})
+    model, _ = build(tiny_gpt, tmp_path, meta=False)
+    with pytest.raises(KeyError, match="metainfo\\['descriptions'\\]"):
+        model.set_dataset_meta(meta)
+    model, _ = build(tiny_gpt, tmp_path, meta=False,
+                     description=dict(table=table))
+    model.set_dataset_meta(meta)
+    v = np.zeros(26, int)
+    v[3] = 1
+    assert model.builder(v).startswith(
+        'This is a photo of a person, is wearing no thing_0 and no thing_1 '
+        'and no thing_2 and a thing_3')
+    model.eval()
+    assert model.encode_queries(v[None]).shape == (1, 32)
+    with pytest.raises(ValueError, match="only key is 'table'"):
+        build(tiny_gpt, tmp_path, description=dict(dataset='PA100K'))

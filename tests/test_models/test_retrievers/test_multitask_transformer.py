@@ -13,7 +13,7 @@ from mmpretrain.structures import DataSample
 
 from clear_mm.evaluation import AttrRetrievalMetric, PARMetric
 from tests.conftest import REPO
-from tests.test_models.test_learning import fit_toy, toy_batch
+from tests.utils import fit_toy, toy_batch
 
 
 def tiny(num_attributes=3, **kwargs):
@@ -67,10 +67,11 @@ def test_loss_is_par_plus_ma_plus_asmr():
     torch.manual_seed(0)
     model = tiny(regularizer=dict(type='ASMRLoss', num_groups=2),
                  ma_weight=0.5)
-    model.bind_dataset(['a', 'b', 'c'], None, {'g1': ['a', 'b'],
-                                               'g2': ['c']})
     labels = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 1], [1, 0, 0]])
-    model.set_train_combinations(labels)
+    model.set_dataset_meta(dict(
+        attributes=['a', 'b', 'c'],
+        attribute_groups={'g1': ['a', 'b'], 'g2': ['c']},
+        train_labels=labels))
     assert len(model.train_attrs) == 3
     x = torch.randn(4, 3, 128, 64)
     samples = samples_of(labels)
@@ -132,8 +133,8 @@ def test_bad_feedback_and_sizes():
                               embed_dims=48, num_heads=4))
     model = tiny()
     with pytest.raises(ValueError, match='built for 3 attributes'):
-        model.bind_dataset(['a', 'b'])
-    with pytest.raises(RuntimeError, match='RetrievalDatasetHook'):
+        model.set_dataset_meta(dict(attributes=['a', 'b']))
+    with pytest.raises(RuntimeError, match='DatasetMetaHook'):
         model.loss(torch.randn(1, 3, 128, 64), samples_of([[0, 1, 0]]))
 
 
@@ -142,8 +143,8 @@ def test_aac_adds_valid_proxies():
     groups = dict(age=['young', 'old'], hat=['hat'], bag=['bag'])
     model = tiny(4, extra_combinations=dict(
         rules=dict(age='one'), num=None))
-    model.bind_dataset(attrs, None, groups)
-    model.set_train_combinations([[1, 0, 0, 0], [0, 1, 1, 1]])
+    model.set_dataset_meta(dict(attributes=attrs, attribute_groups=groups,
+                                train_labels=[[1, 0, 0, 0], [0, 1, 1, 1]]))
     # each training vector: the other age, hat flipped, bag flipped
     assert len(model.train_attrs) == 2 + 6
     proxies = model.train_attrs.numpy()
@@ -157,10 +158,11 @@ def test_tiny_model_learns_both_tasks():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     model = tiny(regularizer=dict(type='ASMRLoss', num_groups=3))
-    model.bind_dataset(['a', 'b', 'c'], None,
-                       {'g1': ['a'], 'g2': ['b'], 'g3': ['c']})
-    model.set_train_combinations(
-        np.array([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)]))
+    model.set_dataset_meta(dict(
+        attributes=['a', 'b', 'c'],
+        attribute_groups={'g1': ['a'], 'g2': ['b'], 'g3': ['c']},
+        train_labels=np.array([[i >> 2 & 1, i >> 1 & 1, i & 1]
+                               for i in range(8)])))
     losses = fit_toy(model, 120, rng)
     model.eval()
     imgs, samples, labels = toy_batch(np.random.default_rng(1), 64)

@@ -8,16 +8,21 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
+from clear_mm.datasets import PA100K
 from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
 from clear_mm.models import (TorchvisionPersonCrop, attribute_prompts,
                              letterbox)
 from tests.conftest import REPO
-from tests.test_tools.test_train_test import cli, run, small
+from tests.utils import cli, run, small
+
+
+TABLE = PA100K.METAINFO['descriptions']
+RULES = PA100K.METAINFO['exclusion_rules']
 
 
 def test_prompts_from_the_description_tables():
     p = attribute_prompts(['Hat', 'Female', 'AgeOver60', 'Backpack',
-                           'ShortSleeve'], 'PA100K')
+                           'ShortSleeve'], TABLE)
     assert p['Hat'] == ('a photo of a person wearing a hat.',
                         'a photo of a person not wearing a hat.')
     assert p['Female'] == ('a photo of a woman.', 'a photo of a man.')
@@ -25,20 +30,21 @@ def test_prompts_from_the_description_tables():
     assert p['Backpack'] == ('a photo of a person carrying a backpack.',
                              'a photo of a person not carrying a backpack.')
     assert p['ShortSleeve'][0] == 'a photo of a person wearing short sleeves.'
-    own = attribute_prompts(['Hat'], 'PA100K',
+    own = attribute_prompts(['Hat'], TABLE,
                             prompts={'Hat': ('a cap', 'no cap')})
     assert own['Hat'] == ('a cap', 'no cap')
     with pytest.raises(KeyError, match="'Wings' has no prompt"):
-        attribute_prompts(['Wings'], 'PA100K')
-    with pytest.raises(KeyError, match='No description table'):
-        attribute_prompts(['Hat'], 'MyData')
+        attribute_prompts(['Wings'], TABLE)
+    with pytest.raises(KeyError, match="metainfo\\['descriptions'\\]"):
+        attribute_prompts(['Hat'], {})
 
 
 def test_scores_binary_and_grouped(tiny_clip):
     model = MODELS.build(dict(type='CLIPZeroShotPAR', clip=tiny_clip))
     attrs = ['Female', 'AgeOver60', 'Age18-60', 'AgeLess18', 'Hat']
     groups = dict(gender=['Female'], age=attrs[1:4], accessory=['Hat'])
-    model.set_attributes(attrs, 'PA100K', groups)
+    model.set_dataset_meta(dict(attributes=attrs, attribute_groups=groups,
+                                descriptions=TABLE, exclusion_rules=RULES))
     assert model.groups == [[1, 2, 3]]  # PA100K: exactly one age bin
     images = torch.rand(2, 3, 64, 32)
     scores = model.attribute_scores(images)
@@ -46,7 +52,7 @@ def test_scores_binary_and_grouped(tiny_clip):
     pixels = model.prepare_images(images)
     img = F.normalize(model.clip.get_image_features(
         pixel_values=pixels).pooler_output, dim=-1)
-    pairs = attribute_prompts(attrs, 'PA100K')
+    pairs = attribute_prompts(attrs, TABLE)
     tok = model.tokenizer([t for a in attrs for t in pairs[a]],
                           padding=True, return_tensors='pt')
     txt = F.normalize(model.clip.get_text_features(**tok).pooler_output,
@@ -69,7 +75,8 @@ def test_explicit_groups_and_errors(tiny_clip):
     model = MODELS.build(dict(type='CLIPZeroShotPAR', clip=tiny_clip,
                               groups=[['Hat', 'Nope']]))
     with pytest.raises(ValueError, match=r"unknown: \['Nope'\]"):
-        model.set_attributes(['Hat', 'Female'], 'PA100K')
+        model.set_dataset_meta(dict(attributes=['Hat', 'Female'],
+                                    descriptions=TABLE))
     with pytest.raises(ValueError, match='needs 0-1 RGB input'):
         MODELS.build(dict(type='CLIPZeroShotPAR', clip=tiny_clip,
                           data_preprocessor=dict(mean=[123.675, 116.28,
@@ -78,7 +85,7 @@ def test_explicit_groups_and_errors(tiny_clip):
     with pytest.raises(FileNotFoundError, match='Nothing is downloaded'):
         MODELS.build(dict(type='CLIPZeroShotPAR', clip='/no/such/clip'))
     fresh = MODELS.build(dict(type='CLIPZeroShotPAR', clip=tiny_clip))
-    with pytest.raises(RuntimeError, match='PARDatasetHook'):
+    with pytest.raises(RuntimeError, match='DatasetMetaHook'):
         fresh.attribute_scores(torch.rand(1, 3, 32, 16))
 
 
@@ -130,7 +137,7 @@ def test_random_mask_rcnn_runs():
 
 
 def test_tools_test_without_checkpoint(tmp_path, tiny_clip):
-    """tools/test.py with no checkpoint: PARDatasetHook gives the model the
+    """tools/test.py with no checkpoint: DatasetMetaHook gives the model the
     dataset's attributes, PARMetric evaluates the zero-shot scores."""
     config = osp.join(REPO, 'configs', 'clip', 'clip_zeroshot_synthetic.py')
     opts = {

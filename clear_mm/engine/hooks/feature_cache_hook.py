@@ -6,79 +6,10 @@ import numpy as np
 import torch
 from mmengine.dataset import DefaultSampler, pseudo_collate
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import DATASETS, HOOKS
 from mmpretrain.structures import DataSample
+from mmpretrain.utils import get_ori_model
 from torch.utils.data import DataLoader, Dataset
-
-from clear_mm.evaluation.metrics import AttrRetrievalMetric
-
-
-def _unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
-def _dataset_type(dataset) -> str:
-    return type(dataset).__name__
-
-
-@HOOKS.register_module()
-class RetrievalDatasetHook(Hook):
-    """Ties an :class:`AttributeRetriever` to its datasets.
-
-    - before training: binds the training dataset (attribute names, its
-      pseudo-description table) and gives the model the training split's
-      attribute combinations, the proxies of its margin loss;
-    - before each validation / test: binds that dataset and hands every
-      :class:`AttrRetrievalMetric` of the loop the dataset's queries
-      (``get_query_attributes()``: its distinct attribute vectors, or the
-      UPAR query file) and the model's query encoder.
-
-    A model without a query encoder (a plain PAR classifier) is only given
-    the queries: its metric must rank by attribute scores
-    (``AttrRetrievalMetric(embedding_weight=0, par_weight=1)``).
-    """
-    priority = 'VERY_HIGH'
-
-    def before_train(self, runner) -> None:
-        model = _unwrap(runner.model)
-        if not hasattr(model, 'set_train_combinations'):
-            return  # e.g. a PAR classifier evaluated on retrieval
-        dataset = runner.train_loop.dataloader.dataset
-        model.bind_dataset(dataset.metainfo['attributes'],
-                           _dataset_type(dataset),
-                           dataset.metainfo.get('attribute_groups'))
-        combos = dataset.get_attribute_combinations()
-        model.set_train_combinations(combos)
-        runner.logger.info(
-            f'{type(model).__name__}: {len(combos)} training attribute '
-            f'combinations from {len(dataset)} images.')
-
-    def _prepare(self, runner, loop) -> None:
-        model = _unwrap(runner.model)
-        dataset = loop.dataloader.dataset
-        queries = dataset.get_query_attributes()
-        encode = None
-        if hasattr(model, 'encode_queries'):
-            model.bind_dataset(dataset.metainfo['attributes'],
-                               _dataset_type(dataset),
-                               dataset.metainfo.get('attribute_groups'))
-
-            def encode_queries(attrs, model=model):
-                with torch.no_grad():
-                    return model.encode_queries(attrs).cpu()
-
-            encode = encode_queries
-
-        for metric in loop.evaluator.metrics:
-            if isinstance(metric, AttrRetrievalMetric):
-                metric.set_queries(encode, queries)
-
-    def before_val_epoch(self, runner) -> None:
-        self._prepare(runner, runner.val_loop)
-
-    def before_test_epoch(self, runner) -> None:
-        self._prepare(runner, runner.test_loop)
 
 
 class _FeatureDataset(Dataset):
@@ -115,7 +46,7 @@ class RetrievalFeatureCacheHook(Hook):
         batch_size (int, optional): Batch size of the extraction pass.
             Defaults to the training batch size.
     """
-    priority = 'HIGH'  # after RetrievalDatasetHook, before the loop starts
+    priority = 'HIGH'  # after DatasetMetaHook, before the loop starts
 
     def __init__(self,
                  pipeline: Optional[Sequence[dict]] = None,
@@ -135,7 +66,7 @@ class RetrievalFeatureCacheHook(Hook):
     def before_train(self, runner) -> None:
         loop = runner.train_loop
         old = loop.dataloader
-        model = _unwrap(runner.model)
+        model = get_ori_model(runner.model)
         if not getattr(model, 'freeze_par', True):
             raise RuntimeError(
                 'RetrievalFeatureCacheHook needs a frozen f_par '

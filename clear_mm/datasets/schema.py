@@ -1,0 +1,104 @@
+"""What a dataset declares about its attributes (its *schema*).
+
+Every pedestrian-attribute dataset declares its schema in one place, its
+class's ``METAINFO`` (a config may extend or override it with the dataset's
+``metainfo=dict(...)`` argument, the MMEngine way), and the schema travels
+in ``dataset.metainfo`` to the models (through :class:`DatasetMetaHook`),
+the metrics and the checkpoints (MMEngine saves the training set's
+``metainfo`` as ``meta['dataset_meta']``). Keys:
+
+- ``attributes`` (list[str]): evaluated attributes, in label order (read
+  from the annotation file; also ``classes``);
+- ``attribute_groups`` (dict[str, list[str]]): groups of related
+  attributes (age bins, views, bags, ...);
+- ``exclusion_rules`` (dict[str, str]): ``{group: 'one' | 'at_most_one'}``
+  for the groups whose attributes exclude each other (exactly one age bin);
+  groups not listed are free. Used by AAC and by CLIP's group softmax;
+- ``descriptions`` (dict[str, tuple]): the pseudo-description entry of
+  each attribute, ``(slot, phrase when present, phrase when absent or
+  None)`` (:class:`PseudoDescriptionBuilder`, CLEAR Eq. 7);
+- ``sid_groups`` (dict[str, list[str]]): Cerberus' semantic-ID groups
+  (head, upper, lower, identity, carrying), when the dataset has them;
+- ``pos_ratio`` (list[float]): positive ratio of each attribute in the
+  training split (computed from the annotation).
+"""
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# (slot, phrase when positive, phrase when negative or None)
+Entry = Tuple[str, str, Optional[str]]
+
+# Slots of the pseudo-description template, in sentence order.
+SLOTS = ('age', 'build', 'gender', 'role', 'view', 'hair', 'lower_color',
+         'lower', 'upper_color', 'upper', 'sleeve', 'motif', 'lower_motif',
+         'accessory', 'footwear', 'bag', 'action')
+RULES = ('one', 'at_most_one')
+SCHEMA_KEYS = ('attributes', 'attribute_groups', 'exclusion_rules',
+               'descriptions', 'sid_groups', 'pos_ratio')
+
+
+def flag(slot: str, phrase: str) -> Entry:
+    """A binary attribute mentioned both ways: 'a hat' / 'no hat'."""
+    return (slot, phrase, 'no ' + re.sub(r'^(a|an) ', '', phrase))
+
+
+def check_schema(meta: dict, source: str = 'metainfo') -> None:
+    """Raise a ``ValueError`` naming the key and value when ``meta``'s
+    schema is inconsistent (groups or rules naming unknown attributes or
+    groups, malformed description entries)."""
+    attributes = list(meta.get('attributes') or [])
+    known = set(attributes)
+    groups = meta.get('attribute_groups') or {}
+    for key in ('attribute_groups', 'sid_groups'):
+        for group, names in (meta.get(key) or {}).items():
+            unknown = [n for n in names if n not in known]
+            if attributes and unknown:
+                raise ValueError(
+                    f'{source}[{key!r}][{group!r}] names {unknown}, which '
+                    f'are not among the attributes {attributes}.')
+    for group, rule in (meta.get('exclusion_rules') or {}).items():
+        if rule not in RULES:
+            raise ValueError(f'{source}["exclusion_rules"][{group!r}] = '
+                             f'{rule!r}; expected one of {RULES}.')
+        if groups and group not in groups:
+            raise ValueError(
+                f'{source}["exclusion_rules"] has a rule for group '
+                f'{group!r}, which is not among the attribute groups '
+                f'{list(groups)}.')
+    for name, entry in (meta.get('descriptions') or {}).items():
+        if (not isinstance(entry, (tuple, list)) or len(entry) != 3
+                or entry[0] not in SLOTS):
+            raise ValueError(
+                f'{source}["descriptions"][{name!r}] = {entry!r}; expected '
+                f'(slot, positive phrase, negative phrase or None) with a '
+                f'slot of {SLOTS}.')
+
+
+def select_schema(meta: dict, attributes: Sequence[str]) -> dict:
+    """The schema entries of ``meta`` that concern ``attributes``: the
+    description entries of those attributes, the groups (and their rules)
+    restricted to them, the SID groups when all their attributes are
+    present."""
+    present = set(attributes)
+    out = dict(meta)
+    if meta.get('descriptions') is not None:
+        out['descriptions'] = {
+            a: tuple(meta['descriptions'][a])
+            for a in attributes if a in meta['descriptions']
+        }
+    groups: Dict[str, List[str]] = {}
+    for group, names in (meta.get('attribute_groups') or {}).items():
+        kept = [n for n in names if n in present]
+        if kept:
+            groups[group] = kept
+    if 'attribute_groups' in meta:
+        out['attribute_groups'] = groups
+    if meta.get('exclusion_rules') is not None:
+        out['exclusion_rules'] = {
+            g: r
+            for g, r in meta['exclusion_rules'].items() if g in groups
+        }
+    if meta.get('sid_groups') is not None and not all(
+            set(v) <= present for v in meta['sid_groups'].values()):
+        out.pop('sid_groups')
+    return out

@@ -1,0 +1,123 @@
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
+
+from clear_mm.evaluation.metrics import AttrRetrievalMetric
+from clear_mm.models.utils.dataset_meta import set_classifier_meta
+
+
+def training_meta(dataset) -> dict:
+    """A training set's ``metainfo`` plus what models learn from the split
+    itself: ``train_labels`` ``(N, A)`` and, when the images have
+    identities, ``person_ids`` ``(N, )``."""
+    meta = dict(dataset.metainfo)
+    if hasattr(dataset, 'get_attribute_matrix'):
+        meta['train_labels'] = dataset.get_attribute_matrix()
+        if len(dataset) and 'person_id' in dataset.get_data_info(0):
+            meta['person_ids'] = np.array([
+                int(dataset.get_data_info(i)['person_id'])
+                for i in range(len(dataset))
+            ])
+    return meta
+
+
+@HOOKS.register_module()
+class DatasetMetaHook(Hook):
+    """The one way a model learns about its data: ``set_dataset_meta``.
+
+    - Before training: the model gets the training set's ``metainfo`` (its
+      schema: attributes, groups, exclusion rules, description phrases, SID
+      groups, positive ratios) plus the split's labels and person ids
+      (:func:`training_meta`). Models keep what they need in their state
+      dict, so checkpoints carry it. A plain mmpretrain classifier has its
+      head checked against the attributes and its ``WeightedBCELoss`` gets
+      the positive ratios.
+    - Before validation and testing: the evaluated set's ``metainfo``; a
+      trained model checks it has its attributes, an untrained one (CLIP
+      zero-shot) adopts its schema.
+    - Before each validation / test epoch, for every
+      :class:`AttrRetrievalMetric` of the loop: the dataset's queries
+      (``get_query_attributes()``: its distinct attribute vectors, or the
+      UPAR query file) and their embeddings, prepared once by the model
+      (``encode_queries``, like mmpretrain's ``prepare_prototype``). The
+      metric only receives tensors.
+    """
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        loader = runner.train_loop.dataloader
+        k = getattr(loader.sampler, 'num_instances', None)
+        if k is not None and loader.batch_size % k:
+            raise ValueError(
+                f'train_dataloader.batch_size={loader.batch_size} is not a '
+                f'multiple of the sampler\'s num_instances={k}: a person\'s '
+                'images would be split across batches (Cerberus: 16 x 4 = '
+                '64).')
+        self._set(runner, training_meta(loader.dataset), 'train')
+
+    def before_val(self, runner) -> None:
+        self._set(runner, runner.val_loop.dataloader.dataset.metainfo, 'val')
+
+    def before_test(self, runner) -> None:
+        self._set(runner, runner.test_loop.dataloader.dataset.metainfo,
+                  'test')
+
+    def before_val_epoch(self, runner) -> None:
+        self.prepare_queries(runner, runner.val_loop)
+
+    def before_test_epoch(self, runner) -> None:
+        self.prepare_queries(runner, runner.test_loop)
+
+    @staticmethod
+    def _set(runner, meta: dict, stage: str) -> None:
+        model = get_ori_model(runner.model)
+        if hasattr(model, 'set_dataset_meta'):
+            model.set_dataset_meta(meta)
+        else:
+            set_classifier_meta(model, meta, stage)
+        if stage == 'train' and 'train_labels' in meta:
+            runner.logger.info(
+                f'{type(model).__name__}: dataset meta of '
+                f'{len(meta["train_labels"])} training images, '
+                f'{len(np.unique(meta["train_labels"], axis=0))} distinct '
+                'attribute vectors.')
+
+    @staticmethod
+    def prepare_queries(runner, loop) -> None:
+        metrics = [
+            m for m in loop.evaluator.metrics
+            if isinstance(m, AttrRetrievalMetric)
+        ]
+        if not metrics:
+            return
+        model = get_ori_model(runner.model)
+        queries = np.asarray(loop.dataloader.dataset.get_query_attributes())
+        columns: Optional[np.ndarray] = getattr(model, 'query_columns', None)
+        if columns is not None:
+            # a model that cannot see some attributes (Cerberus and the
+            # view) is asked for the distinct vectors of the others
+            masked = np.zeros_like(queries)
+            masked[:, columns] = queries[:, columns]
+            queries = np.unique(masked, axis=0)
+        embeddings = None
+        if any(m.uses_embeddings for m in metrics):
+            if not hasattr(model, 'encode_queries'):
+                raise RuntimeError(
+                    f'{type(model).__name__} has no encode_queries: rank by '
+                    'attribute scores with AttrRetrievalMetric('
+                    'embedding_weight=0, par_weight=1).')
+            # the loop switches to eval mode only after this hook
+            was_training = model.training
+            model.eval()
+            with torch.no_grad():
+                embeddings = model.encode_queries(queries).float().cpu()
+            model.train(was_training)
+        for metric in metrics:
+            metric.set_queries(
+                torch.from_numpy(queries).long(),
+                embeddings if metric.uses_embeddings else None,
+                columns)

@@ -1,0 +1,82 @@
+"""Helpers shared by the tests."""
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from mmpretrain.structures import DataSample
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def synthetic_meta(**extra) -> dict:
+    """The synthetic pedestrians' ``metainfo`` (the PA100K schema), as a
+    dataset would give it, without building the dataset."""
+    from clear_mm.datasets import SyntheticPedestrians
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import (
+        ATTRIBUTES, PA100K_GROUPS)
+    meta = dict(SyntheticPedestrians.METAINFO)
+    meta.update(attributes=list(ATTRIBUTES), classes=list(ATTRIBUTES),
+                attribute_groups=dict(PA100K_GROUPS))
+    meta.update(extra)
+    return meta
+
+
+def toy_batch(rng, n):
+    """Three visible attributes on noisy 128x64 images."""
+    labels = (rng.random((n, 3)) < [0.5, 0.3, 0.2]).astype(np.int64)
+    imgs = rng.normal(120, 30, (n, 3, 128, 64))
+    imgs[labels[:, 0] == 1, 0, 10:30, 20:44] = 250  # red square on top
+    imgs[labels[:, 1] == 1, 2, 60:70, :] = 250  # blue band in the middle
+    imgs[labels[:, 2] == 1, :, 100:120, 8:24] = 10  # dark patch low left
+    samples = [DataSample().set_gt_score(torch.tensor(y)) for y in labels]
+    return torch.tensor(imgs, dtype=torch.float32), samples, labels
+
+
+def fit_toy(model, steps, rng, lr=1e-3, warmup=20):
+    """AdamW on ``toy_batch`` batches of 16 with a linear warm-up; the
+    summed losses of every step."""
+    optim = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    for step in range(steps):
+        for group in optim.param_groups:
+            group['lr'] = lr * min(1, (step + 1) / warmup)
+        imgs, samples, _ = toy_batch(rng, 16)
+        data = model.data_preprocessor(
+            dict(inputs=imgs, data_samples=samples), training=True)
+        loss = sum(model(**data, mode='loss').values())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        losses.append(loss.item())
+    return losses
+
+
+def small(tmp_path, epochs):
+    """Overrides for a run of seconds, as a dict."""
+    opts = {'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': 1}
+    data = dict(num_train=24, num_val=8, num_test=8, seed=1)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts.update({
+            f'{loader}.batch_size': 8,
+            f'{loader}.num_workers': 0,
+            f'{loader}.persistent_workers': False,
+            f'{loader}.dataset.data_root': f'{tmp_path}/data',
+        })
+        opts.update({f'{loader}.dataset.{k}': v for k, v in data.items()})
+    return opts
+
+
+def cli(opts):
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+
+def run(*args):
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
