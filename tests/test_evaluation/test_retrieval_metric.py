@@ -57,7 +57,7 @@ def test_calculate_matches_per_query_loop(seed):
     query_emb = four_hot(rng, len(query_attrs))
     got = AttrRetrievalMetric.calculate(
         query_emb, gallery_emb, query_attrs, gallery_attrs,
-        topk=(1, 5, 10), chunk_size=7, pair_chunk=5)
+        topk=(1, 5, 10), chunk_size=7)
     want = reference(query_emb, gallery_emb, query_attrs, gallery_attrs,
                      (1, 5, 10))
     assert got['num_skipped'] == want['num_skipped'] == 2

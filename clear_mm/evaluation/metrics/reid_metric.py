@@ -7,6 +7,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
+from ..functional import evaluate_ranking
+
 
 @METRICS.register_module()
 class ReIDMetric(BaseMetric):
@@ -66,26 +68,23 @@ class ReIDMetric(BaseMetric):
     @staticmethod
     def calculate(q_emb, q_pid, q_cam, g_emb, g_pid, g_cam,
                   topk: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
-        """CMC and mAP (percent) of queries against a gallery."""
-        sim = F.normalize(torch.as_tensor(q_emb).float(), dim=1) @ \
-            F.normalize(torch.as_tensor(g_emb).float(), dim=1).t()
-        order = torch.argsort(-sim, dim=1, stable=True).numpy()
-        hits = {k: 0 for k in topk}
-        aps = []
-        for i in range(len(order)):
-            ranked = order[i]
-            keep = ~((g_pid[ranked] == q_pid[i]) &
-                     (g_cam[ranked] == q_cam[i])) & (g_pid[ranked] >= 0)
-            good = (g_pid[ranked] == q_pid[i])[keep]
-            if not good.any():
-                continue
-            first = int(np.argmax(good))
-            for k in topk:
-                hits[k] += first < k
-            ranks = np.nonzero(good)[0] + 1
-            aps.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
-        n = max(len(aps), 1)
-        out = {f'R{k}': 100.0 * hits[k] / n for k in topk}
-        out['mAP'] = 100.0 * float(np.sum(aps)) / n
-        out['num_skipped'] = len(order) - len(aps)
-        return out
+        """CMC and mAP (percent) of queries against a gallery, by the
+        ranking core (:func:`clear_mm.evaluation.functional.
+        evaluate_ranking`): relevant = same person; the same person seen by
+        the same camera, and junk ids (< 0), are removed from a query's
+        ranking."""
+        q_emb = F.normalize(torch.as_tensor(q_emb).float(), dim=1)
+        g_emb = F.normalize(torch.as_tensor(g_emb).float(), dim=1)
+        q_pid, q_cam = torch.as_tensor(q_pid), torch.as_tensor(q_cam)
+        g_pid, g_cam = torch.as_tensor(g_pid), torch.as_tensor(g_cam)
+
+        def ignore(start, stop):
+            same = (q_pid[start:stop, None] == g_pid[None]) & (
+                q_cam[start:stop, None] == g_cam[None])
+            return same | (g_pid[None] < 0)
+
+        # junk ids are never relevant: give them an id no query has
+        gallery_ids = torch.where(g_pid < 0, q_pid.min() - 1, g_pid)
+        return evaluate_ranking(
+            lambda start, stop: q_emb[start:stop] @ g_emb.t(), q_pid,
+            gallery_ids, topk, ignore=ignore)

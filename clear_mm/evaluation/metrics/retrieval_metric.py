@@ -7,18 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
-
-def attribute_ids(*matrices) -> List[np.ndarray]:
-    """One integer id per distinct attribute vector, shared by all
-    matrices (rows equal iff ids equal)."""
-    rows = np.concatenate([np.asarray(m, dtype=np.int64) for m in matrices])
-    _, inverse = np.unique(rows, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    out, start = [], 0
-    for m in matrices:
-        out.append(inverse[start:start + len(m)])
-        start += len(m)
-    return out
+from ..functional import attribute_ids, evaluate_ranking
 
 
 @METRICS.register_module()
@@ -200,8 +189,7 @@ class AttrRetrievalMetric(BaseMetric):
                   query_attrs,
                   gallery_attrs,
                   topk: Sequence[int] = (1, 5, 10),
-                  chunk_size: int = 256,
-                  pair_chunk: int = 1024) -> Dict[str, float]:
+                  chunk_size: int = 256) -> Dict[str, float]:
         """CMC and mAP of queries against a gallery, ranked by the cosine
         similarity of their embeddings.
 
@@ -223,7 +211,7 @@ class AttrRetrievalMetric(BaseMetric):
                              'same number of rows.')
         return AttrRetrievalMetric.calculate_scores(
             lambda start, stop: query_emb[start:stop] @ gallery_emb.t(),
-            query_attrs, gallery_attrs, topk, chunk_size, pair_chunk)
+            query_attrs, gallery_attrs, topk, chunk_size)
 
     @staticmethod
     def fused_scores(query_emb,
@@ -280,10 +268,11 @@ class AttrRetrievalMetric(BaseMetric):
                          query_attrs,
                          gallery_attrs,
                          topk: Sequence[int] = (1, 5, 10),
-                         chunk_size: int = 256,
-                         pair_chunk: int = 1024) -> Dict[str, float]:
+                         chunk_size: int = 256) -> Dict[str, float]:
         """CMC and mAP from any query-gallery scores (higher = better), e.g.
-        a fused distance (negated).
+        a fused distance (negated), by the ranking core
+        (:func:`clear_mm.evaluation.functional.evaluate_ranking`); a gallery
+        image is relevant to a query with the same attribute vector.
 
         Args:
             scores: a ``(Q, G)`` tensor, or a function ``(start, stop) ->``
@@ -291,69 +280,5 @@ class AttrRetrievalMetric(BaseMetric):
                 chunk by chunk, so the whole matrix never exists).
             query_attrs, gallery_attrs, topk: as in :meth:`calculate`.
         """
-        num_queries, num_gallery = len(query_attrs), len(gallery_attrs)
-        if callable(scores):
-            score_fn = scores
-        else:
-            matrix = torch.as_tensor(scores).float()
-            if tuple(matrix.shape) != (num_queries, num_gallery):
-                raise ValueError(
-                    f'Scores of shape {tuple(matrix.shape)} for '
-                    f'{num_queries} queries and {num_gallery} gallery items.')
-
-            def score_fn(start, stop):
-                return matrix[start:stop]
-
         q_ids, g_ids = attribute_ids(query_attrs, gallery_attrs)
-        q_ids, g_ids = torch.from_numpy(q_ids), torch.from_numpy(g_ids)
-        gallery_index = torch.arange(num_gallery)
-        hits = {k: 0.0 for k in topk}
-        ap_sum, num_valid = 0.0, 0
-        for start in range(0, num_queries, chunk_size):
-            sim = score_fn(start, min(start + chunk_size, num_queries))
-            if not torch.isfinite(sim).all():
-                raise ValueError(
-                    f'Non-finite retrieval scores for queries {start} to '
-                    f'{start + len(sim) - 1} (NaN or inf in the embeddings '
-                    'or attribute scores).')
-            chunk_ids = q_ids[start:start + chunk_size]
-            # Only relevant (query, image) pairs need a rank; with distinct
-            # queries there is at most one pair per gallery image.
-            qi, gi = (g_ids[None, :] == chunk_ids[:, None]).nonzero(
-                as_tuple=True)
-            rank = torch.empty(len(qi), dtype=torch.long)
-            for p in range(0, len(qi), pair_chunk):
-                q_p, g_p = qi[p:p + pair_chunk], gi[p:p + pair_chunk]
-                rows = sim[q_p]
-                score = rows.gather(1, g_p[:, None])
-                # rank in a stable descending sort: images scoring higher,
-                # plus tied images earlier in the gallery, plus one.
-                rank[p:p + pair_chunk] = (rows > score).sum(1) + (
-                    (rows == score) & (gallery_index[None, :] < g_p[:, None])
-                ).sum(1) + 1
-            num_rel = torch.bincount(qi, minlength=len(chunk_ids))
-            valid = num_rel > 0
-            num_valid += int(valid.sum())
-            if not len(qi):
-                continue
-            # order the pairs by (query, rank): the j-th relevant image of
-            # a query (1-based) at rank r adds j / r to its AP sum.
-            order = torch.argsort(qi * (num_gallery + 1) + rank)
-            qi, rank = qi[order], rank[order]
-            offsets = torch.cumsum(num_rel, 0) - num_rel
-            j = torch.arange(len(qi)) - offsets[qi] + 1
-            ap = torch.zeros(len(chunk_ids), dtype=torch.float64).index_add_(
-                0, qi, j.double() / rank.double())
-            ap_sum += float((ap[valid] / num_rel[valid]).sum())
-            best = torch.full((len(chunk_ids), ), num_gallery + 1,
-                              dtype=torch.long).scatter_reduce_(
-                                  0, qi, rank, reduce='amin')
-            for k in topk:
-                hits[k] += float((best[valid] <= k).sum())
-        out = {
-            f'R{k}': 100.0 * hits[k] / max(num_valid, 1)
-            for k in topk
-        }
-        out['mAP'] = 100.0 * ap_sum / max(num_valid, 1)
-        out['num_skipped'] = num_queries - num_valid
-        return out
+        return evaluate_ranking(scores, q_ids, g_ids, topk, chunk_size)

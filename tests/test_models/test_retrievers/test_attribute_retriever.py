@@ -48,6 +48,7 @@ def samples(attrs):
 
 
 def test_adapter_layers():
+    torch.manual_seed(0)
     adapter = RetrievalAdapter(10, 4, hidden_channels=(8, 6))
     kinds = [type(m).__name__ for m in adapter.layers]
     assert kinds == ['Linear', 'ReLU', 'Linear', 'ReLU', 'Linear']
