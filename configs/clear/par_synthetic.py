@@ -11,7 +11,7 @@ _base_ = [
 model = dict(head=dict(num_classes=26))
 
 train_pipeline = [
-    dict(type='LoadPedestrianImage'),
+    dict(type='LoadImageFromFile'),
     # (w, h); 'area' averages pixels, so thin stripes do not alias.
     dict(type='Resize', scale=(64, 128), interpolation='area'),
     # No RandomCrop: the renderer already jitters position and scale, and
@@ -20,7 +20,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadPedestrianImage'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(64, 128), interpolation='area'),
     dict(type='PackInputs'),
 ]

@@ -62,7 +62,7 @@ def test_missing_image_fails_when_loaded(tmp_path):
     ds = PA100K(
         data_root=str(tmp_path),
         split='train',
-        pipeline=[dict(type='LoadPedestrianImage')])
+        pipeline=[dict(type='LoadImageFromFile')])
     with pytest.raises(FileNotFoundError, match='000001.jpg'):
         ds[0]
     (tmp_path / 'data').mkdir()
@@ -196,3 +196,19 @@ def test_pipeline_packs_gt_ignore(tmp_path):
     sample = pack(info)['data_samples']
     assert sample.gt_ignore.tolist() == [False, True, False]
     assert sample.gt_score.tolist() == info['gt_score'].tolist()
+
+
+def test_stock_tools_find_the_image_loader():
+    """mmpretrain's inferencers find the loading step by its stock name to
+    drop it (they load images themselves): the configs' loader is it."""
+    from mmengine.config import Config
+    from mmpretrain.datasets import remove_transform
+    from mmpretrain.registry import TRANSFORMS
+
+    from clear_mm.datasets.transforms import LoadPedestrianImage
+    from tests.conftest import REPO
+    assert TRANSFORMS.get('LoadImageFromFile') is LoadPedestrianImage
+    cfg = Config.fromfile(f'{REPO}/configs/clear/par_synthetic.py')
+    pipeline = remove_transform(cfg.test_dataloader.dataset.pipeline,
+                                'LoadImageFromFile')
+    assert [t['type'] for t in pipeline] == ['Resize', 'PackInputs']

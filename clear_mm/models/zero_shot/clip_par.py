@@ -1,4 +1,3 @@
-import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -14,10 +13,6 @@ from ..utils.dataset_meta import HOW_TO_SET, merged_table, schema_of
 from .person_crop import letterbox
 from .prompts import attribute_prompts
 
-# OpenAI CLIP's normalisation, used when the model folder has no
-# preprocessor_config.json.
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @MODELS.register_module()
@@ -86,7 +81,8 @@ class CLIPZeroShotPAR(BaseModel):
                 f'{dp.mean.flatten().tolist()} and std '
                 f'{dp.std.flatten().tolist()} (a dataset base\'s ImageNet '
                 'values?).')
-        from transformers import AutoTokenizer, CLIPModel
+        from transformers import (AutoTokenizer, CLIPImageProcessor,
+                                  CLIPModel)
         if not osp.isdir(clip):
             raise FileNotFoundError(
                 f'CLIP model folder {clip!r} not found. Nothing is '
@@ -96,12 +92,13 @@ class CLIPZeroShotPAR(BaseModel):
         self.clip.requires_grad_(False)
         self.tokenizer = AutoTokenizer.from_pretrained(clip)
         self.image_size = self.clip.config.vision_config.image_size
-        mean, std = CLIP_MEAN, CLIP_STD
-        cfg_file = osp.join(clip, 'preprocessor_config.json')
-        if osp.exists(cfg_file):
-            with open(cfg_file) as f:
-                cfg = json.load(f)
-            mean, std = cfg.get('image_mean', mean), cfg.get('image_std', std)
+        # the folder's image processor (mean/std); OpenAI CLIP's defaults
+        # when the folder has no preprocessor_config.json
+        try:
+            processor = CLIPImageProcessor.from_pretrained(clip)
+        except OSError:
+            processor = CLIPImageProcessor()
+        mean, std = processor.image_mean, processor.image_std
         self.register_buffer('mean', torch.tensor(mean).view(3, 1, 1),
                              persistent=False)
         self.register_buffer('std', torch.tensor(std).view(3, 1, 1),
