@@ -14,7 +14,6 @@ from .person_crop import letterbox
 from .prompts import attribute_prompts
 
 
-
 @MODELS.register_module()
 class CLIPZeroShotPAR(BaseModel):
     """Zero-shot pedestrian attribute recognition with CLIP (paper 002,
