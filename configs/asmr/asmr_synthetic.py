@@ -1,10 +1,11 @@
-# ASMR baseline (Jeong et al., ICCV 2021; SPEC.md "The other systems") on the
-# synthetic pedestrians, comparable row by row with ret_synthetic*.py:
-# attribute encoder N -> 512 -> 128 -> 128 and visual head -> 512 -> 128 ->
-# 128, the MA loss (AngularMarginLoss, every training combination a proxy)
-# and the ASMR regularizer. On a CPU the visual backbone is CLEAR's frozen
-# tiny recognition model (the issue allows it), so the feature cache applies;
-# asmr_pa100k.py etc. train a ResNet-50 end to end.
+# ASMR baseline (Jeong et al., ICCV 2021; docs/method_notes.md, "ASMR
+# baseline") on the synthetic pedestrians, comparable row by row with
+# ret_synthetic*.py: attribute encoder N -> 512 -> 128 -> 128 and visual head
+# -> 512 -> 128 -> 128, the MA loss (AngularMarginLoss, every training
+# combination a proxy) and the ASMR regularizer. On a CPU the visual backbone
+# is CLEAR's frozen tiny recognition model (a CPU-sized stand-in for its
+# ResNet-50), so the feature cache applies; asmr_pa100k.py etc. train a
+# ResNet-50 end to end.
 #   python tools/train.py configs/asmr/asmr_synthetic.py \
 #       --cfg-options model.par_checkpoint=work_dirs/demo/best_par_mA_epoch_18.pth
 _base_ = ['../clear/ret_synthetic.py']

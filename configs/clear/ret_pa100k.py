@@ -1,7 +1,7 @@
 # CLEAR retrieval stage (Sec. 3.3) on PA100K (Table 3): the frozen
 # recognition model of par_pa100k.py + f_vis, f_attr, f_text, HA+SP queries.
 # Queries: the distinct attribute vectors of the test split; gallery: the
-# test images (SPEC.md, evaluation protocols).
+# test images (docs/method_notes.md, "Evaluation protocols").
 #   python tools/train.py configs/clear/ret_pa100k.py \
 #       --cfg-options model.par_checkpoint=work_dirs/par_pa100k/best_*.pth
 #   python tools/test.py configs/clear/ret_pa100k.py work_dirs/ret_pa100k/best_*.pth

@@ -17,7 +17,8 @@ class AngularMarginLoss(nn.Module):
         L = -log( e^{s cos(a+ + m)} / (e^{s cos(a+ + m)} + sum e^{s cos a-}) )
 
     with a the angle between f and a proxy, s = ``scale`` (sigma) and
-    m = ``margin`` (gamma). Reading of SPEC.md: the margin is on the
+    m = ``margin`` (gamma). Our reading (docs/method_notes.md, "Retrieval",
+    L_MA): the margin is on the
     positive pair only (as in ArcFace and ASMR), and the paper's phi, which
     writes the scale inside phi *and* again in the exponent, applies it once.
     As in ArcFace, when a+ + m would pass pi (where cos stops decreasing) the

@@ -9,7 +9,7 @@ from mmpretrain.registry import MODELS
 @MODELS.register_module()
 class ASMRLoss(nn.Module):
     """Semantic regularizer of the attribute embeddings (ASMR, Jeong et al.
-    ICCV 2021), as the issue and SPEC.md read it.
+    ICCV 2021), as docs/method_notes.md ("ASMR baseline") reads it.
 
     For every pair (i, j) of attribute combinations (the proxies), the
     cosine similarity of their embeddings is pulled towards a target that

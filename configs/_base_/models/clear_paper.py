@@ -1,4 +1,5 @@
-# CLEAR cross-transformers as the paper text describes them (SPEC.md):
+# CLEAR cross-transformers as the paper text describes them
+# (docs/method_notes.md, "Cross-transformers"):
 # ViT-1024 x 12 (patch 14) + Swin 128..1024 (2, 2, 6, 2), window 12, CASA.
 model = dict(
     type='ImageClassifier',

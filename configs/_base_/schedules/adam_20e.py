@@ -1,4 +1,5 @@
-# CLEAR Sec. 4.2 / issue recipe: Adam, lr 1e-5, batch 64, 20 epochs.
+# CLEAR's fine-tuning recipe as we read it (docs/method_notes.md,
+# "Cross-transformers", schedule): Adam, lr 1e-5, batch 64, 20 epochs.
 # The paper gives no schedule; we decay the lr with a cosine to 1% of it.
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-5, weight_decay=0.0))
 param_scheduler = dict(

@@ -17,9 +17,13 @@ def test_casa_is_channel_attention():
     k = xc @ casa.k.weight.T + casa.k.bias
     v = xc @ casa.v.weight.T + casa.v.bias
     att = torch.softmax(torch.einsum('bcn,bdn->bcd', q, k) / 8**0.5, dim=-1)
-    assert att.shape == (3, 6, 6)  # C x C
     expected = (xc + torch.einsum('bcd,bdn->bcn', att, v)).transpose(1, 2)
     torch.testing.assert_close(out, expected)
+    # channel attention: changing one channel changes every other one
+    x2 = x.clone()
+    x2[:, :, 0] += 1.0
+    diff = (casa(x2, (4, 2)) - out)[:, :, 1:].abs().amax(dim=(0, 1))
+    assert (diff > 0).all()
 
 
 def test_casa_keeps_layout_and_legacy_flag_differs():

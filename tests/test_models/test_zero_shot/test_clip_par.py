@@ -123,17 +123,23 @@ def test_person_crop_keeps_the_largest_person():
 
 
 def test_random_mask_rcnn_runs():
+    """A real (random) torchvision Mask R-CNN output goes through select and
+    crop: forward gives exactly the crop of the detector's own largest
+    person above the threshold, or the image when there is none."""
+    torch.manual_seed(0)
     crop = TorchvisionPersonCrop(score_thr=0.0)
     crop.detector.transform.min_size = (64, )
     crop.detector.transform.max_size = 64
     image = torch.rand(1, 3, 64, 32)
     out = crop(image)
-    # a real torchvision output goes through select/crop: a 3-channel part
-    # of the image, or the image itself when nobody scores above 0
-    assert len(out) == 1 and out[0].shape[0] == 3
-    assert out[0].shape[1] <= 64 and out[0].shape[2] <= 32
-    detections = crop.detector(list(image))[0]
-    assert {'boxes', 'labels', 'scores', 'masks'} <= set(detections)
+    with torch.no_grad():
+        detections = crop.detector(list(image))[0]
+    want = crop.crop(image[0], crop.select(detections))
+    assert len(out) == 1
+    torch.testing.assert_close(out[0], want)
+    crop.score_thr = 2.0  # nobody scores that high: the whole image
+    assert crop(image)[0] is image[0] or torch.equal(crop(image)[0],
+                                                     image[0])
 
 
 def test_tools_test_without_checkpoint(tmp_path, tiny_clip):
