@@ -8,11 +8,11 @@ is left out of every average (``num_skipped`` counts them). Items a query
 must not see (re-identification: the same person seen by the same camera)
 are removed from its ranking with ``ignore``.
 
-Only the relevant (query, item) pairs need a rank: the rank of a relevant
-item is one plus the number of items scoring higher (plus tied items
-earlier in the gallery), counted with vectorised comparisons; no row is
-sorted. With k relevant items per query the cost is about 2k comparisons
-per score, against a sort (log G) per query for the per-query loop.
+Only the relevant (query, item) pairs need a rank: the rank of relevant
+item g is one plus the items before g scoring at least as high plus the
+items after g scoring higher, counted with vectorised comparisons; no row
+is sorted. With k relevant items per query the cost is k comparisons per
+score, against a sort (log G) per query for the per-query loop.
 """
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -68,8 +68,7 @@ def ranks_of(sim: torch.Tensor, qi: torch.Tensor,
              gi: torch.Tensor) -> torch.Tensor:
     """1-based stable-sort rank of item ``gi[p]`` in row ``qi[p]`` of
     ``sim`` ``(B, G)`` (descending; ties keep gallery order; ``qi`` sorted
-    ascending, as :func:`relevant_pairs` gives it): one plus the
-    items scoring higher, plus the tied items earlier in the gallery.
+    ascending, as :func:`relevant_pairs` gives it).
 
     Rows are counted in parallel threads (numpy's comparisons and counts
     release the GIL and vectorise well)."""
@@ -81,18 +80,16 @@ def ranks_of(sim: torch.Tensor, qi: torch.Tensor,
     starts = np.searchsorted(qi_np, np.arange(len(scores) + 1))
 
     def count(rows: range) -> None:
+        # rank of item g at score t: the items before it scoring >= t (ties
+        # keep gallery order) and the items after it scoring > t, plus one;
+        # one pass over the row per relevant item, no sort
         for r in rows:
-            lo, hi = starts[r], starts[r + 1]
-            if lo == hi:
-                continue
             row = scores[r]
-            t = row[gi_np[lo:hi]][:, None]
-            greater = np.count_nonzero(row > t, axis=1)
-            equal = np.count_nonzero(row == t, axis=1)
-            rank[lo:hi] = greater + 1
-            for p in np.nonzero(equal > 1)[0]:  # ties besides the item
-                g = gi_np[lo + p]
-                rank[lo + p] += np.count_nonzero(row[:g] == row[g])
+            for p in range(starts[r], starts[r + 1]):
+                g = gi_np[p]
+                t = row[g]
+                rank[p] = (np.count_nonzero(row[:g] >= t) +
+                           np.count_nonzero(row[g + 1:] > t) + 1)
 
     workers = max(1, min(torch.get_num_threads(), len(scores)))
     step = -(-len(scores) // workers)
