@@ -1,4 +1,5 @@
 from .base_par_dataset import AttributeTable, BasePARDataset
+from .cached_features import CachedFeatureDataset
 from .market1501_attr import Market1501Attr
 from .pa100k import PA100K
 from .peta import PETA
@@ -11,7 +12,7 @@ from .transforms import *  # noqa: F401,F403
 from .upar2024 import UPAR2024
 
 __all__ = [
-    'AttributeTable', 'BasePARDataset', 'check_schema',
+    'AttributeTable', 'BasePARDataset', 'CachedFeatureDataset', 'check_schema',
     'IdentityBalancedSampler', 'Market1501Attr', 'PA100K', 'PETA', 'RAPv2',
     'SemanticIDs', 'SyntheticPedestrians', 'UPAR2024',
     'generate_synthetic_dataset'

@@ -68,8 +68,8 @@ def bench_training(cfg, iters):
     optim = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
-    def step(data):
-        losses = model.loss(data['inputs'], data['data_samples'])
+    def step(data, is_feature=False):
+        losses = model.loss(data['inputs'], data['data_samples'], is_feature)
         optim.zero_grad()
         sum(losses.values()).backward()
         optim.step()
@@ -95,7 +95,7 @@ def bench_training(cfg, iters):
     t_feat = []
     for f, data in zip(feats, batches[1:]):
         start = time.perf_counter()
-        step(dict(inputs=f, data_samples=data['data_samples']))
+        step(dict(inputs=f, data_samples=data['data_samples']), True)
         t_feat.append(time.perf_counter() - start)
     n_iter = len(loader)
     img, feat, ext = (float(np.median(t)) for t in (t_img, t_feat,

@@ -4,27 +4,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.dataset import DefaultSampler, pseudo_collate
+from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmpretrain.registry import DATASETS, HOOKS
-from mmpretrain.structures import DataSample
 from mmpretrain.utils import get_ori_model
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-
-class _FeatureDataset(Dataset):
-    """Cached f_par features and attribute labels, as data samples."""
-
-    def __init__(self, feats: torch.Tensor, attrs: torch.Tensor):
-        self.feats, self.attrs = feats, attrs
-
-    def __len__(self):
-        return len(self.feats)
-
-    def __getitem__(self, i):
-        return dict(
-            inputs=self.feats[i],
-            data_samples=DataSample().set_gt_score(self.attrs[i]))
+from clear_mm.datasets import CachedFeatureDataset
 
 
 @HOOKS.register_module()
@@ -33,11 +19,13 @@ class RetrievalFeatureCacheHook(Hook):
 
     f_par is frozen, so its features of a training image never change
     (given a deterministic pipeline). Before training, this hook runs f_par
-    once over the training set, keeps the features in memory, and replaces
-    the training dataloader by one over the features, with the same batch
-    size and sampler settings (hence the same number of iterations per
-    epoch, so iteration-based schedules are unchanged). An epoch then costs
-    only the adapters' passes.
+    once over the training set (the extraction step), keeps the features in
+    memory as a :class:`CachedFeatureDataset`, and trains on a dataloader
+    over them built by ``Runner.build_dataloader`` with the training
+    loader's batch size and sampler settings (hence the same number of
+    iterations per epoch, so iteration-based schedules are unchanged). The
+    batches say they hold features (``is_feature``), so nothing guesses
+    from tensor shapes. An epoch then costs only the adapters' passes.
 
     Args:
         pipeline (list[dict], optional): Pipeline used to extract the
@@ -97,17 +85,14 @@ class RetrievalFeatureCacheHook(Hook):
             f'{tuple(feats.shape[1:])} extracted in '
             f'{self.extract_time:.1f} s; training runs on them.')
 
-        sampler = old.sampler
-        features = _FeatureDataset(feats, attrs)
-        shuffle = getattr(sampler, 'shuffle', True)
-        seed = getattr(sampler, 'seed', None)
-        loop.dataloader = DataLoader(
-            features,
-            batch_size=old.batch_size,
-            sampler=DefaultSampler(features, shuffle=shuffle, seed=seed),
-            num_workers=0,
-            collate_fn=pseudo_collate,
-            drop_last=old.drop_last)
+        features = CachedFeatureDataset(feats, attrs, old.dataset.metainfo)
+        sampler = dict(type='DefaultSampler',
+                       shuffle=getattr(old.sampler, 'shuffle', True))
+        loop.dataloader = runner.build_dataloader(
+            dict(dataset=features, sampler=sampler,
+                 batch_size=old.batch_size, num_workers=0,
+                 drop_last=old.drop_last),
+            seed=runner.seed)
         if len(loop.dataloader) != len(old):
             raise RuntimeError(
                 f'The feature loader has {len(loop.dataloader)} batches per '

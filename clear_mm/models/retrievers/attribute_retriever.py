@@ -5,7 +5,6 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_checkpoint
-from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -19,31 +18,6 @@ from .base import BaseAttributeRetriever
 # pseudo-description (SP) and the attribute words (W).
 QUERY_FORMS = ('hard', 'soft', 'words')
 FORM_NAMES = dict(hard='HA', soft='SP', words='W')
-
-
-@MODELS.register_module()
-class RetrievalDataPreprocessor(ClsDataPreprocessor):
-    """``ClsDataPreprocessor`` that also passes cached visual features.
-
-    Image batches are normalised as usual. A batch whose inputs are feature
-    vectors (1-D per sample, from :class:`RetrievalFeatureCacheHook`) is only
-    stacked and moved to the device, with its ``gt_score``.
-    """
-
-    def forward(self, data: dict, training: bool = False) -> dict:
-        inputs = data['inputs']
-        is_features = (
-            isinstance(inputs, torch.Tensor) and inputs.dim() == 2) or (
-                isinstance(inputs, (list, tuple)) and len(inputs) > 0
-                and all(torch.is_tensor(x) and x.dim() == 1 for x in inputs))
-        if not is_features:
-            return super().forward(data, training)
-        if not torch.is_tensor(inputs):
-            inputs = torch.stack(list(inputs))
-        data_samples = data.get('data_samples')
-        return dict(
-            inputs=self.cast_data(inputs).float(),
-            data_samples=self.cast_data(data_samples))
 
 
 @MODELS.register_module()
@@ -317,10 +291,7 @@ class AttributeRetriever(BaseAttributeRetriever):
 
     # -- images --------------------------------------------------------
     def extract_vis(self, inputs: torch.Tensor) -> torch.Tensor:
-        """f_par's fused feature ``(B, C)`` of images; 2-D inputs are
-        already features (the cache) and pass through."""
-        if inputs.dim() == 2:
-            return inputs
+        """f_par's fused feature ``(B, C)`` of images ``(B, 3, H, W)``."""
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.freeze_par):
             feat = self.par_model.extract_feat(inputs)
@@ -329,9 +300,35 @@ class AttributeRetriever(BaseAttributeRetriever):
                 feat = feat.flatten(2).mean(dim=2)
         return feat
 
-    def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
-        """E^v = f_vis(f_par(I)), ``(B, embed_dims * len(query_forms))``."""
+    def embed_images(self,
+                     inputs: torch.Tensor,
+                     is_feature: bool = False) -> torch.Tensor:
+        """E^v = f_vis(f_par(I)), ``(B, embed_dims * len(query_forms))``;
+        with ``is_feature`` the inputs are f_par's features already (the
+        feature cache)."""
+        if is_feature:
+            if inputs.dim() != 2:
+                raise ValueError(
+                    'Cached features must be (B, C), got '
+                    f'{tuple(inputs.shape)}.')
+            return self.vis_adapter(inputs)
         return self.vis_adapter(self.extract_vis(inputs))
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor',
+                is_feature: bool = False):
+        """As :meth:`BaseAttributeRetriever.forward`; ``is_feature`` (set by
+        :class:`RetrievalDataPreprocessor` for cached-feature batches) says
+        the inputs are f_par's features, not images."""
+        if mode == 'tensor':
+            return self.embed_images(inputs, is_feature)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples, is_feature)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples, is_feature)
+        raise RuntimeError(f'Invalid mode "{mode}".')
 
     # -- training ------------------------------------------------------
     def _proxy_inputs(self, form: str) -> torch.Tensor:
@@ -340,12 +337,15 @@ class AttributeRetriever(BaseAttributeRetriever):
                 form, self.train_attrs)
         return self._train_inputs[form]
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: List[DataSample],
+             is_feature: bool = False) -> Dict[str, torch.Tensor]:
         """Eq. (10): weighted L_MA between each part of E^v and the
         embeddings of all training combinations in that query form."""
         proxies, targets = self.sample_proxies(self.targets(data_samples))
-        parts = self.embed_images(inputs).split(self.embed_dims, dim=1)
+        parts = self.embed_images(inputs, is_feature).split(
+            self.embed_dims, dim=1)
         losses = {}
         for form, part in zip(self.query_forms, parts):
             inputs = self._proxy_inputs(form)[proxies]
@@ -357,11 +357,12 @@ class AttributeRetriever(BaseAttributeRetriever):
                     query, self.train_attrs[proxies])
         return losses
 
-    def predict(self, inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None
-                ) -> List[DataSample]:
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                is_feature: bool = False) -> List[DataSample]:
         """Each sample gets ``pred_embedding`` (E^v of its image)."""
-        embeddings = self.embed_images(inputs)
+        embeddings = self.embed_images(inputs, is_feature)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(len(embeddings))]
         for sample, emb in zip(data_samples, embeddings):

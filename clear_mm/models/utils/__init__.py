@@ -1,4 +1,6 @@
 from .casa import ChannelAwareSelfAttention
-from .data_preprocessor import with_defaults
+from .data_preprocessor import RetrievalDataPreprocessor, with_defaults
 
-__all__ = ['ChannelAwareSelfAttention', 'with_defaults']
+__all__ = [
+    'ChannelAwareSelfAttention', 'RetrievalDataPreprocessor', 'with_defaults'
+]

@@ -105,12 +105,12 @@ def test_training_vector_must_be_known(tiny_gpt, tmp_path):
     model, _ = build(tiny_gpt, tmp_path, query_forms=('hard', ))
     feats = torch.randn(2, 256)
     with pytest.raises(RuntimeError, match='DatasetMetaHook'):
-        model.loss(feats, samples(np.zeros((2, 26), int)))
+        model.loss(feats, samples(np.zeros((2, 26), int)), is_feature=True)
     with pytest.raises(ValueError, match='0/1 vectors'):
         model.set_train_combinations(np.full((1, 26), 2))
     model.set_train_combinations(np.zeros((1, 26), int))
     with pytest.raises(ValueError, match='not among the training'):
-        model.loss(feats, samples(np.ones((2, 26), int)))
+        model.loss(feats, samples(np.ones((2, 26), int)), is_feature=True)
 
 
 @pytest.mark.parametrize('forms', [('hard', ), ('words', ), ('soft', ),
@@ -134,7 +134,8 @@ def test_adapters_learn_on_cached_features(tiny_bert, tmp_path, forms):
         model.eval()
         with torch.no_grad():
             res = AttrRetrievalMetric.calculate(
-                model.encode_queries(combos), model.embed_images(feats),
+                model.encode_queries(combos),
+                model.embed_images(feats, is_feature=True),
                 combos, attrs)
         model.train()
         return res['mAP']
@@ -145,7 +146,8 @@ def test_adapters_learn_on_cached_features(tiny_bert, tmp_path, forms):
     torch.manual_seed(0)
     for _ in range(60):
         idx = torch.randperm(len(feats))[:48]
-        loss = sum(model.loss(feats[idx], samples(attrs[idx])).values())
+        loss = sum(model.loss(feats[idx], samples(attrs[idx]),
+                              is_feature=True).values())
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -195,7 +197,7 @@ def test_aac_adds_proxies(tiny_gpt, tmp_path):
     assert len(model.train_attrs) == real + 20
     assert model.known_combinations(attrs).all()
     # training images still map to their own (real) combination
-    losses = model.loss(torch.randn(4, 256), samples(attrs))
+    losses = model.loss(torch.randn(4, 256), samples(attrs), is_feature=True)
     assert torch.isfinite(losses['loss_hard'])
 
 
@@ -246,3 +248,29 @@ def test_user_dataset_with_its_own_description_table(tiny_gpt, tmp_path):
     assert model.encode_queries(v[None]).shape == (1, 32)
     with pytest.raises(ValueError, match="only key is 'table'"):
         build(tiny_gpt, tmp_path, description=dict(dataset='PA100K'))
+
+
+def test_feature_batches_are_explicit():
+    """Cached features say they are features: the preprocessor stacks them
+    and the model skips f_par; images go through f_par whatever their
+    shape; a mixed batch is an error."""
+    from mmengine.dataset import pseudo_collate
+
+    from clear_mm.datasets import CachedFeatureDataset
+    from clear_mm.models import RetrievalDataPreprocessor
+    feats = torch.randn(4, 256)
+    ds = CachedFeatureDataset(feats, torch.zeros(4, 26, dtype=torch.long))
+    pre = RetrievalDataPreprocessor(mean=[0.0] * 3, std=[2.0] * 3)
+    data = pre(pseudo_collate([ds[i] for i in range(4)]), True)
+    assert data['is_feature'] is True
+    torch.testing.assert_close(data['inputs'], feats)  # not normalised
+    images = pre(dict(inputs=[torch.full((3, 8, 4), 4.0)]), False)
+    assert 'is_feature' not in images
+    torch.testing.assert_close(images['inputs'], torch.full((1, 3, 8, 4),
+                                                            2.0))
+    mixed = pseudo_collate([ds[0], ds[1]])
+    mixed['is_feature'] = [True, False]
+    with pytest.raises(ValueError, match='mixes'):
+        pre(mixed, True)
+    with pytest.raises(ValueError, match='N label rows'):
+        CachedFeatureDataset(feats, torch.zeros(3, 26))
