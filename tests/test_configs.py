@@ -157,7 +157,7 @@ def test_multitask_config(path):
     cfg = Config.fromfile(path)
     model = cfg.model
     name = osp.basename(path)[:-len('.py')]
-    dataset = name.split('_')[2 if name.count('_') > 1 else 1]
+    dataset = 'synthetic' if 'synthetic' in name else name.split('_')[2]
     assert model.type == 'MultiTaskAttributeTransformer'
     t = model.transformer
     assert (t.patch_size, t.embed_dims, t.num_layers,
@@ -169,10 +169,10 @@ def test_multitask_config(path):
     assert [h.type for h in cfg.custom_hooks] == [
         'DatasetMetaHook'
     ]
-    assert cfg.test_evaluator == [
-        dict(type='PARMetric'),
-        dict(type='AttrRetrievalMetric', par_weight=0.2)
-    ]
+    ranking = dict(type='FusedRetrievalMetric', par_weight=0.2)
+    if name.endswith('_score_ranking'):  # its scores alone
+        ranking = dict(type='ScoreRetrievalMetric')
+    assert cfg.test_evaluator == [dict(type='PARMetric'), ranking]
     if dataset != 'synthetic':
         assert cfg.train_dataloader.batch_size == 16
         assert cfg.optim_wrapper.optimizer.type == 'SGD'
@@ -204,7 +204,7 @@ def test_multitask_and_baseline_models_build(path):
     assert preds[0].pred_score.shape == (35, )
     if 'baseline_par' in path:
         assert cfg.test_evaluator[1] == dict(
-            type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0)
+            type='ScoreRetrievalMetric')
     else:
         assert preds[0].pred_embedding.shape == (128, )
 
@@ -253,8 +253,7 @@ def test_par_baseline_config(path):
     ]
     assert cfg.test_evaluator == [
         dict(type='PARMetric'),
-        dict(type='AttrRetrievalMetric', embedding_weight=0.0,
-             par_weight=1.0)
+        dict(type='ScoreRetrievalMetric')
     ]
 
 

@@ -2,7 +2,7 @@
 # global average pooling, one linear layer, weighted BCE), evaluated by
 # PARMetric and, for retrieval, by the Euclidean distance between the 0/1
 # query and its attribute scores alone (AttrRetrievalMetric with
-# embedding_weight=0). The paper trains it "as described in [11]"
+# ScoreRetrievalMetric). The paper trains it "as described in [11]"
 # (Rethinking-of-PAR); the schedule below (SGD 1e-2, batch 64, 30 epochs,
 # cosine) is our approximation. Its checkpoint initialises the backbone of
 # mtt_r50_peta.py.
@@ -21,7 +21,7 @@ model = dict(
         loss=dict(type='WeightedBCELoss')))
 val_evaluator = [
     dict(type='PARMetric'),
-    dict(type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0),
+    dict(type='ScoreRetrievalMetric'),
 ]
 test_evaluator = val_evaluator
 max_epochs = 30

@@ -7,6 +7,6 @@
 _base_ = ['../clear/par_synthetic.py']
 val_evaluator = [
     dict(type='PARMetric'),
-    dict(type='AttrRetrievalMetric', embedding_weight=0.0, par_weight=1.0),
+    dict(type='ScoreRetrievalMetric'),
 ]
 test_evaluator = val_evaluator

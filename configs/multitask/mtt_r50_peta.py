@@ -15,7 +15,7 @@ model = dict(
 train_dataloader = dict(batch_size=16)
 val_evaluator = [
     dict(type='PARMetric'),
-    dict(type='AttrRetrievalMetric', par_weight=0.2),
+    dict(type='FusedRetrievalMetric', par_weight=0.2),
 ]
 test_evaluator = val_evaluator
 default_hooks = dict(

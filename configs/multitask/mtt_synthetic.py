@@ -39,7 +39,7 @@ model = dict(
         type='ASMRLoss', num_groups=10, loss_weight=1.0, max_proxies=1024))
 val_evaluator = [
     dict(type='PARMetric'),
-    dict(type='AttrRetrievalMetric', par_weight=0.2),
+    dict(type='FusedRetrievalMetric', par_weight=0.2),
 ]
 test_evaluator = val_evaluator
 default_hooks = dict(

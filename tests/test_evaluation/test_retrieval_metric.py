@@ -3,7 +3,9 @@ import pytest
 import torch
 from mmpretrain.evaluation.metrics import RetrievalAveragePrecision
 
-from clear_mm.evaluation.metrics import AttrRetrievalMetric
+from clear_mm.evaluation.metrics import (AttrRetrievalMetric,
+                                         FusedRetrievalMetric,
+                                         ScoreRetrievalMetric)
 
 
 def reference(query_emb, gallery_emb, query_attrs, gallery_attrs, topk):
@@ -165,7 +167,7 @@ def test_fused_distance_hand_computed():
 
 def test_metric_uses_fused_distance_with_par_weight():
     from mmpretrain.structures import DataSample
-    metric = AttrRetrievalMetric(par_weight=10.0, topk=(1, ))
+    metric = FusedRetrievalMetric(par_weight=10.0, topk=(1, ))
     metric.set_queries(np.array([[1, 0]]), torch.tensor([[1.0, 0.0]]))
     gallery_emb = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]
     scores = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -189,7 +191,7 @@ def test_metric_uses_fused_distance_with_par_weight():
 
 
 def test_attribute_scores_only():
-    """embedding_weight=0 (paper 004's PAR baseline): ranked by the
+    """ScoreRetrievalMetric (paper 004's PAR baseline): ranked by the
     Euclidean distance to the predicted scores; no embeddings, no encoder."""
     from mmpretrain.structures import DataSample
     query_attrs = np.array([[1, 0], [0, 1]])
@@ -199,8 +201,7 @@ def test_attribute_scores_only():
     d = np.linalg.norm(query_attrs[:, None] - scores[None], axis=2)
     np.testing.assert_allclose(
         fn(0, 2).numpy(), -d / d.max(1, keepdims=True), rtol=1e-6)
-    metric = AttrRetrievalMetric(embedding_weight=0, par_weight=1.0,
-                                 topk=(1, ))
+    metric = ScoreRetrievalMetric(topk=(1, ))
     metric.set_queries(query_attrs)
     samples = [
         DataSample().set_gt_score(torch.tensor(a)).set_pred_score(
@@ -212,10 +213,12 @@ def test_attribute_scores_only():
     # rank first: AP 1. Query [0, 1]: image 2 first: AP 1.
     assert metric.evaluate(3) == {'retrieval/R1': 100.0,
                                   'retrieval/mAP': 100.0}
-    with pytest.raises(ValueError, match='set par_weight'):
-        AttrRetrievalMetric(embedding_weight=0)
     with pytest.raises(ValueError, match='>= 0'):
-        AttrRetrievalMetric(par_weight=-1)
+        FusedRetrievalMetric(par_weight=-1)
+    with pytest.raises(KeyError, match='pred_score'):
+        FusedRetrievalMetric().process(None, [dict(
+            gt_score=torch.tensor([1, 0]),
+            pred_embedding=torch.zeros(2))])
 
 
 def test_non_finite_scores_are_an_error():

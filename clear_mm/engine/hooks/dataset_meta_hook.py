@@ -108,8 +108,7 @@ class DatasetMetaHook(Hook):
             if not hasattr(model, 'encode_queries'):
                 raise RuntimeError(
                     f'{type(model).__name__} has no encode_queries: rank by '
-                    'attribute scores with AttrRetrievalMetric('
-                    'embedding_weight=0, par_weight=1).')
+                    'attribute scores with ScoreRetrievalMetric.')
             # the loop switches to eval mode only after this hook
             was_training = model.training
             model.eval()

@@ -37,55 +37,34 @@ class AttrRetrievalMetric(BaseMetric):
     Without explicit query vectors (and when no embeddings are needed), the
     gallery's distinct vectors are used.
 
-    With ``par_weight`` set (the multi-task model of paper 004), images are
-    ranked by the fused distance of :meth:`fused_scores` instead: cosine
-    distance in the joint space plus ``par_weight`` times the Euclidean
-    distance between the query vector and the image's predicted attribute
-    scores (``pred_score``), each divided by its maximum over the gallery.
-    ``embedding_weight=0`` ranks by the attribute scores alone (a PAR model
-    used for retrieval, paper 004's "PAR baseline"); no embeddings and no
-    query encoder are needed then.
+    Two rankings share everything else: :class:`FusedRetrievalMetric`
+    (paper 004's fused distance, for models that predict embeddings and
+    attribute scores) and :class:`ScoreRetrievalMetric` (attribute scores
+    alone: a PAR model used for retrieval).
 
     Args:
         topk (Sequence[int]): CMC ranks. Defaults to (1, 5, 10).
         chunk_size (int): Queries scored at once (memory vs. speed).
             Defaults to 256.
-        par_weight (float, optional): lambda_Ret of the fused distance
-            (paper 004: 0.2). Defaults to None (cosine similarity only).
-        embedding_weight (float): Weight of the cosine part of the fused
-            distance; 0 for attribute scores only (needs ``par_weight``).
-            Defaults to 1.
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to 'retrieval'.
     """
     default_prefix = 'retrieval'
+    # what the ranking reads from each data sample
+    uses_embeddings = True
+    uses_scores = False
 
     def __init__(self,
                  topk: Sequence[int] = (1, 5, 10),
                  chunk_size: int = 256,
-                 par_weight: Optional[float] = None,
-                 embedding_weight: float = 1.0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = tuple(topk)
         self.chunk_size = chunk_size
-        if embedding_weight < 0 or (par_weight is not None
-                                    and par_weight < 0):
-            raise ValueError('par_weight and embedding_weight must be >= 0, '
-                             f'got {par_weight} and {embedding_weight}.')
-        if embedding_weight == 0 and not par_weight:
-            raise ValueError('embedding_weight=0 ranks by attribute scores '
-                             'only: set par_weight > 0.')
-        self.par_weight = par_weight
-        self.embedding_weight = embedding_weight
         self.query_attrs: Optional[np.ndarray] = None
         self.query_embeddings: Optional[torch.Tensor] = None
         self.columns: Optional[List[int]] = None
-
-    @property
-    def uses_embeddings(self) -> bool:
-        return self.embedding_weight > 0
 
     def set_queries(self,
                     query_attrs,
@@ -127,11 +106,11 @@ class AttrRetrievalMetric(BaseMetric):
             if self.uses_embeddings:
                 result['embedding'] = sample['pred_embedding'].detach(
                 ).float().cpu()
-            if self.par_weight is not None:
+            if self.uses_scores:
                 if 'pred_score' not in sample:
-                    raise KeyError('AttrRetrievalMetric(par_weight=...) '
-                                   'needs `pred_score` (attribute scores) '
-                                   'in every data sample.')
+                    raise KeyError(f'{type(self).__name__} needs '
+                                   '`pred_score` (attribute scores) in '
+                                   'every data sample.')
                 result['scores'] = sample['pred_score'].detach().float().cpu()
             self.results.append(result)
 
@@ -158,30 +137,30 @@ class AttrRetrievalMetric(BaseMetric):
         if self.columns is not None:
             rel_q, rel_g = query_attrs[:, self.columns], \
                 gallery_attrs[:, self.columns]
-        if self.par_weight is None:
-            values = self.calculate(
-                query_emb,
-                gallery_emb,
-                rel_q,
-                rel_g,
-                topk=self.topk,
-                chunk_size=self.chunk_size)
-        else:
+        gallery_scores = None
+        if self.uses_scores:
             gallery_scores = torch.stack([r['scores'] for r in results])
-            values = self.calculate_scores(
-                self.fused_scores(query_emb, gallery_emb, query_attrs,
-                                  gallery_scores, self.par_weight,
-                                  self.embedding_weight),
-                rel_q,
-                rel_g,
-                topk=self.topk,
-                chunk_size=self.chunk_size)
+        values = self.calculate_scores(
+            self.score_fn(query_emb, gallery_emb, query_attrs,
+                          gallery_scores),
+            rel_q,
+            rel_g,
+            topk=self.topk,
+            chunk_size=self.chunk_size)
         skipped = values.pop('num_skipped')
         logger = MMLogger.get_current_instance()
         logger.info(f'Attribute retrieval: {len(query_attrs)} queries, '
                     f'{len(gallery_attrs)} gallery images, {skipped} '
                     'queries without a relevant image left out.')
         return values
+
+    def score_fn(self, query_emb, gallery_emb, query_attrs,
+                 gallery_scores) -> Callable:
+        """The query x gallery scores this metric ranks by (chunk function
+        of :meth:`calculate_scores`): cosine similarity of embeddings."""
+        query_emb = F.normalize(torch.as_tensor(query_emb).float(), dim=1)
+        gallery_emb = F.normalize(torch.as_tensor(gallery_emb).float(), dim=1)
+        return lambda start, stop: query_emb[start:stop] @ gallery_emb.t()
 
     @staticmethod
     def calculate(query_emb,
@@ -282,3 +261,47 @@ class AttrRetrievalMetric(BaseMetric):
         """
         q_ids, g_ids = attribute_ids(query_attrs, gallery_attrs)
         return evaluate_ranking(scores, q_ids, g_ids, topk, chunk_size)
+
+
+@METRICS.register_module()
+class FusedRetrievalMetric(AttrRetrievalMetric):
+    """Attribute retrieval ranked by paper 004's fused distance: cosine
+    distance in the joint space plus ``par_weight`` (lambda_Ret) times the
+    Euclidean distance between the query vector and the image's predicted
+    attribute scores (``pred_score``), each divided by its maximum over the
+    gallery (:meth:`AttrRetrievalMetric.fused_scores`). For models that
+    predict both (the multi-task transformer).
+
+    Args:
+        par_weight (float): lambda_Ret. Defaults to 0.2 (the paper's).
+        **kwargs: See :class:`AttrRetrievalMetric`.
+    """
+    uses_scores = True
+
+    def __init__(self, par_weight: float = 0.2, **kwargs):
+        super().__init__(**kwargs)
+        if par_weight < 0:
+            raise ValueError(f'par_weight must be >= 0, got {par_weight}.')
+        self.par_weight = par_weight
+
+    def score_fn(self, query_emb, gallery_emb, query_attrs,
+                 gallery_scores) -> Callable:
+        return self.fused_scores(query_emb, gallery_emb, query_attrs,
+                                 gallery_scores, self.par_weight)
+
+
+@METRICS.register_module()
+class ScoreRetrievalMetric(AttrRetrievalMetric):
+    """Attribute retrieval ranked by the predicted attribute scores alone:
+    the Euclidean distance between the 0/1 query and each image's
+    ``pred_score``, divided by its maximum over the gallery. Turns any PAR
+    model into a retrieval baseline (paper 004's "PAR baseline"); no
+    embeddings or query encoder are needed.
+    """
+    uses_embeddings = False
+    uses_scores = True
+
+    def score_fn(self, query_emb, gallery_emb, query_attrs,
+                 gallery_scores) -> Callable:
+        return self.fused_scores(None, None, query_attrs, gallery_scores,
+                                 par_weight=1.0, embedding_weight=0.0)

@@ -47,7 +47,8 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
 
     ``predict`` gives each sample ``pred_score``/``pred_label`` (for
     ``PARMetric``) and ``pred_embedding`` (for ``AttrRetrievalMetric``,
-    whose ``par_weight=0.2`` ranks by the paper's fused distance).
+    ``FusedRetrievalMetric(par_weight=0.2)``: the paper's fused
+    distance).
 
     Args:
         backbone (dict): Backbone config.
