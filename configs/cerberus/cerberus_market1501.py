@@ -66,8 +66,8 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=2000),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=2000,
-         end=max_iters, T_max=max_iters - 2000, eta_min=0.0),
+    # end, T_max: to the last iteration (MMEngine takes train_cfg.max_iters)
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=2000, eta_min=0.0),
 ]
 train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=4000)
 log_processor = dict(by_epoch=False)

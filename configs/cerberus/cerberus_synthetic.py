@@ -59,7 +59,6 @@ default_hooks = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=150),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=150,
-         end=max_iters, T_max=max_iters - 150, eta_min=0.0),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=150, eta_min=0.0),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=500)

@@ -37,13 +37,8 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=100),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        T_max=max_epochs,
-        eta_min=1e-5),
+    # end and T_max: the training length (train_cfg.max_epochs)
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, eta_min=1e-5),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=3)
 default_hooks = dict(logger=dict(interval=50))

@@ -42,7 +42,7 @@ optim_wrapper = dict(
     _delete_=True,
     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         T_max=max_epochs, eta_min=1e-6)
+    # end and T_max: the training length (train_cfg.max_epochs)
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, eta_min=1e-6)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)

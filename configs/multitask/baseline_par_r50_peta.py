@@ -28,8 +28,8 @@ max_epochs = 30
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=1e-2, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs,
-         eta_min=1e-5)
+    # end and T_max: the training length (train_cfg.max_epochs)
+    dict(type='CosineAnnealingLR', by_epoch=True, eta_min=1e-5)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()

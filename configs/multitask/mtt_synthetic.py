@@ -44,19 +44,8 @@ val_evaluator = [
 test_evaluator = val_evaluator
 default_hooks = dict(
     checkpoint=dict(save_best='retrieval/mAP', rule='greater'))
+# par_synthetic.py's AdamW, warm-up and cosine (to the end of training) at
+# half its learning rate, for 15 epochs.
 max_epochs = 15
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.05),
-    clip_grad=dict(max_norm=5.0))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=100),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        T_max=max_epochs,
-        eta_min=1e-5),
-]
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
 train_cfg = dict(max_epochs=max_epochs, val_interval=5)
