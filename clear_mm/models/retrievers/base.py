@@ -113,7 +113,13 @@ class BaseAttributeRetriever(BaseModel):
             extra_cfg = dict(self.extra_combinations)
             rules = extra_cfg.pop('rules', None)
             if rules is None:
-                rules = self.schema.get('exclusion_rules', {})
+                rules = self.schema.get('exclusion_rules')
+            if rules is None:
+                raise ValueError(
+                    'extra_combinations: the dataset declares no '
+                    "metainfo['exclusion_rules'] (which groups hold exactly "
+                    'or at most one positive). Declare them, {} if every '
+                    'group is free, or set extra_combinations.rules.')
             extra = additional_combinations(
                 attrs.numpy(), self.schema['attributes'],
                 self.schema['attribute_groups'], rules, **extra_cfg)

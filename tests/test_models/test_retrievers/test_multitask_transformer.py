@@ -150,6 +150,17 @@ def test_aac_adds_valid_proxies():
     proxies = model.train_attrs.numpy()
     assert (proxies[:, :2].sum(1) == 1).all()
     assert len(np.unique(proxies, axis=0)) == len(proxies)
+    # the rules come from the dataset's schema; none declared is an error
+    from_meta = tiny(4, extra_combinations=dict(num=None))
+    from_meta.set_dataset_meta(dict(
+        attributes=attrs, attribute_groups=groups,
+        exclusion_rules=dict(age='one'),
+        train_labels=[[1, 0, 0, 0], [0, 1, 1, 1]]))
+    assert torch.equal(from_meta.train_attrs, model.train_attrs)
+    with pytest.raises(ValueError, match="exclusion_rules"):
+        tiny(4, extra_combinations=dict(num=None)).set_dataset_meta(dict(
+            attributes=attrs, attribute_groups=groups,
+            train_labels=[[1, 0, 0, 0]]))
 
 
 def test_tiny_model_learns_both_tasks():
