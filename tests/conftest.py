@@ -10,8 +10,8 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import clear_mm  # noqa: F401  (registers the modules)
+from tests.utils import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
 
 warnings.filterwarnings('ignore')

@@ -171,9 +171,9 @@ class BasePARDataset(BaseDataset):
         meta.setdefault('attribute_groups',
                         {k: list(v)
                          for k, v in table.groups.items()})
-        meta = select_schema(meta, table.attributes)
+        meta = select_schema(meta, table.attributes, type(self).METAINFO)
         check_schema(meta, f'{type(self).__name__}.metainfo')
-        self._metainfo.update(meta)
+        self._metainfo = meta  # keys select_schema left out are gone
 
         data_list = []
         for i in self._split_indices(table, self.split):

@@ -23,7 +23,7 @@ the metrics and the checkpoints (MMEngine saves the training set's
   training split (computed from the annotation).
 """
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 # (slot, phrase when positive, phrase when negative or None)
 Entry = Tuple[str, str, Optional[str]]
@@ -33,8 +33,6 @@ SLOTS = ('age', 'build', 'gender', 'role', 'view', 'hair', 'lower_color',
          'lower', 'upper_color', 'upper', 'sleeve', 'motif', 'lower_motif',
          'accessory', 'footwear', 'bag', 'action')
 RULES = ('one', 'at_most_one')
-SCHEMA_KEYS = ('attributes', 'attribute_groups', 'exclusion_rules',
-               'descriptions', 'sid_groups', 'pos_ratio')
 
 
 def flag(slot: str, phrase: str) -> Entry:
@@ -74,11 +72,19 @@ def check_schema(meta: dict, source: str = 'metainfo') -> None:
                 f'slot of {SLOTS}.')
 
 
-def select_schema(meta: dict, attributes: Sequence[str]) -> dict:
-    """The schema entries of ``meta`` that concern ``attributes``: the
-    description entries of those attributes, the groups (and their rules)
-    restricted to them, the SID groups when all their attributes are
-    present."""
+def select_schema(meta: dict, attributes: Sequence[str],
+                  declared: Optional[dict] = None) -> dict:
+    """``meta`` restricted to the ``attributes`` an annotation file has.
+
+    Description entries are kept for those attributes only (a table may
+    cover more names: PETA's 105, RAP v1 and v2). The class's own
+    (``declared``) exclusion rules and SID groups describe the official
+    schema, of which a file may hold a subset: rules of groups the file
+    lacks, and SID groups with absent attributes, are left out. Rules and
+    SID groups a config gave (anything else than ``declared``) stay as
+    they are, for :func:`check_schema` to reject unknown names.
+    """
+    declared = declared or {}
     present = set(attributes)
     out = dict(meta)
     if meta.get('descriptions') is not None:
@@ -86,19 +92,15 @@ def select_schema(meta: dict, attributes: Sequence[str]) -> dict:
             a: tuple(meta['descriptions'][a])
             for a in attributes if a in meta['descriptions']
         }
-    groups: Dict[str, List[str]] = {}
-    for group, names in (meta.get('attribute_groups') or {}).items():
-        kept = [n for n in names if n in present]
-        if kept:
-            groups[group] = kept
-    if 'attribute_groups' in meta:
-        out['attribute_groups'] = groups
-    if meta.get('exclusion_rules') is not None:
+    rules = meta.get('exclusion_rules')
+    if rules is not None and rules == declared.get('exclusion_rules'):
+        groups = meta.get('attribute_groups') or {}
         out['exclusion_rules'] = {
             g: r
-            for g, r in meta['exclusion_rules'].items() if g in groups
+            for g, r in rules.items() if g in groups
         }
-    if meta.get('sid_groups') is not None and not all(
-            set(v) <= present for v in meta['sid_groups'].values()):
+    sid_groups = meta.get('sid_groups')
+    if (sid_groups is not None and sid_groups == declared.get('sid_groups')
+            and not all(set(v) <= present for v in sid_groups.values())):
         out.pop('sid_groups')
     return out

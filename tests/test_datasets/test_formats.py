@@ -212,3 +212,19 @@ def test_stock_tools_find_the_image_loader():
     pipeline = remove_transform(cfg.test_dataloader.dataset.pipeline,
                                 'LoadImageFromFile')
     assert [t['type'] for t in pipeline] == ['Resize', 'PackInputs']
+
+
+def test_schema_from_the_config_is_checked(tmp_path):
+    """A file with a subset of PA100K's attributes drops the class's rules
+    and SID groups it cannot hold; a config's own rules and groups that
+    name unknown groups or attributes are errors, not silently dropped."""
+    write_pa100k(tmp_path)
+    ds = PA100K(data_root=str(tmp_path), split='train')
+    assert 'sid_groups' not in ds.metainfo  # Glasses etc. are absent
+    assert set(ds.metainfo['descriptions']) == {'Female', 'Hat', 'boots'}
+    with pytest.raises(ValueError, match="exclusion_rules.*'agee'"):
+        PA100K(data_root=str(tmp_path), split='train',
+               metainfo=dict(exclusion_rules=dict(agee='one')))
+    with pytest.raises(ValueError, match="names \\['Glases'\\]"):
+        PA100K(data_root=str(tmp_path), split='train',
+               metainfo=dict(sid_groups=dict(head=['Hat', 'Glases'])))

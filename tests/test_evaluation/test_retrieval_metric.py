@@ -186,6 +186,8 @@ def test_metric_uses_fused_distance_with_par_weight():
         AttrRetrievalMetric().compute_metrics(without.results)
     with pytest.raises(ValueError, match='one row each'):
         without.set_queries(np.array([[1, 0]]), torch.zeros(2, 2))
+    with pytest.raises(ValueError, match='must be 0/1'):
+        without.set_queries(np.array([[1, 2]]), torch.zeros(1, 2))
     without.process(None, samples)
     assert without.evaluate(3)['retrieval/R1'] == 0
 

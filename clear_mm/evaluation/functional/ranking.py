@@ -50,10 +50,12 @@ def as_score_fn(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
     return lambda start, stop: matrix[start:stop]
 
 
-def relevant_pairs(query_ids: torch.Tensor, gallery_ids: torch.Tensor,
-                   order: torch.Tensor, sorted_ids: torch.Tensor):
+def relevant_pairs(query_ids: torch.Tensor, sorted_ids: torch.Tensor,
+                   order: torch.Tensor):
     """``(qi, gi)``: every gallery item ``gi`` with the id of query ``qi``
-    (local index), without comparing each query with every item."""
+    (local index), looked up in the gallery ids sorted once
+    (``sorted_ids, order = torch.sort(gallery_ids, stable=True)``), without
+    comparing each query with every item."""
     first = torch.searchsorted(sorted_ids, query_ids, right=False)
     last = torch.searchsorted(sorted_ids, query_ids, right=True)
     counts = last - first
@@ -139,6 +141,11 @@ def evaluate_ranking(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
     for start in range(0, num_queries, chunk_size):
         stop = min(start + chunk_size, num_queries)
         sim = torch.as_tensor(score_fn(start, stop)).float()
+        if tuple(sim.shape) != (stop - start, num_gallery):
+            raise ValueError(
+                f'The scores of queries {start} to {stop - 1} have shape '
+                f'{tuple(sim.shape)}; expected ({stop - start}, '
+                f'{num_gallery}) for {num_gallery} gallery items.')
         # a NaN or inf makes the sum non-finite (the full check only runs
         # then: a finite sum can also overflow)
         if not torch.isfinite(sim.sum()) and not torch.isfinite(sim).all():
@@ -146,8 +153,7 @@ def evaluate_ranking(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
                 f'Non-finite retrieval scores for queries {start} to '
                 f'{stop - 1} (NaN or inf in the embeddings or attribute '
                 'scores).')
-        qi, gi = relevant_pairs(query_ids[start:stop], gallery_ids, order,
-                                sorted_ids)
+        qi, gi = relevant_pairs(query_ids[start:stop], sorted_ids, order)
         if ignore is not None:
             hidden = torch.as_tensor(ignore(start, stop)).bool()
             keep = ~hidden[qi, gi]

@@ -86,6 +86,10 @@ class AttrRetrievalMetric(BaseMetric):
             torch.as_tensor(query_attrs).long().cpu())
         emb = None if query_embeddings is None else torch.as_tensor(
             query_embeddings).float().cpu()
+        if attrs is not None and not np.isin(attrs, (0, 1)).all():
+            bad = sorted(set(np.unique(attrs).tolist()) - {0, 1})
+            raise ValueError('Query attribute vectors must be 0/1, got '
+                             f'values {bad}.')
         num_attrs = None if attrs is None else len(attrs)
         if emb is not None and num_attrs != len(emb):
             raise ValueError(
@@ -96,11 +100,12 @@ class AttrRetrievalMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            if 'gt_score' not in sample or (self.uses_embeddings and
-                                            'pred_embedding' not in sample):
-                raise KeyError('AttrRetrievalMetric needs `pred_embedding` '
-                               'and `gt_score` in every data sample (an '
-                               'AttributeRetriever prediction).')
+            needed = ['gt_score'] + (['pred_embedding']
+                                     if self.uses_embeddings else [])
+            missing = [k for k in needed if k not in sample]
+            if missing:
+                raise KeyError(f'{type(self).__name__} needs {needed} in '
+                               f'every data sample; {missing} missing.')
             result = dict(
                 attrs=torch.as_tensor(sample['gt_score']).long().cpu())
             if self.uses_embeddings:
@@ -158,6 +163,12 @@ class AttrRetrievalMetric(BaseMetric):
                  gallery_scores) -> Callable:
         """The query x gallery scores this metric ranks by (chunk function
         of :meth:`calculate_scores`): cosine similarity of embeddings."""
+        return self.cosine_scores(query_emb, gallery_emb)
+
+    @staticmethod
+    def cosine_scores(query_emb, gallery_emb) -> Callable:
+        """Chunk function of the cosine similarities ``(Q, G)`` of
+        ``(Q, D)`` query and ``(G, D)`` gallery embeddings."""
         query_emb = F.normalize(torch.as_tensor(query_emb).float(), dim=1)
         gallery_emb = F.normalize(torch.as_tensor(gallery_emb).float(), dim=1)
         return lambda start, stop: query_emb[start:stop] @ gallery_emb.t()
@@ -182,14 +193,12 @@ class AttrRetrievalMetric(BaseMetric):
             dict: ``R<k>`` for each k and ``mAP`` in percent (0 when no
             query has a relevant image), and ``num_skipped``.
         """
-        query_emb = F.normalize(torch.as_tensor(query_emb).float(), dim=1)
-        gallery_emb = F.normalize(torch.as_tensor(gallery_emb).float(), dim=1)
         if len(query_emb) != len(query_attrs) or len(gallery_emb) != len(
                 gallery_attrs):
             raise ValueError('Embeddings and attribute vectors must have the '
                              'same number of rows.')
         return AttrRetrievalMetric.calculate_scores(
-            lambda start, stop: query_emb[start:stop] @ gallery_emb.t(),
+            AttrRetrievalMetric.cosine_scores(query_emb, gallery_emb),
             query_attrs, gallery_attrs, topk, chunk_size)
 
     @staticmethod
@@ -215,10 +224,7 @@ class AttrRetrievalMetric(BaseMetric):
         gallery_scores = torch.as_tensor(gallery_scores).float()
         use_emb = embedding_weight > 0
         if use_emb:
-            query_emb = F.normalize(
-                torch.as_tensor(query_emb).float(), dim=1)
-            gallery_emb = F.normalize(
-                torch.as_tensor(gallery_emb).float(), dim=1)
+            cosine = AttrRetrievalMetric.cosine_scores(query_emb, gallery_emb)
             if len(gallery_emb) != len(gallery_scores):
                 raise ValueError(
                     f'{len(gallery_emb)} image embeddings but '
@@ -236,8 +242,7 @@ class AttrRetrievalMetric(BaseMetric):
             d = par_weight * normalized(
                 torch.cdist(query_attrs[start:stop], gallery_scores))
             if use_emb:
-                d = d + embedding_weight * normalized(
-                    1 - query_emb[start:stop] @ gallery_emb.t())
+                d = d + embedding_weight * normalized(1 - cosine(start, stop))
             return -d
 
         return score_fn

@@ -188,15 +188,6 @@ class Cerberus(BaseModel):
 
     # -- dataset -------------------------------------------------------------
     @property
-    def dataset_meta(self) -> Optional[dict]:
-        return self.schema
-
-    @property
-    def sid_groups(self) -> Dict[str, List[str]]:
-        self._require_sids()
-        return self.schema['sid_groups']
-
-    @property
     def query_columns(self) -> np.ndarray:
         """The attributes Cerberus can search on: those of its groups (an
         image property such as the synthetic view is in none)."""
@@ -287,6 +278,8 @@ class Cerberus(BaseModel):
         if state.get('sids') is None:
             return
         schema = dict(state['schema'])
+        require_attributes(schema, self.num_attributes,
+                           f'{type(self).__name__} (checkpoint)')
         sids = SemanticIDs.from_tables(
             schema['attributes'], schema['sid_groups'],
             [t.numpy() for t in state['sids']])

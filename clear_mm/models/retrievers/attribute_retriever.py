@@ -314,22 +314,6 @@ class AttributeRetriever(BaseAttributeRetriever):
             return self.vis_adapter(inputs)
         return self.vis_adapter(self.extract_vis(inputs))
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor',
-                is_feature: bool = False):
-        """As :meth:`BaseAttributeRetriever.forward`; ``is_feature`` (set by
-        :class:`RetrievalDataPreprocessor` for cached-feature batches) says
-        the inputs are f_par's features, not images."""
-        if mode == 'tensor':
-            return self.embed_images(inputs, is_feature)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples, is_feature)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples, is_feature)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
     # -- training ------------------------------------------------------
     def _proxy_inputs(self, form: str) -> torch.Tensor:
         if form not in self._train_inputs:

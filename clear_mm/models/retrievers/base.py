@@ -64,11 +64,6 @@ class BaseAttributeRetriever(BaseModel):
 
     # -- dataset and proxies --------------------------------------------
     @property
-    def dataset_meta(self) -> Optional[dict]:
-        """The schema of the dataset the model was given."""
-        return self.schema
-
-    @property
     def attributes(self) -> Optional[List[str]]:
         return None if self.schema is None else self.schema['attributes']
 
@@ -144,6 +139,8 @@ class BaseAttributeRetriever(BaseModel):
 
     def set_extra_state(self, state: dict) -> None:
         if state.get('schema') is not None:
+            require_attributes(state['schema'], self.num_attributes,
+                               f'{type(self).__name__} (checkpoint)')
             self.schema = dict(state['schema'])
             self.on_schema()
         proxies = state.get('proxies')
@@ -207,11 +204,14 @@ class BaseAttributeRetriever(BaseModel):
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
+                mode: str = 'tensor',
+                **kwargs):
+        """``embed_images``, ``loss`` or ``predict``; ``kwargs`` (e.g. the
+        ``is_feature`` flag of cached-feature batches) go to them."""
         if mode == 'tensor':
-            return self.embed_images(inputs)
+            return self.embed_images(inputs, **kwargs)
         if mode == 'loss':
-            return self.loss(inputs, data_samples)
+            return self.loss(inputs, data_samples, **kwargs)
         if mode == 'predict':
-            return self.predict(inputs, data_samples)
+            return self.predict(inputs, data_samples, **kwargs)
         raise RuntimeError(f'Invalid mode "{mode}".')

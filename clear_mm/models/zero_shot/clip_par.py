@@ -128,10 +128,6 @@ class CLIPZeroShotPAR(BaseModel):
         out = out if torch.is_tensor(out) else out.pooler_output
         return F.normalize(out.float(), dim=-1)
 
-    @property
-    def dataset_meta(self) -> Optional[dict]:
-        return self.schema
-
     def set_dataset_meta(self, meta: dict) -> None:
         """Build and encode the prompts of the dataset's attributes, from
         its ``descriptions`` and, with ``groups='auto'``, score its

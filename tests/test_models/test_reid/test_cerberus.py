@@ -128,6 +128,11 @@ def test_checkpoint_carries_sids(tmp_path):
                                model.encode_queries(PERSONS))
     with pytest.raises(ValueError, match='was trained on the attributes'):
         fresh.set_dataset_meta(dict(attributes=ATTRS[::-1]))
+    # a model of another size refuses the checkpoint, naming the count
+    other = tiny()
+    other.num_attributes = 7
+    with pytest.raises(ValueError, match='built for 7 attributes'):
+        load_checkpoint(other, ckpt, map_location='cpu')
 
 
 def test_loss_terms():
