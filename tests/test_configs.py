@@ -103,6 +103,11 @@ def test_retrieval_config(path):
     par = Config.fromfile(osp.join(REPO, 'configs', 'clear',
                                    f'par_{parts[0]}.py'))
     assert model.par_model == par.model
+    # ... and its data, with larger training batches (cached features)
+    assert cfg.val_dataloader == par.val_dataloader
+    assert cfg.test_dataloader == par.test_dataloader
+    assert cfg.train_dataloader.dataset == par.train_dataloader.dataset
+    assert cfg.train_dataloader.batch_size == 128
     assert model.query_forms == FORMS.get(
         parts[1] if len(parts) > 1 else None, ('hard', 'soft'))
     dim = int(parts[2][3:]) if len(parts) > 2 else 128
@@ -129,17 +134,16 @@ def test_asmr_config(path):
     cfg = Config.fromfile(path)
     model = cfg.model
     dataset = osp.basename(path)[:-len('.py')].split('_')[-1]
-    assert model.type == 'AttributeRetriever'
-    assert model.query_forms == ('hard', )
+    assert model.type == 'ASMRRetriever'
     assert model.embed_dims == 128 and model.hidden_channels == (512, 128)
     assert model.regularizer.type == 'ASMRLoss'
     assert model.par_model.head.num_classes == NUM_ATTRIBUTES[dataset]
     hooks = [h.type for h in cfg.custom_hooks]
     if dataset == 'synthetic':
-        assert model.get('freeze_par', True)
+        assert model.freeze_par is True
         assert 'RetrievalFeatureCacheHook' in hooks
     else:
-        assert model.freeze_par is False
+        assert not model.get('freeze_par', False)
         assert model.par_model.backbone.type == ('TIMMBackbone' if 'pvtv2'
                                                  in path else 'ResNet')
         assert hooks == ['DatasetMetaHook']

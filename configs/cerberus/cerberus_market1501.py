@@ -11,7 +11,7 @@
 #   python tools/train.py configs/cerberus/cerberus_market1501.py
 _base_ = [
     '../_base_/datasets/market1501.py',
-    '../_base_/default_runtime.py',
+    '../_base_/runtimes/cerberus.py',
 ]
 model = dict(
     type='Cerberus',
@@ -49,16 +49,6 @@ train_dataloader = dict(
     dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(split='reid', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='ReIDMetric'),
-    dict(type='AttrRetrievalMetric', prefix='aps'),
-    dict(type='PARMetric'),
-]
-test_evaluator = val_evaluator
-default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=4000, save_best='reid/mAP',
-                    rule='greater'),
-    logger=dict(interval=100))
 max_iters = 24000
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=3.5e-4, betas=(0.9, 0.999),
@@ -70,6 +60,5 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=False, begin=2000, eta_min=0.0),
 ]
 train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=4000)
-log_processor = dict(by_epoch=False)
 val_cfg = dict()
 test_cfg = dict()

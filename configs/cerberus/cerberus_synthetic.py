@@ -46,9 +46,9 @@ val_dataloader = dict(
         _delete_=True, type='SyntheticPedestrians', data_root=data_root,
         split='reid', pipeline=test_pipeline, **generator))
 test_dataloader = val_dataloader
+# PAR per attribute as well (the view is in no SID group)
 val_evaluator = [
-    dict(type='ReIDMetric'),
-    dict(type='AttrRetrievalMetric', prefix='aps'),
+    *_base_.val_evaluator[:2],
     dict(type='PARMetric', classwise=True),
 ]
 test_evaluator = val_evaluator

@@ -2,6 +2,6 @@ _base_ = [
     '../_base_/models/clear_paper.py',
     '../_base_/datasets/rapv2.py',
     '../_base_/schedules/adam_20e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/runtimes/par.py',
 ]
 model = dict(head=dict(num_classes=54))

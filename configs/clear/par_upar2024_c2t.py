@@ -7,6 +7,6 @@ _base_ = [
     '../_base_/models/clear_c2t.py',
     '../_base_/datasets/upar2024.py',
     '../_base_/schedules/adam_20e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/runtimes/par.py',
 ]
 model = dict(head=dict(num_classes=40))

@@ -4,13 +4,11 @@
 # UPAR2024).
 #   python tools/train.py configs/clear/ret_upar2024.py \
 #       --cfg-options model.par_checkpoint=work_dirs/par_upar2024/best_*.pth
-# The retrieval stage of ret_pa100k.py on this dataset's split and
-# recognition model (par_upar2024.py: the same model, 40 attributes).
-_base_ = ['./ret_pa100k.py']
-dataset_type = 'UPAR2024'
-data_root = 'data/UPAR2024'
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
-val_dataloader = dict(
-    dataset=dict(type=dataset_type, data_root=data_root))
-test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+_base_ = [
+    '../_base_/models/clear_paper_retriever.py',
+    '../_base_/datasets/upar2024.py',
+    '../_base_/schedules/adamw_cosine_30e.py',
+    '../_base_/runtimes/retrieval_frozen.py',
+]
 model = dict(par_model=dict(head=dict(num_classes=40)))
+train_dataloader = dict(batch_size=128)

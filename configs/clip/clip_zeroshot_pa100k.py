@@ -6,7 +6,7 @@
 #   python tools/test.py configs/clip/clip_zeroshot_pa100k.py
 _base_ = [
     '../_base_/datasets/pa100k.py',
-    '../_base_/default_runtime.py',
+    '../_base_/runtimes/par.py',
 ]
 model = dict(
     type='CLIPZeroShotPAR',

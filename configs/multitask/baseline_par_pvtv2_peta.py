@@ -1,13 +1,6 @@
-# Table 4.2 "PAR Baseline (PVTv2-b2)": as baseline_par_r50_peta.py with
-# timm's pvt_v2_b2 (ImageNet weights: pretrained_cfg_overlay=dict(file=...)
-# on a local file, see the README).
-_base_ = ['./baseline_par_r50_peta.py']
+# Table 4.2 "PAR Baseline (PVTv2-b2)": baseline_par_r50_peta.py with timm's
+# pvt_v2_b2 (_base_/models/pvt_v2_b2.py).
+_base_ = ['./baseline_par_r50_peta.py', '../_base_/models/pvt_v2_b2.py']
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='TIMMBackbone',
-        model_name='pvt_v2_b2',
-        features_only=True,
-        out_indices=(3, ),
-        pretrained=False),
+    backbone=dict(_base_.pvt_v2_b2, _delete_=True),
     head=dict(in_channels=512))

@@ -8,7 +8,7 @@
 # mtt_r50_peta.py.
 _base_ = [
     '../_base_/datasets/peta.py',
-    '../_base_/default_runtime.py',
+    '../_base_/runtimes/score_ranking.py',
 ]
 model = dict(
     type='ImageClassifier',
@@ -19,11 +19,6 @@ model = dict(
         num_classes=35,
         in_channels=2048,
         loss=dict(type='WeightedBCELoss')))
-val_evaluator = [
-    dict(type='PARMetric'),
-    dict(type='ScoreRetrievalMetric'),
-]
-test_evaluator = val_evaluator
 max_epochs = 30
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=1e-2, momentum=0.9, weight_decay=5e-4))

@@ -4,9 +4,10 @@
 # attribute scores, with no joint embedding. Test only:
 #   python tools/test.py configs/multitask/baseline_par_synthetic.py \
 #       work_dirs/demo/best_par_mA_epoch_18.pth
-_base_ = ['../clear/par_synthetic.py']
-val_evaluator = [
-    dict(type='PARMetric'),
-    dict(type='ScoreRetrievalMetric'),
+_base_ = [
+    '../_base_/models/clear_tiny.py',
+    '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/adamw_scratch_18e.py',
+    '../_base_/runtimes/score_ranking.py',
 ]
-test_evaluator = val_evaluator
+model = dict(head=dict(num_classes=26))

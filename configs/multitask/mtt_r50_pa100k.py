@@ -1,13 +1,11 @@
-# Paper 004's multi-task transformer (ResNet-50) on PA100K: PAR and
-# attribute-based retrieval from one model, evaluated like CLEAR (PARMetric)
-# and by the fused distance (AttrRetrievalMetric, lambda_Ret = 0.2).
+# mtt_r50_peta.py (paper 004's multi-task transformer, ResNet-50) on
+# PA100K (26 attributes).
 #   python tools/train.py configs/multitask/mtt_r50_pa100k.py
-# mtt_r50_peta.py (schedule, hooks, metrics) on this dataset.
-_base_ = ['./mtt_r50_peta.py']
-dataset_type = 'PA100K'
-data_root = 'data/PA100K'
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
-val_dataloader = dict(
-    dataset=dict(type=dataset_type, data_root=data_root))
-test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+_base_ = [
+    '../_base_/models/multitask_r50.py',
+    '../_base_/datasets/pa100k.py',
+    '../_base_/schedules/sgd_multitask_20e.py',
+    '../_base_/runtimes/multitask.py',
+]
 model = dict(head=dict(num_classes=26), regularizer=dict(num_groups=10))
+train_dataloader = dict(batch_size=16)

@@ -1,9 +1,9 @@
 from .adapters import RetrievalAdapter
-from .attribute_retriever import AttributeRetriever
+from .attribute_retriever import ASMRRetriever, AttributeRetriever
 from .base import BaseAttributeRetriever
 from .multitask_transformer import MultiTaskAttributeTransformer
 
 __all__ = [
-    'AttributeRetriever', 'BaseAttributeRetriever',
+    'ASMRRetriever', 'AttributeRetriever', 'BaseAttributeRetriever',
     'MultiTaskAttributeTransformer', 'RetrievalAdapter'
 ]

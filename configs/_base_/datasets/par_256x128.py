@@ -1,5 +1,6 @@
 # Shared pedestrian-attribute data setting (CLEAR Sec. 4.2): 256x128 input,
 # Pad 10 + RandomCrop + horizontal flip for training, ImageNet mean/std.
+# The evaluators are the runtime's (_base_/runtimes/).
 data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
@@ -38,5 +39,3 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(split='test', pipeline=test_pipeline),
 )
-val_evaluator = dict(type='PARMetric')
-test_evaluator = dict(type='PARMetric')

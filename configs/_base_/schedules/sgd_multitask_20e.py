@@ -1,13 +1,4 @@
-# Paper 004 Sec. 4: SGD (momentum 0.9, weight decay 5e-4), batch 16, up to
-# 20 epochs, lr 1e-2 for the attribute encoder and 1e-3 for the rest, all
-# decayed by 0.1 after 10 epochs.
+# Paper 004 Sec. 4: sgd_20e.py with lr 1e-2 (10x) for the attribute encoder.
+_base_ = ['./sgd_20e.py']
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={'attr_encoder': dict(lr_mult=10.0)}))
-param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[10], gamma=0.1)
-]
-train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=16)

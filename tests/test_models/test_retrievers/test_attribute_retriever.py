@@ -155,13 +155,20 @@ def test_adapters_learn_on_cached_features(tiny_bert, tmp_path, forms):
     assert after > 90 and after > before + 30, (before, after)
 
 
-def test_asmr_setting_trains_f_par_with_regularizer(tiny_gpt, tmp_path):
-    """The ASMR baseline's setting: f_par trained end to end, the ASMR
-    regularizer on the attribute embeddings of all combinations."""
-    model, _ = build(
-        tiny_gpt, tmp_path, query_forms=('hard', ), freeze_par=False,
-        hidden_channels=(32, 16),
-        regularizer=dict(type='ASMRLoss', num_groups=10))
+def test_asmr_retriever_trains_f_par_with_regularizer(tmp_path):
+    """ASMRRetriever (the ASMR baseline): hard queries only, f_par trained
+    end to end by default, the ASMR regularizer on the attribute
+    embeddings of all combinations; text-query arguments are refused."""
+    par_model = Config.fromfile(PAR_CONFIG).model
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(type='ASMRRetriever', par_model=par_model,
+             hidden_channels=(32, 16)))
+    model.set_dataset_meta(synthetic_meta())
+    assert model.query_forms == ('hard', ) and model.freeze_par is False
+    assert model.language_model is None
+    assert type(model.regularizer).__name__ == 'ASMRLoss'
+    assert model.regularizer.num_groups == 10
     attrs = np.random.default_rng(0).integers(0, 2, (5, 26))
     model.set_train_combinations(attrs)
     model.train()
@@ -175,6 +182,15 @@ def test_asmr_setting_trains_f_par_with_regularizer(tiny_gpt, tmp_path):
     grads = [p.grad for p in model.par_model.parameters() if p.requires_grad]
     assert grads and any(g is not None and g.abs().sum() > 0 for g in grads)
     assert model.regularizer.group_logits.grad is not None
+    with pytest.raises(ValueError, match=r"\['language_model', 'query_"):
+        MODELS.build(dict(type='ASMRRetriever', par_model=par_model,
+                          query_forms=('soft', ), language_model=dict()))
+    with pytest.raises(ValueError, match='needs its regularizer'):
+        MODELS.build(dict(type='ASMRRetriever', par_model=par_model,
+                          regularizer=None))
+
+
+def test_regularizer_needs_hard_queries(tiny_gpt, tmp_path):
     with pytest.raises(ValueError, match="add 'hard'"):
         build(tiny_gpt, tmp_path, query_forms=('soft', ),
               regularizer=dict(type='ASMRLoss', num_groups=10))

@@ -1,0 +1,9 @@
+# A model that both recognises attributes and retrieves by them (paper 004):
+# PARMetric and the fused distance (FusedRetrievalMetric, lambda_Ret = 0.2);
+# the best checkpoint by retrieval mAP (retrieval.py).
+_base_ = ['./retrieval.py']
+val_evaluator = [
+    dict(type='PARMetric'),
+    dict(type='FusedRetrievalMetric', par_weight=0.2),
+]
+test_evaluator = val_evaluator
