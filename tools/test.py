@@ -27,6 +27,11 @@ def parse_args():
         help='allow the checkpoint to unpickle arbitrary objects (only for '
         'files you trust)')
     parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='load a checkpoint that does not fit the model (other keys or '
+        'shapes): what fits is loaded, the rest is listed in the log')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -54,13 +59,23 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if not args.checkpoint and cfg.get('train_dataloader') is not None:
+        raise SystemExit(
+            f'{args.config} trains its model: give the checkpoint to test '
+            '(only models without training, e.g. CLIPZeroShotPAR, are '
+            'tested without one).')
     cfg.load_from = args.checkpoint
+    if args.partial_load:
+        cfg.partial_load = True
     if args.amp:
         cfg.test_cfg.fp16 = True
     if args.trust_checkpoint and args.checkpoint:
         from clear_mm.utils import trust_checkpoint
         trust_checkpoint(args.checkpoint)
 
+    if args.launcher != 'none':
+        from clear_mm.engine import setup_cpu_distributed
+        setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if runner.rank == 0:

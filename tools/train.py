@@ -26,6 +26,16 @@ def parse_args():
         help='allow the --resume / load_from checkpoint to unpickle '
         'arbitrary objects (only for files you trust)')
     parser.add_argument(
+        '--resume-without-state',
+        action='store_true',
+        help='resume from a checkpoint without optimizer / scheduler state '
+        '(e.g. a best_*.pth): they start afresh')
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='let load_from / --resume load a checkpoint that does not fit '
+        'the model (what fits is loaded, the rest listed in the log)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -59,6 +69,10 @@ def merge_args(cfg, args):
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.resume_without_state:
+        cfg.resume_without_state = True
+    if args.partial_load:
+        cfg.partial_load = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg
@@ -76,6 +90,9 @@ def main():
             cfg.resume and find_latest_checkpoint(cfg.work_dir))
         if path:
             trust_checkpoint(path)
+    if args.launcher != 'none':
+        from clear_mm.engine import setup_cpu_distributed
+        setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
     runner = Runner.from_cfg(cfg)
     runner.train()
 

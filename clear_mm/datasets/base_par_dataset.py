@@ -1,4 +1,5 @@
 import os.path as osp
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Sequence
 
@@ -61,10 +62,16 @@ class BasePARDataset(BaseDataset):
         img_prefix (str): Image folder, relative to ``data_root``.
         pos_ratio_split (str): Split the positive ratios come from.
             Defaults to 'train'.
+        allow_overlap (bool): Warn instead of failing when a split lists an
+            image twice or a test image is also a training or validation
+            image. Defaults to False.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``indices``, ...).
     """
     DATASET_NAME = 'dataset'
+    # The label values the annotation format defines (RAP adds 2, uncertain)
+    LABEL_VALUES: tuple = (0, 1)
+    LABEL_MEANING = '0 or 1'
     # Re-identification splits a dataset may add (query, gallery, reid).
     EXTRA_SPLITS: tuple = ()
 
@@ -74,12 +81,14 @@ class BasePARDataset(BaseDataset):
                  ann_file: str = '',
                  img_prefix: str = '',
                  pos_ratio_split: str = 'train',
+                 allow_overlap: bool = False,
                  **kwargs):
         if split not in SPLITS + self.EXTRA_SPLITS:
             raise ValueError(f'{type(self).__name__}: `split` must be one of '
                              f'{SPLITS + self.EXTRA_SPLITS}, got {split!r}.')
         self.split = split
         self.pos_ratio_split = pos_ratio_split
+        self.allow_overlap = allow_overlap
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,
@@ -139,19 +148,64 @@ class BasePARDataset(BaseDataset):
         if n != len(table.img_paths):
             raise ValueError(f'{self.ann_file}: {n} label rows for '
                              f'{len(table.img_paths)} images.')
-        bad = ~np.isin(table.labels, (0, 1, 2))
+        # the values as read, before any cast (0.5 or 1.7 must not become
+        # 0 or 1, NaN must not become an integer)
+        bad = ~np.isin(table.labels, self.LABEL_VALUES)
         if bad.any():
             row, col = np.argwhere(bad)[0]
+            value = table.labels[row, col].item()
             raise ValueError(
-                f'{self.ann_file}: label {table.labels[row, col]} of image '
-                f'{table.img_paths[row]} for attribute '
-                f'{table.attributes[col]!r}; expected 0, 1 or 2 (uncertain).')
+                f'{self.ann_file}: label {value!r} of image '
+                f'{table.img_paths[row]} (row {row}) for attribute '
+                f'{table.attributes[col]!r}; {type(self).__name__} labels '
+                f'are {self.LABEL_MEANING} ({int(bad.sum())} invalid '
+                'values in all).')
+        table.labels = table.labels.astype(np.int64)
         for name, idx in table.splits.items():
             idx = np.asarray(idx)
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 raise ValueError(
                     f'{self.ann_file}: split {name!r} indexes outside '
                     f'[0, {n}).')
+        self._check_splits(table)
+
+    def _check_splits(self, table: AttributeTable) -> None:
+        """The loaded split is not empty, no split lists an image twice,
+        and no test image is a training or validation image (leakage);
+        ``allow_overlap=True`` turns the last two into warnings."""
+        if self.split in table.splits and not len(table.splits[self.split]):
+            raise ValueError(
+                f'{self.ann_file}: the {self.split!r} split is empty '
+                f'(split sizes: '
+                f'{ {k: len(v) for k, v in table.splits.items()} }).')
+        paths = {}
+        problems = []
+        for name, idx in table.splits.items():
+            names = [table.img_paths[i] for i in np.asarray(idx)]
+            paths[name] = set(names)
+            if len(paths[name]) < len(names):
+                seen, twice = set(), []
+                for p in names:
+                    if p in seen and p not in twice:
+                        twice.append(p)
+                    seen.add(p)
+                problems.append(
+                    f'split {name!r} lists {len(names) - len(paths[name])} '
+                    f'images more than once (e.g. {twice[:3]})')
+        train = paths.get('train', set()) | paths.get('val', set())
+        shared = sorted(train & paths.get('test', set()))
+        if shared:
+            problems.append(
+                f'{len(shared)} test images are also training or '
+                f'validation images (e.g. {shared[:3]})')
+        if not problems:
+            return
+        message = f'{self.ann_file}: ' + '; '.join(problems)
+        if not self.allow_overlap:
+            raise ValueError(
+                message + '. Fix the split file, or pass allow_overlap=True '
+                'to the dataset to go on with a warning.')
+        warnings.warn(message + ' (allow_overlap=True).')
 
     def load_data_list(self) -> List[dict]:
         table = self.load_table()

@@ -150,14 +150,19 @@ class Market1501Attr(BasePARDataset):
         ids = [int(i) for i in mat_str_list(struct['image_index'])]
         columns = []
         for _, name, value in MARKET_ATTRIBUTES:
-            raw = np.asarray(struct[name]).ravel().astype(np.int64)
+            raw = np.asarray(struct[name]).ravel()  # checked before a cast
             valid = (1, 2, 3, 4) if name == 'age' else (1, 2)
-            if not np.isin(raw, valid).all():
+            bad = ~np.isin(raw, valid)
+            if bad.any():
+                i = int(np.argmax(bad))
+                who = ids[i] if i < len(ids) else i
                 raise ValueError(
-                    f'{self.ann_file}: market_attribute.{split}.{name} has '
-                    f'values {sorted(set(raw) - set(valid))}; expected '
-                    f'{valid}.')
-            columns.append(raw == value)
+                    f'{self.ann_file}: market_attribute.{split}.{name} of '
+                    f'identity {who} is {raw[i].item()} '
+                    f'({int(bad.sum())} such values: '
+                    f'{sorted(map(str, set(raw[bad].tolist())))[:5]}); '
+                    f'expected one of {valid}.')
+            columns.append(raw.astype(np.int64) == value)
         labels = np.stack(columns, axis=1).astype(np.int64)
         return dict(zip(ids, labels))
 

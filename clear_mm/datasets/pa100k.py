@@ -109,7 +109,8 @@ class PA100K(BasePARDataset):
         for split in ('train', 'val', 'test'):
             split_names = mat_str_list(mat[f'{split}_images_name'])
             names += split_names
-            labels.append(np.asarray(mat[f'{split}_label'], dtype=np.int64))
+            # as read: checked by the base class, then cast
+            labels.append(np.asarray(mat[f'{split}_label']))
             splits[split] = np.arange(start, start + len(split_names))
             start += len(split_names)
         splits['trainval'] = np.concatenate([splits['train'], splits['val']])

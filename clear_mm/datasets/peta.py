@@ -149,7 +149,7 @@ class PETA(BasePARDataset):
             raise KeyError(f'{self.ann_file}: no `peta` struct; is this the '
                            'PETA.mat of Rethinking-of-PAR?')
         peta = mat['peta'][0, 0]
-        data = np.asarray(peta['data'], dtype=np.int64)
+        data = np.asarray(peta['data'])  # labels checked, then cast
         names = mat_str_list(peta['attribute'])
         if self.all_attributes:
             columns = np.arange(PETA_META_COLUMNS, data.shape[1])

@@ -139,6 +139,8 @@ class RAPv2(BasePARDataset):
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'RAP'
+    LABEL_VALUES = (0, 1, 2)
+    LABEL_MEANING = '0, 1 or 2 (uncertain)'
     METAINFO = dict(descriptions=RAP_DESCRIPTIONS)
 
     def __init__(self,
@@ -169,7 +171,7 @@ class RAPv2(BasePARDataset):
         fields = set(rap.dtype.names)
         if {'name', 'data', 'selected_attribute'} <= fields:
             names = mat_str_list(rap['name'])
-            labels = np.asarray(rap['data'], dtype=np.int64)
+            labels = np.asarray(rap['data'])  # checked, then cast
             columns = np.asarray(rap['selected_attribute']).ravel() - 1
             attributes = [mat_str_list(rap['attribute'])[c] for c in columns]
             groups = group_attributes(attributes, rap_group)
@@ -181,7 +183,7 @@ class RAPv2(BasePARDataset):
             }
         elif {'imagesname', 'label', 'attribute_exp'} <= fields:
             names = mat_str_list(rap['imagesname'])
-            labels = np.asarray(rap['label'], dtype=np.int64)
+            labels = np.asarray(rap['label'])  # checked, then cast
             # attribute_exp names the evaluated attributes, which are the
             # first columns of `label` (its names drop the 'hs-'/'ub-'...
             # prefixes of attribute_eng).

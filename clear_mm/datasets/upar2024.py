@@ -1,4 +1,5 @@
 import csv
+import io
 import os.path as osp
 from typing import Dict, Optional
 
@@ -115,41 +116,50 @@ class UPAR2024(BasePARDataset):
         """Rows of (leading column, 40 labels). ``leading_column=None``
         accepts rows with or without it (query files)."""
         names, rows = [], []
-        with open(self.require_file(path), newline='') as f:
-            for line_no, row in enumerate(csv.reader(f), start=1):
-                if not row or not ''.join(row).strip():
-                    continue
-                cells = [c.strip() for c in row]
-                if (row[0].lstrip().startswith('#')
-                        or cells[-len(UPAR_ATTRIBUTES):] == UPAR_ATTRIBUTES):
-                    header = [row[0].lstrip('# ').strip()] + row[1:]
-                    header = [h.strip() for h in header]
-                    if header[-len(UPAR_ATTRIBUTES):] != UPAR_ATTRIBUTES:
-                        raise ValueError(
-                            f'{path}:{line_no}: header columns {header[1:]} '
-                            'differ from the official UPAR 2024 order '
-                            f'{UPAR_ATTRIBUTES}.')
-                    continue
-                n = len(UPAR_ATTRIBUTES)
-                allowed = {True: (n + 1, ), False: (n, ),
-                           None: (n, n + 1)}[leading_column]
-                if len(row) not in allowed:
-                    what = ('the image path and ' if leading_column else
-                            'an optional query id and ' if leading_column is
-                            None else '')
+        path = self.require_file(path)
+        try:  # utf-8-sig: a byte-order mark is not part of the first cell
+            with open(path, encoding='utf-8-sig', newline='') as f:
+                text = f.read()
+        except UnicodeDecodeError as e:
+            raise ValueError(
+                f'{path} is not UTF-8 text (byte {e.start}: '
+                f'{e.object[e.start:e.start + 8]!r}); save it as a UTF-8 '
+                'CSV.') from None
+        for line_no, row in enumerate(
+                csv.reader(io.StringIO(text, newline='')), start=1):
+            if not row or not ''.join(row).strip():
+                continue
+            cells = [c.strip() for c in row]
+            if (row[0].lstrip().startswith('#')
+                    or cells[-len(UPAR_ATTRIBUTES):] == UPAR_ATTRIBUTES):
+                header = [row[0].lstrip('# ').strip()] + row[1:]
+                header = [h.strip() for h in header]
+                if header[-len(UPAR_ATTRIBUTES):] != UPAR_ATTRIBUTES:
                     raise ValueError(
-                        f'{path}:{line_no}: {len(row)} columns; expected '
-                        f'{what}{n} attributes.')
-                values = [v.strip() for v in row[-n:]]
-                bad = [(UPAR_ATTRIBUTES[i], v) for i, v in enumerate(values)
-                       if v not in ('0', '1', '0.0', '1.0')]
-                if bad:
-                    raise ValueError(
-                        f'{path}:{line_no}: values {bad[:3]}; UPAR labels '
-                        'are 0 or 1.')
-                values = [int(float(v)) for v in values]
-                names.append(row[0].strip() if len(row) > n else '')
-                rows.append(values)
+                        f'{path}:{line_no}: header columns {header[1:]} '
+                        'differ from the official UPAR 2024 order '
+                        f'{UPAR_ATTRIBUTES}.')
+                continue
+            n = len(UPAR_ATTRIBUTES)
+            allowed = {True: (n + 1, ), False: (n, ),
+                       None: (n, n + 1)}[leading_column]
+            if len(row) not in allowed:
+                what = ('the image path and ' if leading_column else
+                        'an optional query id and ' if leading_column is
+                        None else '')
+                raise ValueError(
+                    f'{path}:{line_no}: {len(row)} columns; expected '
+                    f'{what}{n} attributes.')
+            values = [v.strip() for v in row[-n:]]
+            bad = [(UPAR_ATTRIBUTES[i], v) for i, v in enumerate(values)
+                   if v not in ('0', '1', '0.0', '1.0')]
+            if bad:
+                raise ValueError(
+                    f'{path}:{line_no}: values {bad[:3]}; UPAR labels '
+                    'are 0 or 1.')
+            values = [int(float(v)) for v in values]
+            names.append(row[0].strip() if len(row) > n else '')
+            rows.append(values)
         return names, np.asarray(rows, dtype=np.int64).reshape(
             -1, len(UPAR_ATTRIBUTES))
 

@@ -12,6 +12,7 @@ the offending globals and says how to trust the file explicitly.
 import os
 import os.path as osp
 import pickle
+import zipfile
 from typing import List
 
 import numpy as np
@@ -74,12 +75,32 @@ def _is_trusted(path: str) -> bool:
     return osp.abspath(path) in trusted
 
 
+def _check_checkpoint_file(filename: str) -> None:
+    """A clear error for a file that is not a readable checkpoint (empty,
+    truncated, another file type), before it is unpickled."""
+    size = osp.getsize(filename)
+    if size == 0:
+        raise ValueError(
+            f'Checkpoint {filename} is empty (0 bytes): its save was '
+            'interrupted or the copy failed. Use another checkpoint (e.g. '
+            'the previous epoch_*.pth).')
+    if zipfile.is_zipfile(filename):
+        return
+    with open(filename, 'rb') as f:
+        head = f.read(2)
+    if head[:1] != b'\x80':  # neither torch's zip nor its legacy pickle
+        raise ValueError(
+            f'Checkpoint {filename} ({size} bytes) is not a PyTorch '
+            'checkpoint: it is truncated, corrupt or another kind of file.')
+
+
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local(filename: str, map_location=None) -> dict:
     """mmengine's local-file scheme, with ``weights_only`` kept on."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    _check_checkpoint_file(filename)
     if _is_trusted(filename):
         return torch.load(
             filename, map_location=map_location, weights_only=False)
@@ -87,6 +108,13 @@ def load_from_local(filename: str, map_location=None) -> dict:
         with torch.serialization.safe_globals(MMENGINE_SAFE_GLOBALS):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
+    except RuntimeError as e:
+        if 'PytorchStreamReader' not in str(e):
+            raise
+        # the zip reader: a damaged archive
+        raise ValueError(
+            f'Checkpoint {filename} is corrupt ({str(e).splitlines()[0]}); '
+            'use another checkpoint.') from None
     except pickle.UnpicklingError as e:
         try:
             unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
@@ -110,3 +138,40 @@ def load_from_local(filename: str, map_location=None) -> dict:
             '--trust-checkpoint to tools/test.py or tools/train.py, call '
             'clear_mm.utils.trust_checkpoint(path), or add its absolute path '
             f'to the {TRUST_ENV} environment variable.') from None
+
+
+def state_dict_mismatch(model_state: dict, ckpt_state: dict) -> dict:
+    """What keeps ``ckpt_state`` from loading into a model whose state dict
+    is ``model_state``: ``missing`` (model keys the checkpoint lacks),
+    ``unexpected`` (checkpoint keys the model lacks) and ``shape``
+    (``(key, checkpoint shape, model shape)``), each in state-dict order."""
+    shape = []
+    for key, value in model_state.items():
+        other = ckpt_state.get(key)
+        if key.endswith('_extra_state'):  # packed data, any length
+            continue
+        if (isinstance(value, torch.Tensor)
+                and isinstance(other, torch.Tensor)
+                and value.shape != other.shape):
+            shape.append((key, tuple(other.shape), tuple(value.shape)))
+    return dict(
+        missing=[k for k in model_state if k not in ckpt_state],
+        unexpected=[k for k in ckpt_state if k not in model_state],
+        shape=shape)
+
+
+def describe_mismatch(mismatch: dict, first: int = 5) -> str:
+    """One line per kind of mismatch, with its first ``first`` keys."""
+    parts = []
+    for kind, label in (('missing', 'missing from the checkpoint'),
+                        ('unexpected', 'not in the model'),
+                        ('shape', 'of another shape (checkpoint vs model)')):
+        items = mismatch[kind]
+        if not items:
+            continue
+        shown = [
+            f'{k} {tuple(a)} vs {tuple(b)}' for k, a, b in items[:first]
+        ] if kind == 'shape' else items[:first]
+        more = f' and {len(items) - first} more' if len(items) > first else ''
+        parts.append(f'{len(items)} {label}: {", ".join(shown)}{more}')
+    return '; '.join(parts)

@@ -5,16 +5,25 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Keep the last epoch (for --resume) and the best one by test-protocol mA.
+    # Keep the last epoch (for --resume) and the best one by test-protocol
+    # mA; each written atomically before the one it replaces is removed, and
+    # never with non-finite weights.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         interval=1,
         max_keep_ckpts=1,
         save_best='par/mA',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    # A checkpoint that does not fit the model is an error (partial_load
+    # below allows it); resuming needs the optimizer and schedule states.
+    checkpoint_load=dict(type='CheckpointLoadHook'),
+    # Training stops at the first non-finite loss or gradient norm.
+    finite_check=dict(type='FiniteCheckHook'),
 )
+partial_load = False  # tools: --partial-load
+resume_without_state = False  # tools/train.py: --resume-without-state
 # Hands the dataset's meta (schema, positive ratios, training labels) to the
 # model before training and evaluation, and the retrieval queries' embeddings
 # to AttrRetrievalMetric.

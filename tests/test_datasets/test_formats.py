@@ -228,3 +228,81 @@ def test_schema_from_the_config_is_checked(tmp_path):
     with pytest.raises(ValueError, match="names \\['Glases'\\]"):
         PA100K(data_root=str(tmp_path), split='train',
                metainfo=dict(sid_groups=dict(head=['Hat', 'Glases'])))
+
+
+@pytest.mark.parametrize('value', [0.5, 1.7, np.nan, -1.0, 2.0])
+def test_pa100k_labels_checked_before_any_cast(tmp_path, value):
+    """0.5 must not become 0, 1.7 not 1, NaN not an integer; 2 (RAP's
+    uncertain) is not a PA100K value."""
+    labels = np.random.default_rng(0).integers(0, 2, (6, 3)).astype(float)
+    labels[4, 2] = value
+    names = [f'{i:06d}.jpg' for i in range(1, 7)]
+    sio.savemat(
+        osp.join(tmp_path, 'annotation.mat'),
+        dict(attributes=cell(['Female', 'Hat', 'boots']),
+             train_images_name=cell(names[:3]), train_label=labels[:3],
+             val_images_name=cell(names[3:4]), val_label=labels[3:4],
+             test_images_name=cell(names[4:]), test_label=labels[4:]))
+    with pytest.raises(ValueError) as e:
+        PA100K(data_root=str(tmp_path), split='train')
+    message = str(e.value)
+    assert f'label {value!r} of image 000005.jpg (row 4)' in message
+    assert "'boots'" in message and 'are 0 or 1' in message
+    assert 'annotation.mat' in message
+
+
+def test_rap_accepts_uncertain_but_not_fractions(tmp_path):
+    write_rap2(tmp_path / 'RAP_annotation.mat')
+    RAPv2(data_root=str(tmp_path), split='train')  # 2 = uncertain: fine
+    mat = sio.loadmat(tmp_path / 'RAP_annotation.mat')
+    rap = mat['RAP_annotation']
+    data = rap[0, 0]['data'].astype(float)
+    data[3, 0] = 0.5
+    rap[0, 0]['data'] = data
+    sio.savemat(tmp_path / 'RAP_annotation.mat', mat)
+    with pytest.raises(ValueError,
+                       match=r'label 0\.5 of image .*row 3.*0, 1 or 2'):
+        RAPv2(data_root=str(tmp_path), split='train')
+
+
+def write_pa100k_names(root, names):
+    labels = np.random.default_rng(0).integers(0, 2, (len(names), 3))
+    sio.savemat(
+        osp.join(root, 'annotation.mat'),
+        dict(attributes=cell(['Female', 'Hat', 'boots']),
+             train_images_name=cell(names[:3]),
+             train_label=labels[:3].astype(np.uint8),
+             val_images_name=cell(names[3:4]),
+             val_label=labels[3:4].astype(np.uint8),
+             test_images_name=cell(names[4:]),
+             test_label=labels[4:].astype(np.uint8)))
+
+
+def test_leakage_and_duplicates_are_errors(tmp_path):
+    names = [f'{i:06d}.jpg' for i in range(1, 7)]
+    write_pa100k_names(tmp_path, names[:5] + ['000002.jpg'])  # in train
+    with pytest.raises(ValueError, match=r"1 test images are also training "
+                       r"or validation images \(e\.g\. \['000002\.jpg'\]\)"):
+        PA100K(data_root=str(tmp_path), split='train')
+    with pytest.warns(UserWarning, match='1 test images are also'):
+        ds = PA100K(data_root=str(tmp_path), split='test',
+                    allow_overlap=True)
+    assert len(ds) == 2
+    write_pa100k_names(tmp_path, names[:2] + ['000001.jpg'] + names[3:])
+    with pytest.raises(ValueError, match=r"split 'train' lists 1 images more "
+                       r"than once \(e\.g\. \['000001\.jpg'\]\)"):
+        PA100K(data_root=str(tmp_path), split='test')
+
+
+def test_an_empty_split_is_named(tmp_path):
+    names = [f'{i:06d}.jpg' for i in range(1, 5)]
+    labels = np.zeros((4, 3), np.uint8)
+    sio.savemat(
+        osp.join(tmp_path, 'annotation.mat'),
+        dict(attributes=cell(['Female', 'Hat', 'boots']),
+             train_images_name=cell(names[:3]), train_label=labels[:3],
+             val_images_name=cell(names[3:]), val_label=labels[3:],
+             test_images_name=np.empty((0, 1), object),
+             test_label=np.zeros((0, 3), np.uint8)))
+    with pytest.raises(ValueError, match="the 'test' split is empty"):
+        PA100K(data_root=str(tmp_path), split='test')

@@ -123,3 +123,30 @@ def test_market1501_real_labels(tmp_path):
     shutil.rmtree(tmp_path / 'bounding_box_train')
     with pytest.raises(FileNotFoundError, match='bounding_box_train'):
         Market1501Attr(data_root=str(tmp_path), split='train')
+
+
+def test_peta_fraction_is_an_error_not_a_zero(tmp_path):
+    mat = sio.loadmat(realdata('PETA.mat'))
+    peta = mat['peta'][0, 0]
+    data = peta['data'].astype(float)
+    column = int(peta['selected_attribute'].ravel()[0]) - 1
+    data[7, column] = 0.5
+    mat['peta'][0, 0]['data'] = data
+    sio.savemat(tmp_path / 'PETA.mat', mat)
+    with pytest.raises(ValueError, match=r'label 0\.5 of image 00008\.png '
+                       r'\(row 7\) for attribute .*are 0 or 1'):
+        PETA(data_root=str(tmp_path), split='train')
+
+
+def test_market1501_fraction_is_an_error(tmp_path):
+    mat = sio.loadmat(realdata('market_attribute.mat'))
+    train = mat['market_attribute'][0, 0]['train'][0, 0]
+    hat = train['hat'].astype(float)
+    hat.ravel()[2] = 1.5
+    train['hat'] = hat
+    mat['market_attribute'][0, 0]['train'][0, 0] = train
+    sio.savemat(tmp_path / 'market_attribute.mat', mat)
+    with pytest.raises(ValueError,
+                       match=r'market_attribute\.train\.hat of identity '
+                       r'\d+ is 1\.5.*expected one of \(1, 2\)'):
+        Market1501Attr(data_root=str(tmp_path), split='train')

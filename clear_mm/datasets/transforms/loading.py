@@ -1,5 +1,7 @@
 import os.path as osp
 
+import cv2
+
 # mmpretrain registers mmcv's transforms when its transforms are imported:
 # that must happen before the stock name is taken over below.
 import mmpretrain.datasets.transforms  # noqa: F401
@@ -29,9 +31,11 @@ class LoadPedestrianImage(LoadImageFromFile):
                 f'Image {path} does not exist. The annotation file lists it; '
                 'check the dataset layout in README.md, section "Dataset '
                 'preparation".')
+        if self.backend_args is None and osp.getsize(path) == 0:
+            raise ValueError(f'Image {path} is empty (0 bytes).')
         try:
             out = super().transform(results)
-        except AssertionError:
+        except (AssertionError, cv2.error):
             out = None
         if out is None:
             raise ValueError(f'Image {path} could not be decoded (corrupt or '

@@ -11,6 +11,7 @@ from mmpretrain.registry import MODELS
 
 PACKAGE_SCHEME = 'package://'
 DEFAULT_CACHE_DIR = osp.join('~', '.cache', 'clear_mm', 'text_embeddings')
+CACHE_FORMAT = 'clear_mm.text_embeddings.v2'
 
 
 def resolve_model_path(name_or_path: str) -> str:
@@ -44,7 +45,10 @@ class LanguageModelEncoder:
     pads (GPT has no pad token: its EOS, else UNK, else token 0 is used).
 
     Results are cached on disk, one file per model and N_w
-    (``<cache_dir>/<model>-<hash>-nw<N_w>.pt``, a dict sentence -> states),
+    (``<cache_dir>/<model>-<hash>-nw<N_w>.pt``: the states of each sentence
+    with the model's fingerprint and N_w; a file that does not match the
+    model, has states of the wrong shape or NaN/inf values, or cannot be
+    read is ignored with a warning and rewritten),
     so a sentence is encoded once for all runs; the states are stored as
     float16 and returned as float32, the same values whether they came from
     the model or the cache.
@@ -138,18 +142,73 @@ class LanguageModelEncoder:
         return osp.join(self.cache_dir,
                         f'{slug}-{digest}-nw{self.num_tokens}.pt')
 
+    @property
+    def model_fingerprint(self) -> str:
+        """What identifies the model's weights: for a local folder the
+        names and sizes of its files and its JSON configs, so a cache made
+        by other weights at the same path is recognised."""
+        path = resolve_model_path(self.name_or_path)
+        if not osp.isdir(path):
+            return self.name_or_path
+        digest = hashlib.sha1()
+        for name in sorted(os.listdir(path)):
+            full = osp.join(path, name)
+            if not osp.isfile(full):
+                continue
+            digest.update(f'{name}:{osp.getsize(full)};'.encode())
+            if name.endswith('.json'):
+                with open(full, 'rb') as f:
+                    digest.update(f.read())
+        return digest.hexdigest()
+
+    def _cache_problem(self, cached) -> Optional[str]:
+        """Why a loaded cache file cannot be used, or None."""
+        if not isinstance(cached, dict) or cached.get(
+                'format') != CACHE_FORMAT:
+            return 'it is not a text-embedding cache of this version'
+        if cached.get('model') != self.model_fingerprint:
+            return (f'it was made by another model than '
+                    f'{self.name_or_path!r} (its files changed)')
+        if cached.get('num_tokens') != self.num_tokens:
+            return (f'it holds N_w = {cached.get("num_tokens")}, not '
+                    f'{self.num_tokens}')
+        states = cached.get('states')
+        if not isinstance(states, dict):
+            return 'it has no states'
+        sizes = set()
+        for sentence, state in states.items():
+            if not isinstance(state, torch.Tensor) or state.dim() != 1:
+                return f'the state of {sentence!r} is not a vector'
+            if not torch.isfinite(state).all():
+                return f'the state of {sentence!r} has NaN/inf values'
+            sizes.add(state.numel())
+        if len(sizes) > 1 or any(n % self.num_tokens for n in sizes):
+            return (f'its states have sizes {sorted(sizes)}, not one '
+                    f'multiple of N_w = {self.num_tokens}')
+        return None
+
     def _load_disk(self) -> None:
         if self._disk_loaded:
             return
         self._disk_loaded = True
         path = self.cache_file
-        if path and osp.exists(path):
+        if not path or not osp.exists(path):
+            return
+        try:
             cached = torch.load(path, map_location='cpu', weights_only=True)
-            if not isinstance(cached, dict):
-                raise ValueError(f'{path}: not a text-embedding cache (a '
-                                 'dict sentence -> tensor); delete it.')
-            cached.update(self._memory)
-            self._memory = cached
+        except Exception as e:  # truncated, corrupt, not a torch file
+            cached, problem = None, f'it cannot be read ({e})'
+        else:
+            problem = self._cache_problem(cached)
+        if problem:
+            MMLogger.get_current_instance().warning(
+                f'LanguageModelEncoder: ignoring the cache {path}: '
+                f'{problem}. The sentences are encoded again and the file '
+                'is rewritten.')
+            return
+        states = dict(cached['states'])
+        states.update(self._memory)
+        self._memory = states
 
     def _save_disk(self) -> None:
         path = self.cache_file
@@ -157,7 +216,9 @@ class LanguageModelEncoder:
             return
         os.makedirs(osp.dirname(path), exist_ok=True)
         tmp = f'{path}.{os.getpid()}.tmp'
-        torch.save(self._memory, tmp)
+        torch.save(
+            dict(format=CACHE_FORMAT, model=self.model_fingerprint,
+                 num_tokens=self.num_tokens, states=self._memory), tmp)
         os.replace(tmp, path)
 
     # -- encoding ------------------------------------------------------
@@ -191,6 +252,17 @@ class LanguageModelEncoder:
                 chunk = todo[i:i + self.batch_size]
                 for s, state in zip(chunk, self._forward(chunk)):
                     self._memory[s] = state.clone()
+            size = self.num_tokens * self.dim
+            stale = [s for s, v in self._memory.items() if v.numel() != size]
+            if stale:  # cached states of another width: encode them again
+                logger.warning(
+                    f'LanguageModelEncoder: {len(stale)} cached states are '
+                    f'not {self.num_tokens} x {self.dim} wide; encoding '
+                    'them again.')
+                for i in range(0, len(stale), self.batch_size):
+                    chunk = stale[i:i + self.batch_size]
+                    for s, state in zip(chunk, self._forward(chunk)):
+                        self._memory[s] = state.clone()
             self.num_encoded += len(todo)
             self._save_disk()
         if not sentences:

@@ -17,6 +17,7 @@ from clear_mm.models.utils import with_defaults
 from clear_mm.models.utils.dataset_meta import (HOW_TO_SET,
                                                 check_same_attributes,
                                                 require_attributes, schema_of)
+from clear_mm.models.utils.extra_state import pack_state, unpack_state
 
 LOCAL_GROUPS = ('head', 'upper', 'lower')
 
@@ -262,19 +263,22 @@ class Cerberus(BaseModel):
         ]
         self.id_index = {int(pid): k for k, pid in enumerate(person_ids)}
 
-    def get_extra_state(self) -> dict:
+    def get_extra_state(self) -> torch.Tensor:
         """Schema, SID tables, per-person SID counts and the training
-        identities, saved in the state dict."""
+        identities, saved in the state dict (packed by :func:`pack_state`).
+        """
         if self.sids is None:
-            return dict(schema=self.schema)
-        return dict(
+            return pack_state(dict(schema=self.schema))
+        return pack_state(dict(
             schema=self.schema,
             sids=[torch.from_numpy(t.astype(np.int64))
                   for t in self.sids.sids],
             person_counts=[torch.from_numpy(c) for c in self.person_counts],
-            person_ids=torch.tensor(sorted(self.id_index), dtype=torch.long))
+            person_ids=torch.tensor(sorted(self.id_index),
+                                    dtype=torch.long)))
 
-    def set_extra_state(self, state: dict) -> None:
+    def set_extra_state(self, state) -> None:
+        state = unpack_state(state)
         if state.get('sids') is None:
             return
         schema = dict(state['schema'])

@@ -10,6 +10,7 @@ from mmpretrain.structures import DataSample
 from clear_mm.datasets.attribute_combinations import additional_combinations
 from ..utils.dataset_meta import (HOW_TO_SET, check_same_attributes,
                                   require_attributes, schema_of)
+from ..utils.extra_state import pack_state, unpack_state
 
 
 class BaseAttributeRetriever(BaseModel):
@@ -133,11 +134,14 @@ class BaseAttributeRetriever(BaseModel):
             for i, row in enumerate(self.train_attrs.cpu())
         }
 
-    def get_extra_state(self) -> dict:
-        """The schema and the proxies, saved in the state dict."""
-        return dict(schema=self.schema, proxies=self.train_attrs.cpu())
+    def get_extra_state(self) -> torch.Tensor:
+        """The schema and the proxies, saved in the state dict (packed by
+        :func:`pack_state`)."""
+        return pack_state(
+            dict(schema=self.schema, proxies=self.train_attrs.cpu()))
 
-    def set_extra_state(self, state: dict) -> None:
+    def set_extra_state(self, state) -> None:
+        state = unpack_state(state)
         if state.get('schema') is not None:
             require_attributes(state['schema'], self.num_attributes,
                                f'{type(self).__name__} (checkpoint)')
@@ -149,14 +153,31 @@ class BaseAttributeRetriever(BaseModel):
 
     def check_attrs(self, attrs, what: str = 'Query attribute vectors'
                     ) -> torch.Tensor:
-        """``attrs`` as a ``(N, num_attributes)`` long tensor of 0/1."""
-        attrs = torch.as_tensor(np.asarray(attrs), dtype=torch.long)
-        if attrs.dim() != 2 or attrs.shape[1] != self.num_attributes:
+        """``attrs`` as a ``(N, num_attributes)`` long tensor of 0/1.
+
+        The values are checked as given, before any cast (0.5 is an error,
+        not a 0). An all-zero row is a valid query: a person with none of
+        the attributes (every attribute asked to be absent)."""
+        if isinstance(attrs, torch.Tensor):
+            raw = attrs.detach().cpu().numpy()
+        else:
+            raw = np.asarray(attrs)
+        if raw.ndim != 2 or raw.shape[1] != self.num_attributes:
             raise ValueError(f'{what} must be (N, {self.num_attributes}), '
-                             f'got {tuple(attrs.shape)}.')
-        if not ((attrs == 0) | (attrs == 1)).all():
-            raise ValueError(f'{what} must be 0/1 vectors.')
-        return attrs
+                             f'got {tuple(raw.shape)}.')
+        if raw.shape[0] == 0:
+            raise ValueError(f'{what}: no queries (an array of shape '
+                             f'{tuple(raw.shape)}).')
+        bad = ~np.isin(raw, (0, 1))
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            name = (self.schema or {}).get('attributes')
+            name = name[col] if name and col < len(name) else f'column {col}'
+            raise ValueError(
+                f'{what} must be 0/1 vectors; row {row}, {name}: '
+                f'{raw[row, col].item()!r} ({int(bad.sum())} invalid '
+                'values).')
+        return torch.as_tensor(raw.astype(np.int64))
 
     def known_combinations(self, attrs) -> np.ndarray:
         """Which rows of ``attrs`` ``(N, A)`` are among the proxies."""

@@ -69,3 +69,57 @@ def test_pretrained_minilm_separates_meanings():
     assert out.shape == (3, 16 * 384)
     sim = F.normalize(out, dim=1) @ F.normalize(out, dim=1).t()
     assert sim[0, 1] > sim[0, 2] + 0.1
+
+
+@pytest.mark.parametrize('fault', [
+    'nan', 'shape', 'other_model', 'garbage', 'legacy'])
+def test_bad_cache_is_ignored_and_rewritten(tiny_gpt, tmp_path, fault):
+    """A cache with NaN states, states of the wrong shape, made by other
+    weights at the same path, unreadable, or of the old format (a bare
+    dict) is not used: the sentences are encoded again, with a warning,
+    and the file is rewritten with good states."""
+    import shutil
+
+    from mmengine.logging import MMLogger
+    model = str(tmp_path / 'gpt')
+    shutil.copytree(tiny_gpt, model)
+    good = LanguageModelEncoder(model, num_tokens=8, cache_dir=None).encode(
+        ['a hat'])
+    enc = LanguageModelEncoder(model, num_tokens=8, cache_dir=tmp_path)
+    enc.encode(['a hat'])
+    path = enc.cache_file
+    cached = torch.load(path, weights_only=True)
+    if fault == 'nan':
+        cached['states']['a hat'] = torch.full((128, ), float('nan'))
+    elif fault == 'shape':
+        cached['states']['a hat'] = torch.zeros(100)
+    elif fault == 'legacy':
+        cached = {'a hat': torch.zeros(128)}
+    if fault == 'garbage':
+        open(path, 'wb').write(b'not a torch file')
+    else:
+        torch.save(cached, path)
+    if fault == 'other_model':  # other weights at the same path
+        with open(f'{model}/config.json') as f:
+            text = f.read()
+        open(f'{model}/config.json', 'w').write(text.replace(
+            '"n_layer": 1', '"n_layer": 1 '))
+        cached['states']['a hat'] = torch.zeros(128)
+        torch.save(cached, path)
+    logger = MMLogger.get_instance('clear_mm_test_cache')
+    again = LanguageModelEncoder(model, num_tokens=8, cache_dir=tmp_path)
+    messages = []
+    handler = type('H', (__import__('logging').Handler, ), dict(
+        emit=lambda self, record: messages.append(record.getMessage())))()
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        out = again.encode(['a hat'])
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    del logger
+    torch.testing.assert_close(out, good)
+    assert again.num_encoded == 1
+    assert any('ignoring the cache' in m for m in messages), messages
+    third = LanguageModelEncoder(model, num_tokens=8, cache_dir=tmp_path)
+    torch.testing.assert_close(third.encode(['a hat']), good)
+    assert third.num_encoded == 0  # the rewritten file is used

@@ -99,6 +99,17 @@ def test_shapes_frozen_par_and_split(tiny_gpt, tmp_path):
         model.encode_queries(attrs[:, :25])
     with pytest.raises(ValueError, match='0/1'):
         model.encode_queries(attrs * 2)
+    # checked as given, before any cast: 0.5 is not a 0
+    half = attrs.astype(float)
+    half[2, ATTRIBUTES.index('Hat')] = 0.5
+    with pytest.raises(ValueError, match=r"row 2, Hat: 0\.5 \(1 invalid"):
+        model.encode_queries(half)
+    with pytest.raises(ValueError, match='nan'):
+        model.encode_queries(torch.full((1, 26), float('nan')))
+    with pytest.raises(ValueError, match=r'no queries.*\(0, 26\)'):
+        model.encode_queries(np.zeros((0, 26)))
+    # an all-zero row is a query for a person with none of the attributes
+    assert model.encode_queries(np.zeros((1, 26))).shape == (1, 32)
 
 
 def test_training_vector_must_be_known(tiny_gpt, tmp_path):

@@ -1,0 +1,51 @@
+"""Distributed runs on machines without GPUs (MMEngine DDP over gloo).
+
+MMEngine's launcher calls ``torch.cuda.set_device`` before it creates the
+process group, and its Runner gives ``MMDistributedDataParallel``
+``device_ids=[LOCAL_RANK]``, which torch refuses for a model on the CPU. On
+a machine without CUDA, ``tools/train.py`` / ``tools/test.py`` with
+``--launcher pytorch`` (``tools/dist_train.sh``, ``dist_test.sh``) call
+:func:`setup_cpu_distributed`: the gloo process group is created first
+(MMEngine then skips its own launcher), and the model is wrapped by
+:class:`CPUDistributedDataParallel`.
+"""
+import os
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` for a model on the CPU: the
+    ``device_ids`` the Runner passes are dropped (torch's DDP takes none
+    for CPU modules)."""
+
+    def __init__(self, module, device_ids=None, output_device=None,
+                 **kwargs):
+        super().__init__(module=module, **kwargs)
+
+
+def setup_cpu_distributed(cfg, launcher: str) -> bool:
+    """Prepare ``cfg`` and the process group for a distributed run on the
+    CPU. Returns whether it did (only for ``launcher='pytorch'`` on a
+    machine without CUDA)."""
+    if launcher == 'none' or torch.cuda.is_available():
+        return False
+    if launcher != 'pytorch':
+        raise SystemExit(
+            f'--launcher {launcher} needs GPUs here; on a machine without '
+            'them use --launcher pytorch (torchrun, tools/dist_train.sh).')
+    cfg.setdefault('env_cfg', {})
+    cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper['type'] = 'CPUDistributedDataParallel'
+    cfg.model_wrapper_cfg = wrapper
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']))
+    return True

@@ -1,0 +1,21 @@
+"""Hooks that inject faults into a training process (imported by the
+configs the reliability tests write, through custom_imports)."""
+import os
+import signal
+
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+
+
+@HOOKS.register_module()
+class KillDuringSaveHook(Hook):
+    """SIGKILL the process when the checkpoint of ``epoch`` starts being
+    saved (``before_save_checkpoint``: the checkpoint hook has started its
+    save, nothing of the new file is on disk yet)."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if checkpoint['meta'].get('epoch') == self.epoch:
+            os.kill(os.getpid(), signal.SIGKILL)
