@@ -117,6 +117,10 @@ class PseudoDescriptionBuilder:
         listing the closest valid ones."""
         if isinstance(names, str):
             names = [n for n in re.split(r'[,;]', names)]
+        if not any(str(n).strip() for n in names):
+            raise ValueError(
+                'An empty query: name at least one attribute of '
+                f'{self.attributes}.')
         vector = np.zeros(len(self.attributes), dtype=np.int64)
         for name in (n.strip() for n in names):
             if not name:

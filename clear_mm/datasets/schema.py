@@ -23,7 +23,7 @@ the metrics and the checkpoints (MMEngine saves the training set's
   training split (computed from the annotation).
 """
 import re
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 # (slot, phrase when positive, phrase when negative or None)
 Entry = Tuple[str, str, Optional[str]]
@@ -103,4 +103,22 @@ def select_schema(meta: dict, attributes: Sequence[str],
     if (sid_groups is not None and sid_groups == declared.get('sid_groups')
             and not all(set(v) <= present for v in sid_groups.values())):
         out.pop('sid_groups')
+    return out
+
+
+def exclusive_conflicts(vector, meta: dict) -> List[str]:
+    """The ways a 0/1 ``vector`` breaks ``meta``'s exclusion rules: one
+    line per group with a rule in which it sets more than one attribute
+    (two age bins, two views), e.g. ``"age: Age18-60, AgeOver60 (at most
+    one)"``. Empty when the vector is consistent (or no rules exist)."""
+    attributes = list(meta.get('attributes') or [])
+    groups = meta.get('attribute_groups') or {}
+    index = {name: i for i, name in enumerate(attributes)}
+    out = []
+    for group, rule in (meta.get('exclusion_rules') or {}).items():
+        names = [n for n in groups.get(group, ()) if n in index]
+        chosen = [n for n in names if vector[index[n]]]
+        if len(chosen) > 1:
+            out.append(f'{group}: {", ".join(chosen)} (at most one of '
+                       f'{names})')
     return out

@@ -138,6 +138,22 @@ def test_errors_name_the_problem():
         builder.vector_from_names('Female, Backpak')
     v = builder.vector_from_names('Female, Backpack')
     assert v.sum() == 2 and v[PA100K.index('Backpack')] == 1
+    with pytest.raises(ValueError, match='An empty query'):
+        builder.vector_from_names(' , ')
+
+
+def test_contradictory_queries_are_named():
+    from clear_mm.datasets.schema import exclusive_conflicts
+    from tests.utils import synthetic_meta
+    meta = synthetic_meta()
+    builder = PseudoDescriptionBuilder(PA100K, table('PA100K'))
+    ok = builder.vector_from_names('Female, Age18-60, Front, Backpack')
+    assert exclusive_conflicts(ok, meta) == []
+    bad = builder.vector_from_names('AgeLess18, Age18-60, Front, Back')
+    conflicts = exclusive_conflicts(bad, meta)
+    assert len(conflicts) == 2
+    assert conflicts[0].startswith('age: Age18-60, AgeLess18')
+    assert conflicts[1].startswith('view: Front, Back')
 
 
 def test_custom_table():

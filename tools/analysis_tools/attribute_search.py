@@ -126,6 +126,7 @@ def main():
         __import__(module)
     from mmpretrain.registry import DATASETS, MODELS
 
+    from clear_mm.datasets.schema import exclusive_conflicts
     from clear_mm.utils.checkpoint import trust_checkpoint
     if args.trust_checkpoint:
         trust_checkpoint(args.checkpoint)
@@ -147,6 +148,11 @@ def main():
     builder = model.builder
 
     queries = [builder.vector_from_names(q) for q in args.query]
+    for text, vector in zip(args.query, queries):
+        conflicts = exclusive_conflicts(vector, model.schema)
+        if conflicts:
+            raise SystemExit(f'Query {text!r} contradicts itself: '
+                             f'{"; ".join(conflicts)}.')
     if args.num_random:
         pool = dataset.get_query_attributes()
         rng = np.random.default_rng(args.seed)
