@@ -23,8 +23,9 @@ def parse_args():
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help='allow the --resume / load_from checkpoint to unpickle '
-        'arbitrary objects (only for files you trust)')
+        help='allow the --resume / load_from / model.par_checkpoint '
+        'checkpoints to unpickle arbitrary objects (only for files you '
+        'trust)')
     parser.add_argument(
         '--resume-without-state',
         action='store_true',
@@ -90,6 +91,10 @@ def main():
             cfg.resume and find_latest_checkpoint(cfg.work_dir))
         if path:
             trust_checkpoint(path)
+        # a retriever's recognition checkpoint (model.par_checkpoint)
+        par = cfg.model.get('par_checkpoint')
+        if par:
+            trust_checkpoint(par)
     if args.launcher != 'none':
         from clear_mm.engine import setup_cpu_distributed
         setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs

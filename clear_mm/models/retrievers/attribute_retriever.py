@@ -1,14 +1,16 @@
+import re
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.runner.checkpoint import load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
+from clear_mm.utils.checkpoint import describe_mismatch, state_dict_mismatch
 from ..utils import with_defaults
 from ..utils.dataset_meta import HOW_TO_SET, merged_table
 from .adapters import RetrievalAdapter
@@ -225,17 +227,29 @@ class AttributeRetriever(BaseAttributeRetriever):
     def init_weights(self) -> None:
         super().init_weights()
         if self.par_checkpoint:
-            load_checkpoint(
-                self.par_model,
-                self.par_checkpoint,
-                map_location='cpu',
-                strict=True,
-                logger=MMLogger.get_current_instance())
+            self._load_par_checkpoint(self.par_checkpoint)
         else:
             MMLogger.get_current_instance().warning(
                 'AttributeRetriever: no par_checkpoint, f_par keeps its '
                 'initial weights. Set model.par_checkpoint to a recognition '
                 'checkpoint.')
+
+    def _load_par_checkpoint(self, path: str) -> None:
+        """Load f_par's weights; a checkpoint that does not fit the
+        recognition model is an error naming the first mismatching keys."""
+        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        state = checkpoint.get('state_dict', checkpoint)
+        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        mismatch = state_dict_mismatch(self.par_model.state_dict(), state)
+        if any(mismatch.values()):
+            raise ValueError(
+                f'par_checkpoint {path} does not fit the recognition model '
+                f'(par_model): {describe_mismatch(mismatch)}. Give the '
+                'checkpoint of the recognition config this retriever is '
+                'built on (e.g. par_synthetic.py for ret_synthetic.py).')
+        self.par_model.load_state_dict(state, strict=True)
+        MMLogger.get_current_instance().info(
+            f'AttributeRetriever: f_par loaded from {path}.')
 
     def train(self, mode: bool = True):
         super().train(mode)

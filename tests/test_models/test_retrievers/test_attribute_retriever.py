@@ -301,3 +301,18 @@ def test_feature_batches_are_explicit():
         pre(mixed, True)
     with pytest.raises(ValueError, match='N label rows'):
         CachedFeatureDataset(feats, torch.zeros(3, 26))
+
+
+def test_par_checkpoint_of_another_model_is_refused(tiny_gpt, tmp_path):
+    par_model = Config.fromfile(PAR_CONFIG).model
+    par = MODELS.build(par_model)
+    state = {k: v[:25] if k.startswith('head.') else v
+             for k, v in par.state_dict().items()}
+    ckpt = str(tmp_path / 'par25.pth')
+    torch.save({'state_dict': state}, ckpt)
+    model = MODELS.build(dict(type='AttributeRetriever', par_model=par_model,
+                              par_checkpoint=ckpt, query_forms=('hard', )))
+    with pytest.raises(ValueError, match=r'par_checkpoint .*par25\.pth does '
+                       r'not fit.*head\.fc\.weight \(25, 256\) vs '
+                       r'\(26, 256\)'):
+        model.init_weights()
