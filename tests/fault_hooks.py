@@ -19,3 +19,17 @@ class KillDuringSaveHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if checkpoint['meta'].get('epoch') == self.epoch:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class KillAtIterationHook(Hook):
+    """SIGKILL the process after training iteration ``iteration``
+    (1-based), i.e. in the middle of an epoch."""
+
+    def __init__(self, iteration: int):
+        self.iteration = iteration
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if runner.iter + 1 == self.iteration:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -21,6 +21,8 @@ default_hooks = dict(
     checkpoint_load=dict(type='CheckpointLoadHook'),
     # Training stops at the first non-finite loss or gradient norm.
     finite_check=dict(type='FiniteCheckHook'),
+    # Random states at each epoch start, restored by --resume (exact).
+    rng_state=dict(type='RNGStateHook'),
 )
 partial_load = False  # tools: --partial-load
 resume_without_state = False  # tools/train.py: --resume-without-state

@@ -68,6 +68,38 @@ def test_kill_during_save_then_resume(tmp_path):
     assert files == ['epoch_2.pth']
 
 
+def test_resume_mid_epoch_is_bit_identical(tmp_path):
+    """Killed in the middle of epoch 2 and resumed from epoch_1.pth, the run
+    ends with the same weights, bit for bit, as an uninterrupted one (the
+    random states of the epoch's start are restored)."""
+    opts = cli(small(tmp_path, 2))
+    straight = str(tmp_path / 'straight')
+    run('tools/train.py', CONFIG, '--work-dir', straight, *opts)
+    work = str(tmp_path / 'work')
+    killing = tmp_path / 'kill.py'
+    killing.write_text(
+        f'_base_ = [{CONFIG!r}]\n'
+        "custom_imports = dict(imports=['clear_mm', 'tests.fault_hooks'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='DatasetMetaHook'), "
+        "dict(type='KillAtIterationHook', iteration=5)]\n")
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', str(killing), '--work-dir', work,
+         *opts],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, PYTHONPATH=REPO))
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert not osp.exists(osp.join(work, 'epoch_2.pth'))
+    out = run('tools/train.py', CONFIG, '--work-dir', work, '--resume',
+              *opts)
+    assert 'random states of the start of epoch 2 restored' in out
+    a = torch.load(osp.join(straight, 'epoch_2.pth'), weights_only=False)
+    b = torch.load(osp.join(work, 'epoch_2.pth'), weights_only=False)
+    differ = [k for k, v in a['state_dict'].items()
+              if not torch.equal(v, b['state_dict'][k])]
+    assert not differ, f'{len(differ)} tensors differ, e.g. {differ[:3]}'
+
+
 def test_resume_from_a_checkpoint_without_optimizer_state(tmp_path):
     work = str(tmp_path / 'work')
     run('tools/train.py', CONFIG, '--work-dir', work,

@@ -4,9 +4,11 @@ from .checkpoint_load_hook import CheckpointLoadHook
 from .dataset_meta_hook import DatasetMetaHook, training_meta
 from .feature_cache_hook import RetrievalFeatureCacheHook
 from .finite_check_hook import FiniteCheckHook
+from .rng_state_hook import RNGStateHook, get_rng_states, set_rng_states
 
 __all__ = [
     'AtomicLocalBackend', 'CheckpointLoadHook', 'DatasetMetaHook',
-    'FiniteCheckHook', 'RetrievalFeatureCacheHook', 'SafeCheckpointHook',
-    'atomic_write', 'non_finite_parameters', 'training_meta'
+    'FiniteCheckHook', 'RNGStateHook', 'RetrievalFeatureCacheHook',
+    'SafeCheckpointHook', 'atomic_write', 'get_rng_states',
+    'non_finite_parameters', 'set_rng_states', 'training_meta'
 ]
