@@ -69,8 +69,15 @@ def test_experiment_config(path):
     assert cfg.default_scope == 'mmpretrain'
     assert cfg.custom_imports == dict(
         imports=['clear_mm'], allow_failed_imports=False)
-    dataset = osp.basename(path)[len('par_'):-len('.py')].split('_')[0]
-    assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
+    name = osp.basename(path)[len('par_'):-len('.py')]
+    if name.endswith('_zs'):  # Rethinking_of_PAR's zero-shot split files
+        assert cfg.model.head.num_classes == dict(peta_zs=35,
+                                                  rap_zs=53)[name]
+        assert cfg.train_dataloader.dataset.split == 'trainval'
+        assert cfg.train_dataloader.dataset.ann_file == 'dataset_zs_run0.pkl'
+    else:
+        dataset = name.split('_')[0]
+        assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
     assert cfg.default_hooks.checkpoint.save_best == 'par/mA'
     assert cfg.val_evaluator.type == 'PARMetric'
 

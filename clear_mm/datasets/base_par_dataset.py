@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from .schema import check_schema, select_schema
+from .schema import check_schema, plain, select_schema
 
 SPLITS = ('train', 'val', 'test', 'trainval')
 README_DATA = 'README.md, section "Dataset preparation"'
@@ -225,7 +225,8 @@ class BasePARDataset(BaseDataset):
         meta.setdefault('attribute_groups',
                         {k: list(v)
                          for k, v in table.groups.items()})
-        meta = select_schema(meta, table.attributes, type(self).METAINFO)
+        meta = plain(select_schema(meta, table.attributes,
+                                   type(self).METAINFO))
         check_schema(meta, f'{type(self).__name__}.metainfo')
         self._metainfo = meta  # keys select_schema left out are gone
 

@@ -118,8 +118,8 @@ class RAPv2(BasePARDataset):
     RAP v2 struct ``RAP_annotation``: ``name`` (image names), ``attribute``
     (152 names), ``data`` (labels), ``selected_attribute`` (the 54 evaluated
     attributes, 1-based) and ``partition_attribute`` (5 splits with
-    ``train_index``, ``val_index``, ``test_index``, ``trainval_index``,
-    1-based).
+    ``train_index``, ``val_index``, ``test_index``, 1-based; trainval is
+    train + val).
 
     RAP v1 struct: ``imagesname``, ``label`` (92 columns), ``attribute_eng``,
     ``attribute_exp`` (the 51 evaluated names) and ``partion`` (5 splits with
@@ -176,11 +176,23 @@ class RAPv2(BasePARDataset):
             attributes = [mat_str_list(rap['attribute'])[c] for c in columns]
             groups = group_attributes(attributes, rap_group)
             part = self._partition(rap['partition_attribute'])
+            # the official file has train/val/test_index (1-based);
+            # trainval is their union when the file has no trainval_index
+            needed = {'train_index', 'val_index', 'test_index'}
+            have = set(part.dtype.names or ())
+            if not needed <= have:
+                raise KeyError(
+                    f'{self.ann_file}: partition_attribute[{self.split_index}]'
+                    f' has fields {sorted(have)}; expected {sorted(needed)}.')
             splits = {
                 s: np.asarray(part[f'{s}_index']).ravel().astype(np.int64) -
                 1
-                for s in ('train', 'val', 'test', 'trainval')
+                for s in ('train', 'val', 'test')
             }
+            splits['trainval'] = (
+                np.asarray(part['trainval_index']).ravel().astype(np.int64) -
+                1 if 'trainval_index' in have else np.concatenate(
+                    [splits['train'], splits['val']]))
         elif {'imagesname', 'label', 'attribute_exp'} <= fields:
             names = mat_str_list(rap['imagesname'])
             labels = np.asarray(rap['label'])  # checked, then cast

@@ -122,3 +122,14 @@ def exclusive_conflicts(vector, meta: dict) -> List[str]:
             out.append(f'{group}: {", ".join(chosen)} (at most one of '
                        f'{names})')
     return out
+
+
+def plain(obj):
+    """``obj`` with every mapping a plain ``dict`` (a config's ``metainfo``
+    arrives as ``ConfigDict``s, which a checkpoint must not pickle: its
+    loader allows data only)."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(plain(v) for v in obj)
+    return obj

@@ -175,3 +175,23 @@ def describe_mismatch(mismatch: dict, first: int = 5) -> str:
         more = f' and {len(items) - first} more' if len(items) > first else ''
         parts.append(f'{len(items)} {label}: {", ".join(shown)}{more}')
     return '; '.join(parts)
+
+
+def load_model_weights(model: torch.nn.Module, path: str,
+                       what: str = 'the model') -> dict:
+    """Load the checkpoint ``path`` into ``model`` strictly; a checkpoint
+    that does not fit (missing or unexpected keys, other shapes) is a
+    ``ValueError`` naming ``what``, the file and the first mismatching
+    keys. Returns the loaded checkpoint."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    state = checkpoint.get('state_dict', checkpoint)
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    mismatch = state_dict_mismatch(model.state_dict(), state)
+    if any(mismatch.values()):
+        raise ValueError(
+            f'{path} does not fit {what}: {describe_mismatch(mismatch)}. '
+            'Give a checkpoint trained with this config.')
+    model.load_state_dict(state, strict=True)
+    return checkpoint

@@ -17,8 +17,8 @@ def cell(strings):
     return arr
 
 
-def write_pa100k(root, labels=None):
-    names = [f'{i:06d}.jpg' for i in range(1, 7)]
+def write_pa100k(root, labels=None, names=None):
+    names = names or [f'{i:06d}.jpg' for i in range(1, 7)]
     labels = np.random.default_rng(0).integers(0, 2, (6, 3)) \
         if labels is None else labels
     sio.savemat(
@@ -72,17 +72,18 @@ def test_missing_image_fails_when_loaded(tmp_path):
 
 
 def write_rap2(path):
+    """RAP v2's RAP_annotation.mat as distributed: partition_attribute
+    entries hold train_index, val_index and test_index only."""
     n = 8
     rng = np.random.default_rng(0)
     data = rng.integers(0, 2, (n, 5))
     data[0, 1] = 2  # uncertain
     part = np.empty((2, 1), dtype=object)
-    dt = [('train_index', 'O'), ('val_index', 'O'), ('test_index', 'O'),
-          ('trainval_index', 'O')]
+    dt = [('train_index', 'O'), ('val_index', 'O'), ('test_index', 'O')]
     for k in range(2):
         p = np.zeros((1, 1), dtype=dt)
         p[0, 0] = (np.array([[1, 2, 3, 4]]), np.array([[5, 6]]),
-                   np.array([[7, 8]]), np.array([[1, 2, 3, 4, 5, 6]]))
+                   np.array([[7, 8]]))
         part[k, 0] = p
     rap = np.zeros((1, 1),
                    dtype=[('name', 'O'), ('attribute', 'O'), ('data', 'O'),
@@ -265,22 +266,9 @@ def test_rap_accepts_uncertain_but_not_fractions(tmp_path):
         RAPv2(data_root=str(tmp_path), split='train')
 
 
-def write_pa100k_names(root, names):
-    labels = np.random.default_rng(0).integers(0, 2, (len(names), 3))
-    sio.savemat(
-        osp.join(root, 'annotation.mat'),
-        dict(attributes=cell(['Female', 'Hat', 'boots']),
-             train_images_name=cell(names[:3]),
-             train_label=labels[:3].astype(np.uint8),
-             val_images_name=cell(names[3:4]),
-             val_label=labels[3:4].astype(np.uint8),
-             test_images_name=cell(names[4:]),
-             test_label=labels[4:].astype(np.uint8)))
-
-
 def test_leakage_and_duplicates_are_errors(tmp_path):
     names = [f'{i:06d}.jpg' for i in range(1, 7)]
-    write_pa100k_names(tmp_path, names[:5] + ['000002.jpg'])  # in train
+    write_pa100k(tmp_path, names=names[:5] + ['000002.jpg'])  # in train
     with pytest.raises(ValueError, match=r"1 test images are also training "
                        r"or validation images \(e\.g\. \['000002\.jpg'\]\)"):
         PA100K(data_root=str(tmp_path), split='train')
@@ -288,7 +276,7 @@ def test_leakage_and_duplicates_are_errors(tmp_path):
         ds = PA100K(data_root=str(tmp_path), split='test',
                     allow_overlap=True)
     assert len(ds) == 2
-    write_pa100k_names(tmp_path, names[:2] + ['000001.jpg'] + names[3:])
+    write_pa100k(tmp_path, names=names[:2] + ['000001.jpg'] + names[3:])
     with pytest.raises(ValueError, match=r"split 'train' lists 1 images more "
                        r"than once \(e\.g\. \['000001\.jpg'\]\)"):
         PA100K(data_root=str(tmp_path), split='test')

@@ -38,24 +38,30 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left
 
 
-def test_kill_during_save_then_resume(tmp_path):
-    """max_keep_ckpts=1: a SIGKILL while epoch 2 is being saved leaves
-    epoch_1.pth (MMEngine's hook removed it before saving) and a resume
-    from it finishes the run."""
-    work = str(tmp_path / 'work')
+def train_killed(tmp_path, work, hook, opts):
+    """tools/train.py with a fault hook of tests/fault_hooks.py added to
+    par_synthetic.py; the process must die by SIGKILL."""
     killing = tmp_path / 'kill.py'
     killing.write_text(
         f'_base_ = [{CONFIG!r}]\n'
         "custom_imports = dict(imports=['clear_mm', 'tests.fault_hooks'], "
         'allow_failed_imports=False)\n'
-        "custom_hooks = [dict(type='DatasetMetaHook'), "
-        "dict(type='KillDuringSaveHook', epoch=2)]\n")
+        f"custom_hooks = [dict(type='DatasetMetaHook'), {hook}]\n")
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', str(killing), '--work-dir', work,
-         *cli(small(tmp_path, 2))],
+         *opts],
         cwd=REPO, capture_output=True, text=True, timeout=600,
         env=dict(os.environ, PYTHONPATH=REPO))  # tests.fault_hooks
     assert proc.returncode == -9, proc.stderr[-2000:]
+
+
+def test_kill_during_save_then_resume(tmp_path):
+    """max_keep_ckpts=1: a SIGKILL while epoch 2 is being saved leaves
+    epoch_1.pth (MMEngine's hook removed it before saving) and a resume
+    from it finishes the run."""
+    work = str(tmp_path / 'work')
+    train_killed(tmp_path, work, "dict(type='KillDuringSaveHook', epoch=2)",
+                 cli(small(tmp_path, 2)))
     files = sorted(f for f in os.listdir(work) if f.endswith('.pth'))
     assert files == ['best_par_mA_epoch_1.pth', 'epoch_1.pth'], files
     assert not [f for f in os.listdir(work) if f.endswith('.tmp')]
@@ -76,19 +82,8 @@ def test_resume_mid_epoch_is_bit_identical(tmp_path):
     straight = str(tmp_path / 'straight')
     run('tools/train.py', CONFIG, '--work-dir', straight, *opts)
     work = str(tmp_path / 'work')
-    killing = tmp_path / 'kill.py'
-    killing.write_text(
-        f'_base_ = [{CONFIG!r}]\n'
-        "custom_imports = dict(imports=['clear_mm', 'tests.fault_hooks'], "
-        'allow_failed_imports=False)\n'
-        "custom_hooks = [dict(type='DatasetMetaHook'), "
-        "dict(type='KillAtIterationHook', iteration=5)]\n")
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', str(killing), '--work-dir', work,
-         *opts],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, PYTHONPATH=REPO))
-    assert proc.returncode == -9, proc.stderr[-2000:]
+    train_killed(tmp_path, work,
+                 "dict(type='KillAtIterationHook', iteration=5)", opts)
     assert not osp.exists(osp.join(work, 'epoch_2.pth'))
     out = run('tools/train.py', CONFIG, '--work-dir', work, '--resume',
               *opts)

@@ -20,7 +20,6 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import load_checkpoint
 from torch.utils.data import DataLoader
 
 
@@ -127,7 +126,8 @@ def main():
     from mmpretrain.registry import DATASETS, MODELS
 
     from clear_mm.datasets.schema import exclusive_conflicts
-    from clear_mm.utils.checkpoint import trust_checkpoint
+    from clear_mm.utils.checkpoint import (load_model_weights,
+                                           trust_checkpoint)
     if args.trust_checkpoint:
         trust_checkpoint(args.checkpoint)
 
@@ -136,7 +136,7 @@ def main():
         model_cfg['data_preprocessor'] = cfg.data_preprocessor
     model_cfg['par_checkpoint'] = None  # the retrieval checkpoint holds f_par
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    load_model_weights(model, args.checkpoint, f'the model of {args.config}')
     model.eval()
 
     dataset_cfg = cfg.test_dataloader.dataset

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import pickle
 import re
 import shutil
 import signal
@@ -174,6 +175,35 @@ def _bom(tmp):
     return 'handled', f'first image path {osp.basename(path)!r} (no BOM)'
 
 
+class _Evil:
+
+    def __reduce__(self):
+        return (os.system, ('echo pwned',))
+
+
+@case('malicious split file (.pkl)', 'posix.system is not allowed',
+      'dataset_all.pkl')
+def _evil_pkl(tmp):
+    from clear_mm.datasets import PETAPickle
+    with open(osp.join(tmp, 'dataset_all.pkl'), 'wb') as f:
+        pickle.dump(dict(image_name=[], label=_Evil()), f)
+    PETAPickle(data_root=tmp)
+
+
+@case('split file label 0.5 (.pkl)', '0.5', '00002.png', 'dataset_all.pkl')
+def _pkl_label(tmp):
+    from clear_mm.datasets import PETAPickle
+    labels = np.zeros((4, 2))
+    labels[1, 1] = 0.5
+    with open(osp.join(tmp, 'dataset_all.pkl'), 'wb') as f:
+        pickle.dump(dict(
+            image_name=[f'{i:05d}.png' for i in range(1, 5)], label=labels,
+            attr_name=['personalLess30', 'accessoryHat'],
+            partition=dict(train=np.arange(2), val=np.arange(2, 3),
+                           test=np.arange(3, 4))), f)
+    PETAPickle(data_root=tmp, split='train')
+
+
 # -- checkpoints ----------------------------------------------------------
 def load_ckpt(path):
     from clear_mm.utils.checkpoint import load_from_local
@@ -199,12 +229,6 @@ def _truncated_ckpt(tmp):
 def _garbage_ckpt(tmp):
     open(osp.join(tmp, 'epoch_1.pth'), 'w').write('hello')
     load_ckpt(osp.join(tmp, 'epoch_1.pth'))
-
-
-class _Evil:
-
-    def __reduce__(self):
-        return (os.system, ('echo pwned',))
 
 
 @case('malicious checkpoint', 'Refusing to load', 'posix.system')
@@ -336,33 +360,28 @@ def _nan(tmp):
             raise AssertionError(f'checkpoints written: {saved}')
 
 
-def test_with(tmp, ckpt):
-    r = runner(tmp, **{'load_from': ckpt})
-    return r.test()
+def test_edited(tmp, edit):
+    """Test the shared 1-epoch checkpoint after ``edit`` of its state."""
+    ckpt = torch.load(osp.join(trained(tmp), 'epoch_1.pth'),
+                      weights_only=False)
+    ckpt['state_dict'] = edit(ckpt['state_dict'])
+    path = osp.join(tmp, 'edited.pth')
+    torch.save(ckpt, path)
+    return runner(tmp, **{'load_from': path}).test()
 
 
 @case('checkpoint with 25 of 26 classes', 'does not fit', 'head.fc.weight',
       '(25, 256) vs (26, 256)')
 def _fewer_classes(tmp):
-    work = trained(tmp)
-    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=False)
-    ckpt['state_dict'] = {k: v[:25] if k.startswith('head.') else v
-                          for k, v in ckpt['state_dict'].items()}
-    path = osp.join(tmp, 'fewer.pth')
-    torch.save(ckpt, path)
-    test_with(tmp, path)
+    test_edited(tmp, lambda state: {
+        k: v[:25] if k.startswith('head.') else v for k, v in state.items()})
 
 
 @case('retrieval checkpoint on a PAR config', 'does not fit',
       'missing from the checkpoint', 'not in the model: par_model')
 def _task_swap(tmp):
-    work = trained(tmp)
-    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=False)
-    ckpt['state_dict'] = {f'par_model.{k}': v
-                          for k, v in ckpt['state_dict'].items()}
-    path = osp.join(tmp, 'ret.pth')
-    torch.save(ckpt, path)
-    test_with(tmp, path)
+    test_edited(tmp, lambda state: {
+        f'par_model.{k}': v for k, v in state.items()})
 
 
 @case('resume from a best checkpoint (no optimizer)', 'Cannot resume',

@@ -71,6 +71,13 @@ class PARHead(MultiLabelLinearClsHead):
             sample_weight = sample_weight.view(-1, 1).expand_as(cls_score)
             weight = sample_weight if weight is None else \
                 weight * sample_weight
+        if weight is not None and not getattr(self.loss_module,
+                                              'ELEMENTWISE_WEIGHT', False):
+            # mmpretrain's losses take one weight per sample: weight each
+            # label's loss here and reduce as they do (sum / batch size)
+            loss = self.loss_module(
+                cls_score, target, reduction_override='none', **kwargs)
+            return dict(loss=(loss * weight).sum() / cls_score.size(0))
         if weight is not None:
             kwargs['weight'] = weight
         loss = self.loss_module(

@@ -90,6 +90,7 @@ class LanguageModelEncoder:
         self._memory: Dict[str, torch.Tensor] = {}
         self._disk_loaded = False
         self.num_encoded = 0  # sentences that went through the model
+        self.num_truncated = 0  # of those, longer than num_tokens
 
     # -- model ---------------------------------------------------------
     @property
@@ -236,6 +237,15 @@ class LanguageModelEncoder:
             input_ids=tokens['input_ids'],
             attention_mask=tokens['attention_mask']).last_hidden_state
         states = states * tokens['attention_mask'].unsqueeze(-1)
+        lengths = [len(ids) for ids in self.tokenizer(sentences)['input_ids']]
+        cut = [n for n in lengths if n > self.num_tokens]
+        if cut:
+            self.num_truncated += len(cut)
+            MMLogger.get_current_instance().warning(
+                f'LanguageModelEncoder: {len(cut)} of {len(sentences)} '
+                f'sentences are longer than N_w = {self.num_tokens} tokens '
+                f'(up to {max(cut)}) and were cut; raise num_tokens to keep '
+                'them whole.')
         return states.flatten(1).to('cpu', torch.float16)
 
     def encode(self, sentences: Sequence[str]) -> torch.Tensor:

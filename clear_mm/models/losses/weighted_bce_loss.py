@@ -27,6 +27,8 @@ class WeightedBCELoss(nn.Module):
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
 
+    ELEMENTWISE_WEIGHT = True  # PARHead passes (B, N) label weights
+
     def __init__(self,
                  pos_ratio: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0):

@@ -1,16 +1,14 @@
-import re
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
-from clear_mm.utils.checkpoint import describe_mismatch, state_dict_mismatch
+from clear_mm.utils.checkpoint import load_model_weights
 from ..utils import with_defaults
 from ..utils.dataset_meta import HOW_TO_SET, merged_table
 from .adapters import RetrievalAdapter
@@ -237,17 +235,14 @@ class AttributeRetriever(BaseAttributeRetriever):
     def _load_par_checkpoint(self, path: str) -> None:
         """Load f_par's weights; a checkpoint that does not fit the
         recognition model is an error naming the first mismatching keys."""
-        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-        mismatch = state_dict_mismatch(self.par_model.state_dict(), state)
-        if any(mismatch.values()):
+        try:
+            load_model_weights(self.par_model, path,
+                               'the recognition model (par_model)')
+        except ValueError as e:
             raise ValueError(
-                f'par_checkpoint {path} does not fit the recognition model '
-                f'(par_model): {describe_mismatch(mismatch)}. Give the '
-                'checkpoint of the recognition config this retriever is '
-                'built on (e.g. par_synthetic.py for ret_synthetic.py).')
-        self.par_model.load_state_dict(state, strict=True)
+                f'par_checkpoint {e} It must be the checkpoint of the '
+                'recognition config this retriever is built on (e.g. '
+                'par_synthetic.py for ret_synthetic.py).') from None
         MMLogger.get_current_instance().info(
             f'AttributeRetriever: f_par loaded from {path}.')
 

@@ -55,3 +55,25 @@ def test_plain_bce_from_config():
     ref = torch.nn.functional.binary_cross_entropy_with_logits(
         logits, torch.tensor([[1., 0], [0, 0], [1, 1]]), reduction='sum') / 3
     assert torch.isclose(loss, ref)
+
+
+def test_plain_bce_with_uncertain_labels():
+    """The paper-literal loss (mmpretrain's sigmoid CrossEntropyLoss, whose
+    weights are per sample) with RAP's uncertain labels: each label's loss
+    weighted, reduced as mmpretrain does (sum / batch)."""
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    head = PARHead(num_classes=3, in_channels=4, loss=dict(
+        type='CrossEntropyLoss', use_sigmoid=True, loss_weight=2.0))
+    feats = torch.randn(2, 4)
+    gt = [[1, 0, 1], [0, 1, 0]]
+    ignore = [[False, True, False], [False, False, True]]
+    loss = head.loss((feats, ), samples(gt, ignore))['loss']
+    logits = head.fc(feats)
+    each = F.binary_cross_entropy_with_logits(
+        logits, torch.tensor(gt, dtype=torch.float), reduction='none')
+    keep = 1 - torch.tensor(ignore, dtype=torch.float)
+    torch.testing.assert_close(loss, 2.0 * (each * keep).sum() / 2)
+    # no uncertain labels: mmpretrain's own reduction, unchanged
+    plain = head.loss((feats, ), samples(gt))['loss']
+    torch.testing.assert_close(plain, 2.0 * each.sum() / 2)

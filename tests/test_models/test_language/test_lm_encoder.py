@@ -123,3 +123,19 @@ def test_bad_cache_is_ignored_and_rewritten(tiny_gpt, tmp_path, fault):
     third = LanguageModelEncoder(model, num_tokens=8, cache_dir=tmp_path)
     torch.testing.assert_close(third.encode(['a hat']), good)
     assert third.num_encoded == 0  # the rewritten file is used
+
+
+def test_cut_sentences_are_counted_and_reported(tiny_gpt):
+    from mmengine.logging import MMLogger
+    enc = LanguageModelEncoder(tiny_gpt, num_tokens=8, cache_dir=None)
+    messages = []
+    handler = type('H', (__import__('logging').Handler, ), dict(
+        emit=lambda self, record: messages.append(record.getMessage())))()
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        enc.encode(['a hat', 'a hat and a backpack, long sleeves'])
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    assert enc.num_truncated == 1
+    assert any('1 of 2 sentences are longer than N_w = 8' in m
+               for m in messages), messages
