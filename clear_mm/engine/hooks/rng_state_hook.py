@@ -67,7 +67,9 @@ class RNGStateHook(Hook):
         self._resumed = False
 
     def before_train(self, runner) -> None:
-        self._resumed = bool(getattr(runner, '_resume', False))
+        # a resume found a checkpoint (the loop starts past epoch 0)
+        self._resumed = bool(getattr(runner, '_resume', False)) and \
+            runner.epoch > 0
 
     def before_train_epoch(self, runner) -> None:
         path = osp.join(runner.work_dir, STATE_FILE)
