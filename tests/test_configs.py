@@ -110,9 +110,15 @@ def test_retrieval_config(path):
     par = Config.fromfile(osp.join(REPO, 'configs', 'clear',
                                    f'par_{parts[0]}.py'))
     assert model.par_model == par.model
-    # ... and its data, with larger training batches (cached features)
-    assert cfg.val_dataloader == par.val_dataloader
-    assert cfg.test_dataloader == par.test_dataloader
+    # ... and its data, with larger training batches (cached features);
+    # Market-1501's retrieval gallery is every test-identity image
+    # (Table 1: query/ + bounding_box_test), its `reid` split
+    for loader in ('val_dataloader', 'test_dataloader'):
+        expected = par[loader]
+        if parts[0] == 'market1501':
+            assert cfg[loader].dataset.split == 'reid'
+            expected.dataset.split = 'reid'
+        assert cfg[loader] == expected
     assert cfg.train_dataloader.dataset == par.train_dataloader.dataset
     assert cfg.train_dataloader.batch_size == 128
     assert model.query_forms == FORMS.get(

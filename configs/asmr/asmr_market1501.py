@@ -3,7 +3,7 @@
 #   python tools/train.py configs/asmr/asmr_market1501.py
 _base_ = [
     '../_base_/models/asmr_r50.py',
-    '../_base_/datasets/market1501.py',
+    '../_base_/datasets/market1501_retrieval.py',
     '../_base_/schedules/sgd_20e.py',
     '../_base_/runtimes/retrieval.py',
 ]

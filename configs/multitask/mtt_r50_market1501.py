@@ -3,7 +3,7 @@
 #   python tools/train.py configs/multitask/mtt_r50_market1501.py
 _base_ = [
     '../_base_/models/multitask_r50.py',
-    '../_base_/datasets/market1501.py',
+    '../_base_/datasets/market1501_retrieval.py',
     '../_base_/schedules/sgd_multitask_20e.py',
     '../_base_/runtimes/multitask.py',
 ]
