@@ -17,7 +17,7 @@ Any other global is refused with its name.
 """
 import copyreg
 import pickle
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 from mmpretrain.registry import DATASETS
@@ -102,7 +102,34 @@ def load_par_pickle(path: str) -> dict:
 
 class PicklePARMixin:
     """``load_table`` from a split file (see the module docstring); the
-    dataset class it is mixed into gives the schema and label values."""
+    dataset class it is mixed into gives the schema and label values, the
+    subclass its default folders (``DEFAULT_ROOT``, ``DEFAULT_PREFIX``)."""
+
+    DEFAULT_ROOT = ''
+    DEFAULT_PREFIX = ''
+    # whether the dataset class takes ``split_index`` itself
+    TAKES_SPLIT_INDEX = True
+
+    def __init__(self,
+                 data_root: Optional[str] = None,
+                 ann_file: str = 'dataset_all.pkl',
+                 img_prefix: Optional[str] = None,
+                 label_set: str = 'eval',
+                 split_index: int = 0,
+                 **kwargs):
+        if label_set not in ('eval', 'color', 'all'):
+            raise ValueError("label_set must be 'eval', 'color' or 'all', "
+                             f'got {label_set!r}.')
+        self.label_set = label_set
+        self.split_index = split_index
+        if self.TAKES_SPLIT_INDEX:
+            kwargs['split_index'] = split_index
+        super().__init__(
+            data_root=self.DEFAULT_ROOT if data_root is None else data_root,
+            ann_file=ann_file,
+            img_prefix=(self.DEFAULT_PREFIX
+                        if img_prefix is None else img_prefix),
+            **kwargs)
 
     def _groups(self, attributes):
         raise NotImplementedError
@@ -150,11 +177,13 @@ class PicklePARMixin:
 
 _ARGS_DOC = """
     Args:
-        data_root (str): The dataset folder.
+        data_root (str, optional): The dataset folder (default: the
+            class's, e.g. 'data/PETA').
         ann_file (str): The split file, e.g. 'dataset_all.pkl' or the
             zero-shot 'dataset_zs_run0.pkl'.
-        img_prefix (str): The image folder, relative to ``data_root`` (the
-            file's own ``root`` is a path on its authors' machine).
+        img_prefix (str, optional): The image folder, relative to
+            ``data_root`` (the file's own ``root`` is a path on its authors'
+            machine; default: the class's, e.g. 'images').
         label_set (str): 'eval' (``label_idx.eval``, the standard
             attributes), 'color' (eval + ``label_idx.color``) or 'all'.
             Defaults to 'eval'.
@@ -169,18 +198,7 @@ class PETAPickle(PicklePARMixin, PETA):
     __doc__ = ('PETA from the Rethinking_of_PAR / OpenPAR split file '
                '(PETA and the zero-shot PETAzs), PETA\'s schema.\n' +
                _ARGS_DOC)
-
-    def __init__(self,
-                 data_root: str = 'data/PETA',
-                 ann_file: str = 'dataset_all.pkl',
-                 img_prefix: str = 'images',
-                 label_set: str = 'eval',
-                 split_index: int = 0,
-                 **kwargs):
-        self.label_set = _check_label_set(label_set)
-        super().__init__(data_root=data_root, ann_file=ann_file,
-                         img_prefix=img_prefix, split_index=split_index,
-                         **kwargs)
+    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/PETA', 'images'
 
     def _groups(self, attributes):
         return group_attributes(attributes, peta_group)
@@ -191,18 +209,7 @@ class RAPPickle(PicklePARMixin, RAPv2):
     __doc__ = ('RAP (v1, v2 and the zero-shot RAPzs) from the '
                'Rethinking_of_PAR / OpenPAR split file, RAP\'s schema and '
                'label values (2 = uncertain).\n' + _ARGS_DOC)
-
-    def __init__(self,
-                 data_root: str = 'data/RAP2',
-                 ann_file: str = 'dataset_all.pkl',
-                 img_prefix: str = 'RAP_dataset',
-                 label_set: str = 'eval',
-                 split_index: int = 0,
-                 **kwargs):
-        self.label_set = _check_label_set(label_set)
-        super().__init__(data_root=data_root, ann_file=ann_file,
-                         img_prefix=img_prefix, split_index=split_index,
-                         **kwargs)
+    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/RAP2', 'RAP_dataset'
 
     def _groups(self, attributes):
         return group_attributes(attributes, rap_group)
@@ -212,26 +219,9 @@ class RAPPickle(PicklePARMixin, RAPv2):
 class PA100KPickle(PicklePARMixin, PA100K):
     __doc__ = ('PA100K from the Rethinking_of_PAR / OpenPAR split file, '
                'PA100K\'s schema.\n' + _ARGS_DOC)
-
-    def __init__(self,
-                 data_root: str = 'data/PA100k',
-                 ann_file: str = 'dataset_all.pkl',
-                 img_prefix: str = 'data',
-                 label_set: str = 'eval',
-                 split_index: int = 0,
-                 **kwargs):
-        self.label_set = _check_label_set(label_set)
-        self.split_index = split_index
-        super().__init__(data_root=data_root, ann_file=ann_file,
-                         img_prefix=img_prefix, **kwargs)
+    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/PA100k', 'data'
+    TAKES_SPLIT_INDEX = False
 
     def _groups(self, attributes):
         return {k: v for k, v in PA100K_GROUPS.items()
                 if set(v) <= set(attributes)}
-
-
-def _check_label_set(label_set: str) -> str:
-    if label_set not in ('eval', 'color', 'all'):
-        raise ValueError(f"label_set must be 'eval', 'color' or 'all', got "
-                         f'{label_set!r}.')
-    return label_set
