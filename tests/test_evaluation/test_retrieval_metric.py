@@ -165,6 +165,60 @@ def test_fused_distance_hand_computed():
                                          gallery_scores[:, :1])
 
 
+def test_fused_distance_normalises_each_matrix_by_its_highest_value():
+    """Paper 004: "both distance matrices are normalized by their highest
+    values": one maximum per matrix, not one per query. Here per-query
+    maxima would rank another image first for query 0."""
+    query_emb = np.array([[-2.0, 2.0], [1.0, -1.0]])
+    gallery_emb = np.array([[-2.0, 0.0], [1.0, 2.0], [-2.0, 1.0]])
+    query_attrs = np.array([[1, 1], [1, 1]])
+    gallery_scores = np.array([[1.0, 1.0], [0.5, 1.0], [0.5, 1.0]])
+    fn = AttrRetrievalMetric.fused_scores(query_emb, gallery_emb, query_attrs,
+                                          gallery_scores, par_weight=0.2,
+                                          chunk_size=1)
+    e = gallery_emb / np.linalg.norm(gallery_emb, axis=1, keepdims=True)
+    q = query_emb / np.linalg.norm(query_emb, axis=1, keepdims=True)
+    d_cos = 1 - q @ e.T
+    d_euc = np.linalg.norm(query_attrs[:, None] - gallery_scores[None],
+                           axis=2)
+    want = -(d_cos / d_cos.max() + 0.2 * d_euc / d_euc.max())
+    np.testing.assert_allclose(fn(0, 2).numpy(), want, rtol=1e-6)
+    per_row = -(d_cos / d_cos.max(1, keepdims=True) +
+                0.2 * d_euc / d_euc.max(1, keepdims=True))
+    assert np.argmax(want[0]) != np.argmax(per_row[0])
+
+
+def test_fused_metric_reports_each_part_alone():
+    """mAP_embedding and mAP_par next to the fused numbers, each equal to
+    the metric of that part alone."""
+    from mmpretrain.structures import DataSample
+    rng = np.random.default_rng(0)
+    attrs = rng.integers(0, 2, (30, 4))
+    emb = rng.normal(size=(30, 8))
+    scores = np.clip(attrs + rng.normal(0, 0.4, attrs.shape), 0, 1)
+    queries = np.unique(attrs, axis=0)
+    query_emb = torch.tensor(rng.normal(size=(len(queries), 8)))
+    samples = []
+    for a, s, e in zip(attrs, scores, emb):
+        sample = DataSample().set_gt_score(torch.tensor(a)).set_pred_score(
+            torch.tensor(s, dtype=torch.float))
+        sample.set_field(torch.tensor(e, dtype=torch.float), 'pred_embedding')
+        samples.append(sample.to_dict())
+    metric = FusedRetrievalMetric(par_weight=0.2)
+    metric.set_queries(queries, query_emb)
+    metric.process(None, samples)
+    out = metric.evaluate(30)
+    alone = AttrRetrievalMetric.calculate(query_emb.numpy(), emb, queries,
+                                          attrs)
+    assert out['retrieval/mAP_embedding'] == pytest.approx(alone['mAP'])
+    by_scores = ScoreRetrievalMetric()
+    by_scores.set_queries(queries)
+    by_scores.process(None, samples)
+    assert out['retrieval/mAP_par'] == pytest.approx(
+        by_scores.evaluate(30)['retrieval/mAP'])
+    assert out['retrieval/mAP_par'] > out['retrieval/mAP_embedding']
+
+
 def test_metric_uses_fused_distance_with_par_weight():
     from mmpretrain.structures import DataSample
     metric = FusedRetrievalMetric(par_weight=10.0, topk=(1, ))
@@ -201,8 +255,7 @@ def test_attribute_scores_only():
     fn = AttrRetrievalMetric.fused_scores(None, None, query_attrs, scores,
                                           par_weight=1.0, embedding_weight=0)
     d = np.linalg.norm(query_attrs[:, None] - scores[None], axis=2)
-    np.testing.assert_allclose(
-        fn(0, 2).numpy(), -d / d.max(1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(fn(0, 2).numpy(), -d / d.max(), rtol=1e-6)
     metric = ScoreRetrievalMetric(topk=(1, ))
     metric.set_queries(query_attrs)
     samples = [

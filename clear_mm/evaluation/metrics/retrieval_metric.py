@@ -153,6 +153,8 @@ class AttrRetrievalMetric(BaseMetric):
             topk=self.topk,
             chunk_size=self.chunk_size)
         skipped = values.pop('num_skipped')
+        values.update(self.part_metrics(query_emb, gallery_emb, query_attrs,
+                                        gallery_scores, rel_q, rel_g))
         logger = MMLogger.get_current_instance()
         logger.info(f'Attribute retrieval: {len(query_attrs)} queries, '
                     f'{len(gallery_attrs)} gallery images, {skipped} '
@@ -164,6 +166,11 @@ class AttrRetrievalMetric(BaseMetric):
         """The query x gallery scores this metric ranks by (chunk function
         of :meth:`calculate_scores`): cosine similarity of embeddings."""
         return self.cosine_scores(query_emb, gallery_emb)
+
+    def part_metrics(self, query_emb, gallery_emb, query_attrs,
+                     gallery_scores, rel_q, rel_g) -> Dict[str, float]:
+        """Metrics reported next to the main ones (none here)."""
+        return {}
 
     @staticmethod
     def cosine_scores(query_emb, gallery_emb) -> Callable:
@@ -207,17 +214,21 @@ class AttrRetrievalMetric(BaseMetric):
                      query_attrs,
                      gallery_scores,
                      par_weight: float = 0.2,
-                     embedding_weight: float = 1.0) -> Callable:
+                     embedding_weight: float = 1.0,
+                     chunk_size: int = 256) -> Callable:
         """Paper 004's retrieval score, as a chunk function for
         :meth:`calculate_scores` (higher = better)::
 
-            D = embedding_weight * d_cos / max_g d_cos
-                + par_weight * d_euc / max_g d_euc
+            D = embedding_weight * d_cos / max(d_cos)
+                + par_weight * d_euc / max(d_euc)
 
         with d_cos the cosine distance between query and image embeddings,
         d_euc the Euclidean distance between the 0/1 query vector and the
-        image's attribute scores, each divided by its maximum over the
-        gallery for that query; the score is -D. With
+        image's attribute scores, each matrix divided by its highest value
+        over all queries and images (so both lie in [0, 1] and lambda_Ret
+        weighs the same two scales for every query; docs/method_notes.md,
+        "Multi-task transformer"); the score is -D. The maxima are found
+        in a first pass over ``chunk_size`` queries at a time. With
         ``embedding_weight=0`` the embeddings may be None.
         """
         query_attrs = torch.as_tensor(np.asarray(query_attrs)).float()
@@ -235,14 +246,26 @@ class AttrRetrievalMetric(BaseMetric):
                 f'Attribute scores of shape {tuple(gallery_scores.shape)} '
                 f'for {query_attrs.shape[1]} attributes.')
 
-        def normalized(d):
-            return d / d.amax(1, keepdim=True).clamp_min(1e-12)
+        def euclidean(start, stop):
+            return torch.cdist(query_attrs[start:stop], gallery_scores)
+
+        def cosine_distance(start, stop):
+            return 1 - cosine(start, stop)
+
+        def matrix_max(distance) -> float:
+            top = max(
+                float(distance(s, min(s + chunk_size, len(query_attrs))).max())
+                for s in range(0, len(query_attrs), chunk_size))
+            return max(top, 1e-12)
+
+        max_euc = matrix_max(euclidean)
+        max_cos = matrix_max(cosine_distance) if use_emb else 1.0
 
         def score_fn(start, stop):
-            d = par_weight * normalized(
-                torch.cdist(query_attrs[start:stop], gallery_scores))
+            d = par_weight * euclidean(start, stop) / max_euc
             if use_emb:
-                d = d + embedding_weight * normalized(1 - cosine(start, stop))
+                d = d + embedding_weight * cosine_distance(start,
+                                                           stop) / max_cos
             return -d
 
         return score_fn
@@ -273,9 +296,11 @@ class FusedRetrievalMetric(AttrRetrievalMetric):
     """Attribute retrieval ranked by paper 004's fused distance: cosine
     distance in the joint space plus ``par_weight`` (lambda_Ret) times the
     Euclidean distance between the query vector and the image's predicted
-    attribute scores (``pred_score``), each divided by its maximum over the
-    gallery (:meth:`AttrRetrievalMetric.fused_scores`). For models that
-    predict both (the multi-task transformer).
+    attribute scores (``pred_score``), each matrix divided by its highest
+    value (:meth:`AttrRetrievalMetric.fused_scores`). For models that
+    predict both (the multi-task transformer). Reports the fused R-k and
+    mAP, and next to them ``mAP_embedding`` and ``mAP_par``, each part
+    alone.
 
     Args:
         par_weight (float): lambda_Ret. Defaults to 0.2 (the paper's).
@@ -292,14 +317,32 @@ class FusedRetrievalMetric(AttrRetrievalMetric):
     def score_fn(self, query_emb, gallery_emb, query_attrs,
                  gallery_scores) -> Callable:
         return self.fused_scores(query_emb, gallery_emb, query_attrs,
-                                 gallery_scores, self.par_weight)
+                                 gallery_scores, self.par_weight,
+                                 chunk_size=self.chunk_size)
+
+    def part_metrics(self, query_emb, gallery_emb, query_attrs,
+                     gallery_scores, rel_q, rel_g) -> Dict[str, float]:
+        """The mAP of each part alone, next to the fused one:
+        ``mAP_embedding`` (cosine in the joint space) and ``mAP_par`` (the
+        attribute scores, Euclidean)."""
+        parts = dict(
+            embedding=self.cosine_scores(query_emb, gallery_emb),
+            par=self.fused_scores(None, None, query_attrs, gallery_scores,
+                                  par_weight=1.0, embedding_weight=0.0,
+                                  chunk_size=self.chunk_size))
+        return {
+            f'mAP_{name}': self.calculate_scores(
+                fn, rel_q, rel_g, topk=self.topk,
+                chunk_size=self.chunk_size)['mAP']
+            for name, fn in parts.items()
+        }
 
 
 @METRICS.register_module()
 class ScoreRetrievalMetric(AttrRetrievalMetric):
     """Attribute retrieval ranked by the predicted attribute scores alone:
     the Euclidean distance between the 0/1 query and each image's
-    ``pred_score``, divided by its maximum over the gallery. Turns any PAR
+    ``pred_score``. Turns any PAR
     model into a retrieval baseline (paper 004's "PAR baseline"); no
     embeddings or query encoder are needed.
     """
@@ -309,4 +352,5 @@ class ScoreRetrievalMetric(AttrRetrievalMetric):
     def score_fn(self, query_emb, gallery_emb, query_attrs,
                  gallery_scores) -> Callable:
         return self.fused_scores(None, None, query_attrs, gallery_scores,
-                                 par_weight=1.0, embedding_weight=0.0)
+                                 par_weight=1.0, embedding_weight=0.0,
+                                 chunk_size=self.chunk_size)
