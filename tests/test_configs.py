@@ -311,9 +311,12 @@ def test_cerberus_config(path):
         cfg.train_dataloader.sampler.num_instances
     assert cfg.train_dataloader.sampler.type == 'IdentityBalancedSampler'
     assert cfg.test_dataloader.dataset.split == 'reid'
-    assert [m['type'] for m in cfg.test_evaluator] == [
+    assert [m['type'] for m in cfg.test_evaluator][:3] == [
         'ReIDMetric', 'AttrRetrievalMetric', 'PARMetric'
     ]
+    # Market-1501 also as Cerberus' Table 3: 12 attributes' accuracy
+    assert [m['type'] for m in cfg.test_evaluator][3:] == (
+        ['AttributeAccuracyMetric'] if path.endswith('market1501.py') else [])
     assert [h.type for h in cfg.custom_hooks] == ['DatasetMetaHook']
     if path.endswith('market1501.py'):
         assert model.backbone.depth == 50 and model.embed_dims == 512

@@ -1,9 +1,10 @@
+from .attribute_accuracy import AttributeAccuracyMetric
 from .par_metric import PARMetric
 from .reid_metric import ReIDMetric
 from .retrieval_metric import (AttrRetrievalMetric, FusedRetrievalMetric,
                                ScoreRetrievalMetric)
 
 __all__ = [
-    'AttrRetrievalMetric', 'FusedRetrievalMetric', 'PARMetric', 'ReIDMetric',
-    'ScoreRetrievalMetric'
+    'AttrRetrievalMetric', 'AttributeAccuracyMetric', 'FusedRetrievalMetric',
+    'PARMetric', 'ReIDMetric', 'ScoreRetrievalMetric'
 ]
