@@ -72,9 +72,12 @@ def cli(opts):
     return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
 
-def run(*args):
+def run(*args, cwd=REPO, env=None):
+    """Run a Python script (path relative to ``cwd``); it must succeed.
+    Returns its stdout and stderr."""
     proc = subprocess.run([sys.executable, *args],
-                          cwd=REPO,
+                          cwd=cwd,
+                          env=env,
                           capture_output=True,
                           text=True,
                           timeout=600)

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from mmpretrain.registry import DATASETS
 
+from clear_mm.utils.io import read_utf8
 from .base_par_dataset import AttributeTable, BasePARDataset
 
 DEFAULT_FILES = dict(
@@ -57,12 +58,7 @@ class AttributeCSV(BasePARDataset):
 
     def _read(self, path: str) -> Tuple[List[str], List[str], np.ndarray]:
         """Header attributes, image paths and raw label values of a file."""
-        try:  # utf-8-sig: a byte-order mark is not part of the header
-            with open(path, encoding='utf-8-sig', newline='') as f:
-                text = f.read()
-        except UnicodeDecodeError as e:
-            raise ValueError(f'{path} is not UTF-8 text (byte {e.start}); '
-                             'save it as UTF-8.') from None
+        text = read_utf8(path)
         delimiter = '\t' if path.endswith('.tsv') else ','
         rows = [r for r in csv.reader(io.StringIO(text, newline=''),
                                       delimiter=delimiter)

@@ -153,6 +153,10 @@ class PicklePARMixin:
             columns = list(label_idx['eval'])
             if self.label_set == 'color':
                 columns += list(label_idx.get('color') or [])
+        bad = [c for c in columns if not 0 <= int(c) < len(names)]
+        if bad:
+            raise ValueError(f'{path}: label_idx names columns {bad[:5]} of '
+                             f'{len(names)} attributes.')
         attributes = [names[c] for c in columns]
         splits = {}
         for split, index in info['partition'].items():

@@ -6,6 +6,7 @@ from typing import Dict, Optional
 import numpy as np
 from mmpretrain.registry import DATASETS
 
+from clear_mm.utils.io import read_utf8
 from .base_par_dataset import AttributeTable, BasePARDataset
 from .schema import flag
 
@@ -117,14 +118,7 @@ class UPAR2024(BasePARDataset):
         accepts rows with or without it (query files)."""
         names, rows = [], []
         path = self.require_file(path)
-        try:  # utf-8-sig: a byte-order mark is not part of the first cell
-            with open(path, encoding='utf-8-sig', newline='') as f:
-                text = f.read()
-        except UnicodeDecodeError as e:
-            raise ValueError(
-                f'{path} is not UTF-8 text (byte {e.start}: '
-                f'{e.object[e.start:e.start + 8]!r}); save it as a UTF-8 '
-                'CSV.') from None
+        text = read_utf8(path)
         for line_no, row in enumerate(
                 csv.reader(io.StringIO(text, newline='')), start=1):
             if not row or not ''.join(row).strip():

@@ -33,10 +33,8 @@ def dist(script, *args, port):
 def test_two_cpu_processes_train_and_test_like_one(tmp_path, tiny_gpt):
     opts = small(tmp_path, 1)
     work = str(tmp_path / 'par')
-    out = dist('dist_train.sh', PAR, '2', '--work-dir', work, *cli(opts),
-               port=29611)
-    assert 'Distributed launcher: pytorch' in out or 'world_size' in out \
-        or osp.exists(osp.join(work, 'epoch_1.pth'))
+    dist('dist_train.sh', PAR, '2', '--work-dir', work, *cli(opts),
+         port=29611)
     ckpt = osp.join(work, 'epoch_1.pth')
     assert osp.exists(ckpt)
     # 2 processes x 8 images per step: 24 training images, 2 iterations

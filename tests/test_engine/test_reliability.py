@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from clear_mm.engine.hooks import atomic_write
+from clear_mm.utils.io import atomic_write
 from tests.utils import REPO, cli, run, small
 
 CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')

@@ -2,7 +2,6 @@
 training ends in a clear error or is handled (none silent or unclear);
 the training ones run in tests/test_engine/test_reliability.py."""
 import json
-import os.path as osp
 
 from tests.utils import run
 
@@ -19,4 +18,3 @@ def test_fault_injection_without_training(tmp_path):
     assert cases['PA100K label 0.5']['outcome'] == 'clear'
     assert 'row 4' in cases['PA100K label 0.5']['message']
     assert cases['CSV with a byte-order mark']['outcome'] == 'handled'
-    assert osp.exists(out)

@@ -5,14 +5,14 @@ import glob
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from tests.utils import REPO, cli
+from tests.utils import REPO, cli, run
+
+ENV = dict(os.environ, PYTHONPATH=REPO)
 
 ATTRIBUTES = ['female', 'young', 'adult', 'backpack']
 
@@ -66,28 +66,21 @@ def test_readme_recipe_trains_both_stages(tmp_path):
              for line in commands.splitlines()]
     par_cmd = next(line for line in lines if 'par_my.py' in line)
     assert par_cmd == 'python tools/train.py configs/my/par_my.py'
-    out = run_in(tmp_path, osp.join(REPO, 'tools', 'train.py'),
-                 'configs/my/par_my.py', *cli(small))
+    train = osp.join(REPO, 'tools', 'train.py')
+    out = run(train, 'configs/my/par_my.py', *cli(small), cwd=tmp_path,
+              env=ENV)
     assert 'par/mA' in out
     best = glob.glob(str(tmp_path / 'work_dirs' / 'par_my' /
                          'best_par_mA_epoch_*.pth'))
     assert len(best) == 1
     assert 'model.par_checkpoint=$(ls work_dirs/par_my/' \
         'best_par_mA_epoch_*.pth)' in commands
-    out = run_in(tmp_path, osp.join(REPO, 'tools', 'train.py'),
-                 'configs/my/ret_my.py',
-                 *cli({**small, 'model.par_checkpoint': best[0]}))
+    out = run(train, 'configs/my/ret_my.py',
+              *cli({**small, 'model.par_checkpoint': best[0]}),
+              cwd=tmp_path, env=ENV)
     assert 'retrieval/mAP' in out
     # the pseudo-descriptions came from the recipe's phrases
     assert glob.glob(str(tmp_path / 'data' / 'text_embeddings' / '*.pt'))
-
-
-def run_in(cwd, *args):
-    proc = subprocess.run([sys.executable, *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, PYTHONPATH=REPO))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize('fault,message', [

@@ -1,5 +1,5 @@
 from .checkpoint_hook import (AtomicLocalBackend, SafeCheckpointHook,
-                              atomic_write, non_finite_parameters)
+                              non_finite_parameters)
 from .checkpoint_load_hook import CheckpointLoadHook
 from .dataset_meta_hook import DatasetMetaHook, training_meta
 from .feature_cache_hook import RetrievalFeatureCacheHook
@@ -9,6 +9,6 @@ from .rng_state_hook import RNGStateHook, get_rng_states, set_rng_states
 __all__ = [
     'AtomicLocalBackend', 'CheckpointLoadHook', 'DatasetMetaHook',
     'FiniteCheckHook', 'RNGStateHook', 'RetrievalFeatureCacheHook',
-    'SafeCheckpointHook', 'atomic_write', 'get_rng_states',
+    'SafeCheckpointHook', 'get_rng_states',
     'non_finite_parameters', 'set_rng_states', 'training_meta'
 ]

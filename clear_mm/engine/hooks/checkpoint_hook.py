@@ -9,9 +9,7 @@ renames it into place, and only then removes what it replaces (the last and
 the best checkpoint alike). It also refuses to save a model whose weights
 are not finite (docs/method_notes.md, "Reliability").
 """
-import os
 import os.path as osp
-import tempfile
 from typing import Optional
 
 import torch
@@ -21,37 +19,7 @@ from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # e.g. a platform without directory handles
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(data: bytes, filepath: str) -> None:
-    """Write ``data`` to ``filepath`` so that a crash leaves either the old
-    file or the complete new one: a temporary file in the same folder,
-    flushed and fsync'ed, then ``os.replace``."""
-    folder = osp.dirname(osp.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
+from clear_mm.utils.io import atomic_write
 
 
 class AtomicLocalBackend(LocalBackend):

@@ -1,4 +1,3 @@
-import io
 import os.path as osp
 import random
 
@@ -8,7 +7,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
-from .checkpoint_hook import atomic_write
+from clear_mm.utils.io import atomic_torch_save
 
 STATE_FILE = 'rng_state.pt'  # not a checkpoint: no .pth
 
@@ -79,10 +78,8 @@ class RNGStateHook(Hook):
             return
         if not is_main_process():
             return
-        buffer = io.BytesIO()
-        torch.save(dict(epoch=runner.epoch, states=get_rng_states()),
-                   buffer)
-        atomic_write(buffer.getvalue(), path)
+        atomic_torch_save(
+            dict(epoch=runner.epoch, states=get_rng_states()), path)
 
     @staticmethod
     def _restore(runner, path: str) -> None:

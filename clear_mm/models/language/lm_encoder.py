@@ -9,6 +9,8 @@ import torch
 from mmengine.logging import MMLogger
 from mmpretrain.registry import MODELS
 
+from clear_mm.utils.io import atomic_torch_save
+
 PACKAGE_SCHEME = 'package://'
 DEFAULT_CACHE_DIR = osp.join('~', '.cache', 'clear_mm', 'text_embeddings')
 CACHE_FORMAT = 'clear_mm.text_embeddings.v2'
@@ -215,12 +217,9 @@ class LanguageModelEncoder:
         path = self.cache_file
         if not path:
             return
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        tmp = f'{path}.{os.getpid()}.tmp'
-        torch.save(
+        atomic_torch_save(
             dict(format=CACHE_FORMAT, model=self.model_fingerprint,
-                 num_tokens=self.num_tokens, states=self._memory), tmp)
-        os.replace(tmp, path)
+                 num_tokens=self.num_tokens, states=self._memory), path)
 
     # -- encoding ------------------------------------------------------
     @torch.no_grad()
