@@ -1,24 +1,37 @@
 # make demo: set up .venv, render the synthetic dataset, train CLEAR's
 #            recognition stage on it and test it, then train and test the
-#            retrieval stage on the frozen recognition model and draw
-#            retrieval examples.
-# make test: set up .venv and run the test suite.
+#            retrieval stage on the frozen recognition model, draw
+#            retrieval examples, and run tools/infer.py on four test images.
+# make test: set up .venv (with the export and visualisation extras the
+#            suite tests) and run the test suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-stamp
+EXTRAS_STAMP := $(VENV)/.extras-stamp
+EXTRAS := requirements/deploy.txt requirements/vis.txt
 REQS := requirements/runtime.txt requirements/tests.txt requirements/lm.txt \
 	setup.py
 DEMO_CONFIG := configs/clear/par_synthetic.py
 DEMO_DIR := work_dirs/demo
 RET_CONFIG := configs/clear/ret_synthetic.py
 RET_DIR := work_dirs/demo_ret
+# the first four test images (the test split is images 3500-4499)
+DEMO_IMAGES := $(foreach i,3500 3501 3502 3503,data/synthetic/images/00$(i).png)
 export PYTHONWARNINGS := ignore
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo test benchmark clean
+.PHONY: venv extras demo test benchmark clean
 
 venv: $(STAMP)
+
+# ONNX export / ONNX Runtime and scikit-learn (t-SNE): optional for users,
+# needed by the tests of those tools and by the inference benchmark.
+extras: $(EXTRAS_STAMP)
+
+$(EXTRAS_STAMP): $(STAMP) $(EXTRAS)
+	$(PY) -m pip install -q $(addprefix -r ,$(EXTRAS))
+	touch $(EXTRAS_STAMP)
 
 # Re-installs only when a requirements file changed (the stamp is older).
 $(STAMP): $(REQS)
@@ -46,16 +59,19 @@ demo: venv
 	$(PY) tools/analysis_tools/attribute_search.py $(RET_CONFIG) $$ret \
 		--num-random 4 --topk 5 \
 		--out $(RET_DIR)/retrieval_examples.png && \
+	$(PY) tools/infer.py $(DEMO_CONFIG) $$best $(DEMO_IMAGES) \
+		--out $(DEMO_DIR)/attributes.json --show-dir $(RET_DIR)/attributes && \
 	echo "Recognition metrics: $(DEMO_DIR)/test_metrics.json" && \
 	echo "Retrieval metrics: $(RET_DIR)/test_metrics.json" && \
 	echo "Demo wall time: $$(( $$(date +%s) - start )) s"
 
-test: venv
+test: venv extras
 	$(PY) -m pytest tests -q
 
-benchmark: venv
+benchmark: venv extras
 	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py
 	$(PY) tools/analysis_tools/benchmark_retrieval.py configs/clear/ret_synthetic.py
+	$(PY) tools/analysis_tools/benchmark_inference.py
 
 clean:
 	rm -rf $(DEMO_DIR) $(RET_DIR)

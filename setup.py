@@ -21,5 +21,9 @@ setup(
     packages=find_packages(include=['clear_mm', 'clear_mm.*']),
     python_requires='>=3.9',
     install_requires=read_requirements('requirements/runtime.txt'),
-    extras_require={'tests': read_requirements('requirements/tests.txt')},
+    extras_require={
+        'tests': read_requirements('requirements/tests.txt'),
+        'deploy': read_requirements('requirements/deploy.txt'),
+        'vis': read_requirements('requirements/vis.txt'),
+    },
 )

@@ -1,10 +1,11 @@
 """Evaluate a checkpoint on a config's test split (MMEngine Runner)."""
 import argparse
+import copy
 import os
 import os.path as osp
 
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 
@@ -19,6 +20,25 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument(
         '--out', help='dump the metrics to this json/yaml/pkl file')
+    parser.add_argument(
+        '--dump',
+        help="write every test image's prediction (attribute scores and "
+        'true labels, or the embedding of a retrieval model) to this .pkl '
+        "(mmpretrain's `--out-item pred` format), .json or .csv file")
+    parser.add_argument(
+        '--show-dir',
+        help='draw the test images with predicted and true attributes here')
+    parser.add_argument(
+        '--show-interval',
+        type=int,
+        default=1,
+        help='draw every n-th test image (with --show-dir)')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation (attribute recognition models): the "
+        "config's tta_model/tta_pipeline, else the scores averaged over "
+        'the image and its horizontal flip')
     parser.add_argument(
         '--amp', action='store_true', help='mixed precision inference')
     parser.add_argument(
@@ -48,6 +68,35 @@ def parse_args():
     return args
 
 
+def add_tta(cfg, config: str) -> None:
+    """mmpretrain's ``--tta``: the model wrapped in its TTA model, the test
+    pipeline replaced by a multi-view one (default: the image and its
+    horizontal flip, scores averaged). Attribute recognition models
+    only: a retrieval model's embeddings are not averaged."""
+    if cfg.model.get('type') != 'ImageClassifier':
+        raise SystemExit(
+            f'--tta: {config} builds a {cfg.model.get("type")}; test-time '
+            'augmentation applies to attribute recognition models '
+            '(ImageClassifier: CLEAR and the baselines).')
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(type='mmpretrain.AverageClsScoreTTA')
+    if 'tta_pipeline' not in cfg:
+        pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+        cfg.tta_pipeline = pipeline[:-1] + [
+            dict(
+                type='TestTimeAug',
+                transforms=[
+                    [
+                        dict(type='RandomFlip', prob=0.),
+                        dict(type='RandomFlip', prob=1.)
+                    ],
+                    [pipeline[-1]],
+                ])
+        ]
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -69,6 +118,21 @@ def main():
         cfg.partial_load = True
     if args.amp:
         cfg.test_cfg.fp16 = True
+    if args.dump:
+        cfg.test_evaluator = list(
+            cfg.test_evaluator if isinstance(cfg.test_evaluator, (
+                list, tuple)) else [cfg.test_evaluator])
+        cfg.test_evaluator.append(
+            dict(type='DumpPredictions', out_file_path=args.dump))
+    if args.show_dir:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(
+                type='AttributeVisualizationHook',
+                out_dir=args.show_dir,
+                interval=args.show_interval)
+        ]
+    if args.tta:
+        add_tta(cfg, args.config)
     if args.trust_checkpoint and args.checkpoint:
         from clear_mm.utils import trust_checkpoint
         trust_checkpoint(args.checkpoint)

@@ -18,13 +18,12 @@ present, and an empty slot falls back to the slot's default
 (``SLOT_DEFAULTS``) or is dropped. The sentence depends on the
 vector only, so it is deterministic.
 """
-import difflib
 import re
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from .schema import SLOTS, Entry
+from .schema import SLOTS, Entry, vector_from_names
 
 # Used when no attribute of the slot is positive and none has a negative
 # phrase; a slot without a default is then dropped.
@@ -115,25 +114,7 @@ class PseudoDescriptionBuilder:
         """``'Female, Backpack'`` or ``['Female', 'Backpack']`` -> 0/1 vector
         with those attributes positive. Unknown names raise ``KeyError``
         listing the closest valid ones."""
-        if isinstance(names, str):
-            names = [n for n in re.split(r'[,;]', names)]
-        if not any(str(n).strip() for n in names):
-            raise ValueError(
-                'An empty query: name at least one attribute of '
-                f'{self.attributes}.')
-        vector = np.zeros(len(self.attributes), dtype=np.int64)
-        for name in (n.strip() for n in names):
-            if not name:
-                continue
-            if name not in self._index:
-                close = difflib.get_close_matches(name, self.attributes, 3)
-                raise KeyError(
-                    f'{self.name or "This dataset"} has no attribute '
-                    f'{name!r}' + (f' (did you mean {close}?)' if close else
-                                   '') + f'; its attributes: '
-                    f'{self.attributes}.')
-            vector[self._index[name]] = 1
-        return vector
+        return vector_from_names(names, self.attributes, self.name)
 
     # -- sentences -----------------------------------------------------
     def slots(self, vector) -> Dict[str, str]:

@@ -22,8 +22,11 @@ the metrics and the checkpoints (MMEngine saves the training set's
 - ``pos_ratio`` (list[float]): positive ratio of each attribute in the
   training split (computed from the annotation).
 """
+import difflib
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 # (slot, phrase when positive, phrase when negative or None)
 Entry = Tuple[str, str, Optional[str]]
@@ -122,6 +125,33 @@ def exclusive_conflicts(vector, meta: dict) -> List[str]:
             out.append(f'{group}: {", ".join(chosen)} (at most one of '
                        f'{names})')
     return out
+
+
+def vector_from_names(names: Union[str, Sequence[str]],
+                      attributes: Sequence[str],
+                      owner: Optional[str] = None) -> np.ndarray:
+    """``'Female, Backpack'`` or ``['Female', 'Backpack']`` -> 0/1 vector
+    over ``attributes`` with those attributes positive. An empty query is a
+    ``ValueError``; an unknown name a ``KeyError`` listing the closest valid
+    ones and every valid one."""
+    attributes = list(attributes)
+    if isinstance(names, str):
+        names = re.split(r'[,;]', names)
+    names = [str(n).strip() for n in names if str(n).strip()]
+    if not names:
+        raise ValueError(
+            f'An empty query: name at least one attribute of {attributes}.')
+    index = {a: i for i, a in enumerate(attributes)}
+    vector = np.zeros(len(attributes), dtype=np.int64)
+    for name in names:
+        if name not in index:
+            close = difflib.get_close_matches(name, attributes, 3)
+            raise KeyError(
+                f'{owner or "This dataset"} has no attribute {name!r}' +
+                (f' (did you mean {close}?)' if close else '') +
+                f'; its attributes: {attributes}.')
+        vector[index[name]] = 1
+    return vector
 
 
 def plain(obj):

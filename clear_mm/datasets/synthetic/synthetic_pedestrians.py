@@ -1,11 +1,12 @@
 import json
 import os
 import os.path as osp
-from multiprocessing import Pool
+import sys
 from typing import Optional
 
 import numpy as np
 from mmengine.dist import barrier, get_rank
+from mmengine.utils import track_parallel_progress, track_progress
 from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
@@ -191,12 +192,13 @@ def generate_synthetic_dataset(root: str,
             + (() if person_ids is None else (int(person_ids[i]), ))
             for i in range(total)]
     workers = workers or os.cpu_count() or 1
+    print(f'Rendering {total} synthetic pedestrians into {root}',
+          file=sys.stderr)
     if workers > 1:
-        with Pool(workers) as pool:
-            pool.map(_render_one, jobs, chunksize=64)
+        track_parallel_progress(
+            _render_one, jobs, workers, chunksize=64, file=sys.stderr)
     else:
-        for job in jobs:
-            _render_one(job)
+        track_progress(_render_one, jobs, file=sys.stderr)
 
     bounds = np.cumsum([0, num_train, num_val, num_test])
     meta = dict(

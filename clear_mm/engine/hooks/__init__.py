@@ -1,3 +1,4 @@
+from .attribute_visualization_hook import AttributeVisualizationHook
 from .checkpoint_hook import (AtomicLocalBackend, SafeCheckpointHook,
                               non_finite_parameters)
 from .checkpoint_load_hook import CheckpointLoadHook
@@ -7,7 +8,8 @@ from .finite_check_hook import FiniteCheckHook
 from .rng_state_hook import RNGStateHook, get_rng_states, set_rng_states
 
 __all__ = [
-    'AtomicLocalBackend', 'CheckpointLoadHook', 'DatasetMetaHook',
+    'AtomicLocalBackend', 'AttributeVisualizationHook',
+    'CheckpointLoadHook', 'DatasetMetaHook',
     'FiniteCheckHook', 'RNGStateHook', 'RetrievalFeatureCacheHook',
     'SafeCheckpointHook', 'get_rng_states',
     'non_finite_parameters', 'set_rng_states', 'training_meta'

@@ -2,7 +2,7 @@ import os.path as osp
 import re
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 from mmpretrain.registry import HOOKS
 
@@ -43,8 +43,10 @@ class CheckpointLoadHook(Hook):
         config = getattr(runner.cfg, 'filename', None) or 'the config'
         if getattr(runner, '_resume', False):
             self._check_resumable(runner, checkpoint, path)
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = runner.model
+        # MMEngine loads into what a DDP or TTA wrapper holds
+        if is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+            model = model.module
         state = checkpoint.get('state_dict', checkpoint)
         # the key revision Runner.load_checkpoint applies (DDP's prefix)
         revised = {re.sub(r'^module\.', '', k): v for k, v in state.items()}

@@ -1,4 +1,5 @@
 import copy
+import sys
 import time
 from typing import Optional, Sequence
 
@@ -6,6 +7,7 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
+from mmengine.utils import track_iter_progress
 from mmpretrain.registry import DATASETS, HOOKS
 from mmpretrain.utils import get_ori_model
 from torch.utils.data import DataLoader
@@ -72,7 +74,8 @@ class RetrievalFeatureCacheHook(Hook):
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            for batch in loader:
+            for batch in track_iter_progress((loader, len(loader)),
+                                             file=sys.stderr):
                 data = model.data_preprocessor(batch, False)
                 feats.append(model.extract_vis(data['inputs']).float().cpu())
                 attrs.extend(s.gt_score.cpu() for s in data['data_samples'])

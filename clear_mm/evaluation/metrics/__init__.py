@@ -1,10 +1,11 @@
 from .attribute_accuracy import AttributeAccuracyMetric
+from .dump_predictions import DumpPredictions
 from .par_metric import PARMetric
 from .reid_metric import ReIDMetric
 from .retrieval_metric import (AttrRetrievalMetric, FusedRetrievalMetric,
                                ScoreRetrievalMetric)
 
 __all__ = [
-    'AttrRetrievalMetric', 'AttributeAccuracyMetric', 'FusedRetrievalMetric',
-    'PARMetric', 'ReIDMetric', 'ScoreRetrievalMetric'
+    'AttrRetrievalMetric', 'AttributeAccuracyMetric', 'DumpPredictions',
+    'FusedRetrievalMetric', 'PARMetric', 'ReIDMetric', 'ScoreRetrievalMetric'
 ]

@@ -3,10 +3,12 @@ import importlib.resources
 import os
 import os.path as osp
 import re
+import sys
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.logging import MMLogger
+from mmengine.utils import track_iter_progress
 from mmpretrain.registry import MODELS
 
 from clear_mm.utils.io import atomic_torch_save
@@ -257,7 +259,9 @@ class LanguageModelEncoder:
             logger = MMLogger.get_current_instance()
             logger.info(f'LanguageModelEncoder: encoding {len(todo)} new '
                         f'sentences with {self.name_or_path}.')
-            for i in range(0, len(todo), self.batch_size):
+            starts = range(0, len(todo), self.batch_size)
+            for i in track_iter_progress((starts, len(starts)),
+                                         file=sys.stderr):
                 chunk = todo[i:i + self.batch_size]
                 for s, state in zip(chunk, self._forward(chunk)):
                     self._memory[s] = state.clone()

@@ -124,7 +124,7 @@ class AttributeTokenTransformer(BaseModule):
                 pos, self.grid, grid, mode='bicubic', num_extra_tokens=0)
         tokens = torch.cat([
             visual + pos,
-            self.attr_tokens.expand(len(visual), -1, -1)
+            self.attr_tokens.expand(visual.shape[0], -1, -1)
         ], dim=1)
         tokens = self.drop(tokens)
         for layer in self.layers:

@@ -303,10 +303,13 @@ class AttributeRetriever(BaseAttributeRetriever):
         """f_par's fused feature ``(B, C)`` of images ``(B, 3, H, W)``."""
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.freeze_par):
-            feat = self.par_model.extract_feat(inputs)
-            feat = feat[-1] if isinstance(feat, (tuple, list)) else feat
-            if feat.dim() > 2:  # a backbone without neck: average pool
-                feat = feat.flatten(2).mean(dim=2)
+            return self._pooled(self.par_model.extract_feat(inputs))
+
+    @staticmethod
+    def _pooled(feat) -> torch.Tensor:
+        feat = feat[-1] if isinstance(feat, (tuple, list)) else feat
+        if feat.dim() > 2:  # a backbone without neck: average pool
+            feat = feat.flatten(2).mean(dim=2)
         return feat
 
     def embed_images(self,
@@ -354,12 +357,24 @@ class AttributeRetriever(BaseAttributeRetriever):
                 inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None,
                 is_feature: bool = False) -> List[DataSample]:
-        """Each sample gets ``pred_embedding`` (E^v of its image)."""
-        embeddings = self.embed_images(inputs, is_feature)
+        """Each sample gets ``pred_embedding`` (E^v of its image) and, from
+        images with f_par frozen (its head trained for recognition), the
+        attribute scores of f_par (``pred_score``, ``pred_label``) from the
+        same features."""
+        head = getattr(self.par_model, 'head', None)
+        if is_feature or not self.freeze_par or head is None:
+            embeddings, scores = self.embed_images(inputs, is_feature), None
+        else:
+            feat = self.par_model.extract_feat(inputs)
+            embeddings = self.vis_adapter(self._pooled(feat))
+            scores = torch.sigmoid(head(feat))
         if data_samples is None:
             data_samples = [DataSample() for _ in range(len(embeddings))]
-        for sample, emb in zip(data_samples, embeddings):
+        for i, (sample, emb) in enumerate(zip(data_samples, embeddings)):
             sample.set_field(emb.detach(), 'pred_embedding')
+            if scores is not None:
+                sample.set_pred_score(scores[i]).set_pred_label(
+                    torch.where(scores[i] > head.thr)[0])
         return data_samples
 
 

@@ -1,0 +1,3 @@
+from .attributes import draw_attributes
+
+__all__ = ['draw_attributes']

@@ -1,0 +1,112 @@
+"""tools/infer.py on a folder of unlabelled images, and tools/test.py's
+prediction dump, pictures and test-time augmentation."""
+import csv
+import json
+import os
+import os.path as osp
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+
+from tests.conftest import REPO
+from tests.utils import cli, run, small, synthetic_meta
+
+PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(PAR_CONFIG).model)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'par.pth')
+    torch.save(
+        dict(state_dict=model.state_dict(),
+             meta=dict(dataset_meta=synthetic_meta())), path)
+    return path
+
+
+def test_infer_folder(tmp_path, checkpoint):
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import \
+        generate_synthetic_dataset
+    generate_synthetic_dataset(str(tmp_path / 'data'), 4, 1, 2, seed=2,
+                               workers=1)
+    folder = str(tmp_path / 'data' / 'images')
+    out = run('tools/infer.py', PAR_CONFIG, checkpoint, folder, '--out',
+              str(tmp_path / 'out.json'), '--show-dir',
+              str(tmp_path / 'show'), '--batch-size', '3')
+    results = json.load(open(tmp_path / 'out.json'))
+    assert len(results) == 7
+    assert '7 results written' in out
+    attributes = synthetic_meta()['attributes']
+    assert list(results[0]['scores']) == attributes
+    assert sorted(os.listdir(tmp_path / 'show')) == sorted(
+        osp.splitext(osp.basename(r['img_path']))[0] + '.png'
+        for r in results)
+
+    # CSV: the same scores, 4 decimals, one column per attribute
+    run('tools/infer.py', PAR_CONFIG, checkpoint, folder, '--out',
+        str(tmp_path / 'out.csv'))
+    rows = list(csv.reader(open(tmp_path / 'out.csv')))
+    assert rows[0] == ['img_path', 'pred_attributes'] + attributes
+    for row, result in zip(rows[1:], results):
+        assert row[0] == result['img_path']
+        assert row[1].split(';') == result['pred_attributes']
+        np.testing.assert_allclose(
+            [float(v) for v in row[2:]], list(result['scores'].values()),
+            atol=6e-5)
+
+    proc = subprocess.run(
+        [sys.executable, 'tools/infer.py', PAR_CONFIG, checkpoint,
+         str(tmp_path / 'missing')], cwd=REPO, capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode != 0
+    assert 'missing does not exist' in proc.stderr
+
+
+def test_test_dump_show_tta(tmp_path, checkpoint):
+    opts = {k: v for k, v in small(tmp_path, 1).items()
+            if k.startswith('test_dataloader')}
+    opts['train_dataloader.dataset.type'] = 'NoSuchDataset'  # not built
+    work = str(tmp_path / 'work')
+    run('tools/test.py', PAR_CONFIG, checkpoint, '--work-dir', work,
+        '--dump', osp.join(work, 'pred.pkl'), '--show-dir',
+        osp.join(work, 'show'), '--out', osp.join(work, 'metrics.json'),
+        *cli(opts))
+    preds = pickle.load(open(osp.join(work, 'pred.pkl'), 'rb'))
+    assert len(preds) == 8 and len(os.listdir(osp.join(work, 'show'))) == 8
+    scores = np.array([p['pred_score'] for p in preds])
+    assert set(np.array([p['gt_score'] for p in preds]).ravel()) <= {0, 1}
+    assert json.load(open(osp.join(work, 'metrics.json')))['par/mA'] > 0
+
+    # --tta: the image and its flip, scores averaged
+    run('tools/test.py', PAR_CONFIG, checkpoint, '--work-dir', work, '--tta',
+        '--dump', osp.join(work, 'tta.json'), *cli(opts))
+    tta = json.load(open(osp.join(work, 'tta.json')))
+    assert tta['attributes'] == synthetic_meta()['attributes']
+    flipped = np.array([p['pred_score'] for p in tta['predictions']])
+    assert not np.allclose(flipped, scores)
+    cfg = Config.fromfile(PAR_CONFIG)
+    model = MODELS.build(
+        dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    model.load_state_dict(torch.load(checkpoint)['state_dict'])
+    model.eval()
+    from mmcv.image import imread
+    from mmcv.transforms import Resize
+    img = imread(preds[0]['img_path'])
+    img = Resize(scale=(64, 128), interpolation='area')(dict(img=img))['img']
+    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None]
+    both = torch.cat([x, x.flip(-1)]).float()
+    data = model.data_preprocessor(dict(inputs=both), False)
+    with torch.no_grad():
+        expected = torch.sigmoid(model(data['inputs']))
+    # the dump holds the model's scores of the image; with --tta the mean
+    # over the image and its flip
+    np.testing.assert_allclose(scores[0], expected[0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(flipped[0], expected.mean(0).numpy(),
+                               atol=1e-5)

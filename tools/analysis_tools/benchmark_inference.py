@@ -1,0 +1,132 @@
+"""Images per second of attribute recognition on this machine: PyTorch
+eager, ``torch.compile`` (where it works) and ONNX Runtime, side by side in
+one run, for the tiny and the paper presets (random weights: speed does not
+depend on them).
+
+    python tools/analysis_tools/benchmark_inference.py
+    python tools/analysis_tools/benchmark_inference.py --presets tiny \
+        --batch-sizes 1 8 --repeats 20
+
+Each number is the median over ``--repeats`` timed runs after
+``--warmup`` runs; ONNX Runtime uses as many threads as PyTorch
+(``torch.get_num_threads()``). Needs requirements/deploy.txt.
+"""
+import argparse
+import os.path as osp
+import statistics
+import tempfile
+import time
+
+import torch
+
+PRESETS = dict(
+    tiny='configs/clear/par_synthetic.py',
+    paper='configs/clear/par_pa100k.py',
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--presets', nargs='+', default=list(PRESETS),
+                        choices=list(PRESETS))
+    parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 8])
+    parser.add_argument('--repeats', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--no-compile', action='store_true',
+                        help='skip torch.compile')
+    return parser.parse_args()
+
+
+def median_seconds(fn, warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def build(config: str):
+    from mmengine.config import Config
+    from mmpretrain.apis import get_model
+
+    from clear_mm.deployment.onnx_export import AttributeScores
+    cfg = Config.fromfile(config)
+    model = get_model(cfg, pretrained=False)
+    size = None
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize':
+            w, h = step['scale']
+            size = (h, w)
+    return AttributeScores(model).eval(), model, size
+
+
+def main():
+    args = parse_args()
+    import onnxruntime as ort
+
+    import clear_mm  # noqa: F401
+    from clear_mm.deployment import export_onnx
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    rows = []
+    for preset in args.presets:
+        wrapper, model, size = build(PRESETS[preset])
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        print(f'{preset}: {PRESETS[preset]}, input {size[0]}x{size[1]}, '
+              f'{params:.1f} M parameters', flush=True)
+        compiled = None
+        if not args.no_compile:
+            try:
+                compiled = torch.compile(wrapper)
+                with torch.no_grad():
+                    compiled(torch.rand(1, 3, *size) * 255)
+            except Exception as e:  # no compiler, unsupported op, ...
+                print(f'  torch.compile does not work here: '
+                      f'{type(e).__name__}: {str(e).splitlines()[0][:150]}')
+                compiled = None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = osp.join(tmp, f'{preset}.onnx')
+            start = time.perf_counter()
+            export_onnx(model, 'recognition', path, size)
+            print(f'  exported in {time.perf_counter() - start:.0f} s',
+                  flush=True)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            session = ort.InferenceSession(
+                path, options, providers=['CPUExecutionProvider'])
+            for batch in args.batch_sizes:
+                x = torch.rand(batch, 3, *size) * 255
+                row = dict(preset=preset, batch=batch)
+                with torch.no_grad():
+                    row['eager'] = batch / median_seconds(
+                        lambda: wrapper(x), args.warmup, args.repeats)
+                    if compiled is not None:
+                        row['compile'] = batch / median_seconds(
+                            lambda: compiled(x), args.warmup, args.repeats)
+                feed = {'images': x.numpy()}
+                row['onnxruntime'] = batch / median_seconds(
+                    lambda: session.run(None, feed), args.warmup,
+                    args.repeats)
+                rows.append(row)
+                print(f'  batch {batch}: ' + ', '.join(
+                    f'{k} {v:.1f} img/s' for k, v in row.items()
+                    if isinstance(v, float)), flush=True)
+    print(f'\nImages per second (median of {args.repeats}; {threads} '
+          'threads)')
+    print('| preset | batch | eager | torch.compile | ONNX Runtime | '
+          'compile / eager | ORT / eager |')
+    print('|---|---|---|---|---|---|---|')
+    for r in rows:
+        comp = r.get('compile')
+        comp_text = '-' if comp is None else f'{comp:.1f}'
+        comp_ratio = '-' if comp is None else f'{comp / r["eager"]:.2f}x'
+        print(f'| {r["preset"]} | {r["batch"]} | {r["eager"]:.1f} | '
+              f'{comp_text} | {r["onnxruntime"]:.1f} | {comp_ratio} | '
+              f'{r["onnxruntime"] / r["eager"]:.2f}x |')
+
+
+if __name__ == '__main__':
+    main()
