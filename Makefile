@@ -1,7 +1,8 @@
 # make demo: set up .venv, render the synthetic dataset, train CLEAR's
 #            recognition stage on it and test it, then train and test the
 #            retrieval stage on the frozen recognition model, draw
-#            retrieval examples, and run tools/infer.py on four test images.
+#            retrieval examples, run tools/infer.py on four test images,
+#            and index the test images to answer three search queries.
 # make test: set up .venv (with the export and visualisation extras the
 #            suite tests) and run the test suite.
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-stamp
 EXTRAS_STAMP := $(VENV)/.extras-stamp
-EXTRAS := requirements/deploy.txt requirements/vis.txt
+EXTRAS := requirements/deploy.txt requirements/vis.txt requirements/search.txt
 REQS := requirements/runtime.txt requirements/tests.txt requirements/lm.txt \
 	setup.py
 DEMO_CONFIG := configs/clear/par_synthetic.py
@@ -25,8 +26,9 @@ export HF_HUB_OFFLINE := 1
 
 venv: $(STAMP)
 
-# ONNX export / ONNX Runtime and scikit-learn (t-SNE): optional for users,
-# needed by the tests of those tools and by the inference benchmark.
+# ONNX export / ONNX Runtime, scikit-learn (t-SNE) and faiss (search
+# index): optional for users, needed by the demo's search, the tests of
+# those tools and the inference benchmark.
 extras: $(EXTRAS_STAMP)
 
 $(EXTRAS_STAMP): $(STAMP) $(EXTRAS)
@@ -41,7 +43,7 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-demo: venv
+demo: venv extras
 	@start=$$(date +%s); \
 	$(PY) tools/dataset_converters/generate_synthetic.py data/synthetic && \
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR) && \
@@ -61,6 +63,8 @@ demo: venv
 		--out $(RET_DIR)/retrieval_examples.png && \
 	$(PY) tools/infer.py $(DEMO_CONFIG) $$best $(DEMO_IMAGES) \
 		--out $(DEMO_DIR)/attributes.json --show-dir $(RET_DIR)/attributes && \
+	$(PY) tools/analysis_tools/search_demo.py $(RET_CONFIG) $$ret \
+		--index $(RET_DIR)/search_index && \
 	echo "Recognition metrics: $(DEMO_DIR)/test_metrics.json" && \
 	echo "Retrieval metrics: $(RET_DIR)/test_metrics.json" && \
 	echo "Demo wall time: $$(( $$(date +%s) - start )) s"

@@ -25,5 +25,6 @@ setup(
         'tests': read_requirements('requirements/tests.txt'),
         'deploy': read_requirements('requirements/deploy.txt'),
         'vis': read_requirements('requirements/vis.txt'),
+        'search': read_requirements('requirements/search.txt'),
     },
 )

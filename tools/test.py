@@ -21,6 +21,12 @@ def parse_args():
     parser.add_argument(
         '--out', help='dump the metrics to this json/yaml/pkl file')
     parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        default='metrics',
+        help="what --out holds: the metrics (default here) or, as "
+        "mmpretrain's tools/test.py defaults to, the predictions (as --dump)")
+    parser.add_argument(
         '--dump',
         help="write every test image's prediction (attribute scores and "
         'true labels, or the embedding of a retrieval model) to this .pkl '
@@ -118,6 +124,11 @@ def main():
         cfg.partial_load = True
     if args.amp:
         cfg.test_cfg.fp16 = True
+    if args.out and args.out_item == 'pred':
+        if args.dump:
+            raise SystemExit('--out-item pred makes --out the prediction '
+                             'dump; give --dump or --out, not both.')
+        args.dump, args.out = args.out, None
     if args.dump:
         cfg.test_evaluator = list(
             cfg.test_evaluator if isinstance(cfg.test_evaluator, (

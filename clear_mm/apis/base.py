@@ -131,6 +131,12 @@ def init_model(model: ModelType,
     from .model_index import config_of
     checkpoint_meta = {}
     if isinstance(model, BaseModel):
+        if getattr(model, '_config', None) is None:
+            raise ValueError(
+                f'This {type(model).__name__} was built without its config, '
+                "whose test pipeline the inferencers use: pass the config "
+                '(file or name) instead, or build the model with '
+                'clear_mm.apis.init_model / mmpretrain.get_model.')
         if pretrained:
             checkpoint_meta = load_model_weights(
                 model, pretrained, type(model).__name__).get('meta', {})

@@ -84,6 +84,14 @@ def test_test_dump_show_tta(tmp_path, checkpoint):
     assert set(np.array([p['gt_score'] for p in preds]).ravel()) <= {0, 1}
     assert json.load(open(osp.join(work, 'metrics.json')))['par/mA'] > 0
 
+    # mmpretrain's spelling: --out with --out-item pred is the dump
+    run('tools/test.py', PAR_CONFIG, checkpoint, '--work-dir', work,
+        '--out', osp.join(work, 'pred2.pkl'), '--out-item', 'pred',
+        *cli(opts))
+    again = pickle.load(open(osp.join(work, 'pred2.pkl'), 'rb'))
+    assert [p['pred_score'] for p in again] == [
+        p['pred_score'] for p in preds]
+
     # --tta: the image and its flip, scores averaged
     run('tools/test.py', PAR_CONFIG, checkpoint, '--work-dir', work, '--tta',
         '--dump', osp.join(work, 'tta.json'), *cli(opts))

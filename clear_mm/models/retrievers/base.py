@@ -62,6 +62,9 @@ class BaseAttributeRetriever(BaseModel):
             'train_attrs', torch.zeros(0, num_attributes, dtype=torch.long),
             persistent=False)
         self._train_index: Dict[bytes, int] = {}
+        # training images per proxy (0 for AAC ones; None: not recorded,
+        # e.g. a checkpoint from before they were)
+        self.proxy_counts: Optional[np.ndarray] = None
 
     # -- dataset and proxies --------------------------------------------
     @property
@@ -85,9 +88,14 @@ class BaseAttributeRetriever(BaseModel):
         self.schema = schema_of(meta)
         self.on_schema()
         if train_labels is not None:
-            self.set_train_combinations(np.unique(
+            combos, counts = np.unique(
                 self.check_attrs(train_labels, 'Training labels').numpy(),
-                axis=0))
+                axis=0, return_counts=True)
+            self.set_train_combinations(combos)
+            self.proxy_counts = np.zeros(len(self.train_attrs), np.int64)
+            for row, count in zip(combos, counts):  # AAC proxies keep 0
+                self.proxy_counts[self._train_index[row.astype(
+                    np.int8).tobytes()]] = count
 
     def on_schema(self) -> None:
         """Called when the schema is set (subclasses build what depends on
@@ -127,7 +135,9 @@ class BaseAttributeRetriever(BaseModel):
         self.set_proxies(attrs)
 
     def set_proxies(self, attrs: torch.Tensor) -> None:
-        """Use ``attrs`` ``(P, A)`` as the proxies, as they are."""
+        """Use ``attrs`` ``(P, A)`` as the proxies, as they are (their
+        image counts are unknown until set)."""
+        self.proxy_counts = None
         self.train_attrs = attrs.long().to(self.train_attrs.device)
         self._train_index = {
             row.numpy().astype(np.int8).tobytes(): i
@@ -137,8 +147,10 @@ class BaseAttributeRetriever(BaseModel):
     def get_extra_state(self) -> torch.Tensor:
         """The schema and the proxies, saved in the state dict (packed by
         :func:`pack_state`)."""
-        return pack_state(
-            dict(schema=self.schema, proxies=self.train_attrs.cpu()))
+        state = dict(schema=self.schema, proxies=self.train_attrs.cpu())
+        if self.proxy_counts is not None:
+            state['proxy_counts'] = [int(c) for c in self.proxy_counts]
+        return pack_state(state)
 
     def set_extra_state(self, state) -> None:
         state = unpack_state(state)
@@ -150,6 +162,13 @@ class BaseAttributeRetriever(BaseModel):
         proxies = state.get('proxies')
         if proxies is not None and len(proxies):
             self.set_proxies(self.check_attrs(proxies, 'Stored proxies'))
+        counts = state.get('proxy_counts')
+        if counts is not None:
+            if proxies is None or len(counts) != len(proxies):
+                raise ValueError(
+                    f'Corrupt extra state: {len(counts)} proxy counts for '
+                    f'{0 if proxies is None else len(proxies)} proxies.')
+            self.proxy_counts = np.asarray(counts, dtype=np.int64)
 
     def check_attrs(self, attrs, what: str = 'Query attribute vectors'
                     ) -> torch.Tensor:

@@ -1,0 +1,318 @@
+"""A persistent gallery index over person crops, and the person searcher on
+top of it.
+
+An index is a folder::
+
+    index.json          what made it (config, checkpoint and its sha256),
+                        the attributes, the count, the current files
+    model_config.py     the model's config, as it was
+    gallery-<n>.npz     per image: embedding, predicted attribute scores,
+                        path, camera (parsed from Market-1501-style names)
+    faiss-<n>.index     the faiss index of the embeddings
+
+Every write makes generation ``n + 1`` files, then replaces ``index.json``
+atomically, then removes generation ``n``: a crash leaves the previous
+index readable. Embeddings are L2-normalised; faiss searches by inner
+product, exactly (``IndexFlatIP``) below ``approximate_from`` images and
+with an HNSW graph above.
+"""
+import hashlib
+import io
+import json
+import os
+import os.path as osp
+import re
+from typing import List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from clear_mm.utils.io import atomic_write
+from .query import ParsedQuery, QueryParser
+from .scoring import QueryScorer
+
+FORMAT = 1
+CAMERA = re.compile(r'_c(\d+)')
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def camera_of(path: Optional[str]) -> int:
+    """The camera of a Market-1501-style name (``0002_c3s1_...`` -> 3),
+    else -1."""
+    match = CAMERA.search(osp.basename(path or ''))
+    return int(match.group(1)) if match else -1
+
+
+class PersonSearcher:
+    """Search person crops by attributes, descriptions or an image.
+
+    Build it with :meth:`build` (embeds a folder with a model) or open a
+    saved index with :meth:`open`; :meth:`add` embeds more images;
+    :meth:`search` answers a query.
+
+    Args:
+        index_dir (str): The index folder.
+        model: The retrieval model (from :func:`clear_mm.apis.init_model`).
+        info (dict): The content of ``index.json``.
+        gallery (dict): ``embeddings``, ``scores``, ``paths``, ``cameras``.
+        approximate_from (int): Use HNSW from this many images on.
+            Defaults to 200,000.
+    """
+
+    def __init__(self, index_dir: str, model, info: dict, gallery: dict,
+                 approximate_from: int = 200_000):
+        from clear_mm.apis import AttributeRetrievalInferencer
+        self.index_dir = index_dir
+        self.model = model
+        self.info = info
+        self.gallery = gallery
+        self.approximate_from = approximate_from
+        self.inferencer = AttributeRetrievalInferencer(model)
+        self.parser = QueryParser(model.dataset_meta)
+        self.scorer = QueryScorer(model)
+        self.faiss_index = None
+
+    # -- building ------------------------------------------------------------
+    @classmethod
+    def build(cls, config, checkpoint: str, images, index_dir: str,
+              batch_size: int = 32, device: Optional[str] = None,
+              **kwargs) -> 'PersonSearcher':
+        """Embed ``images`` (a folder, searched recursively, a list, ...)
+        with the model of ``config`` and ``checkpoint`` into a new index,
+        or add them to the index already in ``index_dir`` if it was made
+        by the same model (another model is refused)."""
+        from clear_mm.apis import init_model
+        from clear_mm.apis.model_index import config_of
+        if osp.isfile(osp.join(index_dir, 'index.json')):
+            searcher = cls.open(index_dir, device=device, **kwargs)
+            searcher.check_same_model(config, checkpoint)
+            searcher.add(images, batch_size)
+            return searcher
+        cfg = config_of(config)
+        model = init_model(cfg, checkpoint, device)
+        if not hasattr(model, 'encode_queries'):
+            raise ValueError(
+                f'{type(model).__name__} does not embed attribute queries: '
+                'index with a retrieval model (CLEAR retriever, ASMR, the '
+                'multi-task model, Cerberus).')
+        info = dict(
+            format=FORMAT,
+            generation=0,
+            model=dict(
+                type=type(model).__name__,
+                config_name=getattr(cfg, 'filename', None),
+                checkpoint=osp.abspath(checkpoint),
+                checkpoint_sha256=file_sha256(checkpoint)),
+            attributes=list(model.dataset_meta['attributes']),
+            count=0)
+        os.makedirs(index_dir, exist_ok=True)
+        atomic_write(cfg.pretty_text.encode('utf-8'),
+                     osp.join(index_dir, 'model_config.py'))
+        empty = dict(
+            embeddings=np.zeros((0, 0), np.float32),
+            scores=np.zeros((0, 0), np.float32),
+            paths=np.zeros(0, dtype=str),
+            cameras=np.zeros(0, np.int64))
+        searcher = cls(index_dir, model, info, empty, **kwargs)
+        searcher.add(images, batch_size)
+        return searcher
+
+    def check_same_model(self, config, checkpoint: str) -> None:
+        """Refuse to mix embeddings of another checkpoint."""
+        sha = file_sha256(checkpoint)
+        if sha != self.info['model']['checkpoint_sha256']:
+            raise ValueError(
+                f'{self.index_dir} was made with '
+                f'{self.info["model"]["checkpoint"]} (sha256 '
+                f'{self.info["model"]["checkpoint_sha256"][:12]}); '
+                f'{checkpoint} (sha256 {sha[:12]}) is another model. '
+                'Embeddings of two models cannot be searched together: '
+                'use another index folder.')
+
+    @classmethod
+    def open(cls, index_dir: str, device: Optional[str] = None,
+             **kwargs) -> 'PersonSearcher':
+        """Reopen a saved index (no image is embedded again). The model
+        is rebuilt from the stored config and the checkpoint, which must
+        be the one that made the index."""
+        from mmengine.config import Config
+
+        from clear_mm.apis import init_model
+        path = osp.join(index_dir, 'index.json')
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{index_dir} is no gallery index (no index.json); build '
+                'one with tools/search.py index.')
+        with open(path, encoding='utf-8') as f:
+            info = json.load(f)
+        if info.get('format') != FORMAT:
+            raise ValueError(f'{path}: index format {info.get("format")}, '
+                             f'this version reads {FORMAT}.')
+        checkpoint = info['model']['checkpoint']
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(
+                f'{index_dir} was made with {checkpoint}, which is gone; '
+                'the index needs it to encode queries.')
+        if file_sha256(checkpoint) != info['model']['checkpoint_sha256']:
+            raise ValueError(
+                f'{checkpoint} changed since {index_dir} was built (its '
+                'sha256 differs): the stored embeddings are another '
+                "model's. Rebuild the index.")
+        cfg = Config.fromfile(osp.join(index_dir, 'model_config.py'))
+        model = init_model(cfg, checkpoint, device)
+        with np.load(osp.join(index_dir, info['files']['gallery'])) as data:
+            gallery = {k: data[k] for k in data.files}
+        if len(gallery['paths']) != info['count']:
+            raise ValueError(f'{index_dir}: index.json lists '
+                             f'{info["count"]} images, the gallery file '
+                             f'{len(gallery["paths"])}.')
+        searcher = cls(index_dir, model, info, gallery, **kwargs)
+        faiss_file = info['files'].get('faiss')
+        if faiss_file:
+            import faiss
+            searcher.faiss_index = faiss.read_index(
+                osp.join(index_dir, faiss_file))
+        return searcher
+
+    def add(self, images, batch_size: int = 32) -> int:
+        """Embed ``images`` and add them; returns how many were added.
+        Images already in the index (same path) are an error."""
+        result = self.inferencer.embed_images(images, batch_size)
+        paths = np.array([str(p) for p in result['img_paths']])
+        twice = sorted(set(paths) & set(self.gallery['paths'].tolist()))
+        if twice:
+            raise ValueError(f'{len(twice)} images are in the index already '
+                             f'(first: {twice[:3]}).')
+        embeddings = result['embeddings'].numpy().astype(np.float32)
+        scores = np.zeros((len(paths), 0), np.float32) if \
+            result['scores'] is None else result['scores'].numpy()
+        old = self.gallery
+        if len(old['paths']):
+            embeddings = np.concatenate([old['embeddings'], embeddings])
+            scores = np.concatenate([old['scores'], scores]) if \
+                old['scores'].shape[1] == scores.shape[1] else \
+                np.zeros((len(embeddings), 0), np.float32)
+            paths = np.concatenate([old['paths'], paths])
+        cameras = np.array([camera_of(p) for p in paths], dtype=np.int64)
+        self.gallery = dict(embeddings=embeddings, scores=scores,
+                            paths=paths, cameras=cameras)
+        self.faiss_index = self._build_faiss(embeddings)
+        self._save()
+        return len(result['img_paths'])
+
+    def _build_faiss(self, embeddings: np.ndarray):
+        import faiss
+        dim = embeddings.shape[1]
+        if len(embeddings) >= self.approximate_from:
+            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+        else:
+            index = faiss.IndexFlatIP(dim)
+        index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
+        return index
+
+    def _save(self) -> None:
+        """Write generation n + 1, switch ``index.json`` to it, then remove
+        generation n."""
+        import faiss
+        info = dict(self.info)
+        old_files = dict(info.get('files') or {})
+        n = info['generation'] + 1
+        files = dict(gallery=f'gallery-{n}.npz', faiss=f'faiss-{n}.index')
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.gallery)
+        atomic_write(buffer.getvalue(),
+                     osp.join(self.index_dir, files['gallery']))
+        atomic_write(
+            faiss.serialize_index(self.faiss_index).tobytes(),
+            osp.join(self.index_dir, files['faiss']))
+        info.update(generation=n, files=files,
+                    count=int(len(self.gallery['paths'])),
+                    approximate=len(self.gallery['paths']) >=
+                    self.approximate_from)
+        atomic_write(json.dumps(info, indent=1).encode('utf-8'),
+                     osp.join(self.index_dir, 'index.json'))
+        self.info = info
+        for name in old_files.values():
+            path = osp.join(self.index_dir, name)
+            if osp.isfile(path):
+                os.remove(path)
+
+    # -- searching -----------------------------------------------------------
+    def __len__(self) -> int:
+        return int(len(self.gallery['paths']))
+
+    def parse(self, text: str) -> ParsedQuery:
+        return self.parser.parse(text)
+
+    def search(self, query, topk: int = 10,
+               cameras: Optional[Sequence[int]] = None) -> dict:
+        """Answer ``query`` (text, or a :class:`ParsedQuery`): ``understood``
+        (attributes taken as present / absent), ``ignored`` (words not
+        understood), ``mode`` (how it was scored, see
+        :class:`QueryScorer`) and ``results``: ``[{path, score}]``, best
+        first. ``cameras`` keeps images of those cameras only."""
+        parsed = query if isinstance(query, ParsedQuery) else \
+            self.parse(query)
+        scores, plan = self._score(parsed, topk)
+        if cameras is not None:
+            keep = np.isin(self.gallery['cameras'], list(cameras))
+            scores = np.where(keep, scores, -np.inf)
+        order = np.argsort(-scores, kind='stable')[:topk]
+        order = order[np.isfinite(scores[order])]
+        return dict(
+            understood=parsed.understood(),
+            ignored=list(parsed.ignored),
+            mode=plan['mode'],
+            results=[
+                dict(path=str(self.gallery['paths'][i]),
+                     score=float(scores[i])) for i in order
+            ])
+
+    def _score(self, parsed: ParsedQuery, topk: int):
+        """Scores of every image (``-inf`` for those an approximate search
+        did not reach)."""
+        gallery = torch.from_numpy(self.gallery['embeddings'])
+        probs = torch.from_numpy(self.gallery['scores'])
+        if not self.info.get('approximate'):
+            scores, plan = self.scorer.score(parsed.vector, gallery, probs)
+            return scores.numpy(), plan
+        plan = self.scorer.plan(parsed.vector)
+        if plan['mode'] == 'attribute-scores':
+            scores, plan = self.scorer.score(parsed.vector, gallery, probs)
+            return scores.numpy(), plan
+        # approximate: candidates from the most probable combinations'
+        # nearest images, then exact scores on them
+        embeddings, log_w = plan['embeddings'], plan['log_weights']
+        best = torch.argsort(log_w, descending=True)[:64]
+        k = max(4 * topk, 100)
+        _, ids = self.faiss_index.search(
+            np.ascontiguousarray(embeddings[best].numpy()), k)
+        candidates = torch.from_numpy(np.unique(ids[ids >= 0]))
+        scores = np.full(len(self), -np.inf, dtype=np.float32)
+        sims = gallery[candidates] @ embeddings.t()
+        scores[candidates.numpy()] = self.scorer.combine(
+            plan, parsed.vector, sims,
+            probs[candidates] if probs.numel() else None).numpy()
+        return scores, plan
+
+    def search_image(self, image, topk: int = 10) -> dict:
+        """The gallery images nearest to ``image`` (re-identification with
+        Cerberus; image-to-image for the others)."""
+        emb = self.inferencer.embed_images([image])['embeddings'].numpy()
+        k = min(topk, len(self))
+        sims, ids = self.faiss_index.search(emb.astype(np.float32), k)
+        return dict(results=[
+            dict(path=str(self.gallery['paths'][i]), score=float(s))
+            for s, i in zip(sims[0], ids[0]) if i >= 0
+        ])
+
+    def paths(self) -> List[str]:
+        return self.gallery['paths'].tolist()

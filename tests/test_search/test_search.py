@@ -1,0 +1,245 @@
+"""Person search: the query parser (names, negation, free text, errors),
+partial-query scoring against a hand computation, and the gallery index
+(build, add, reopen, refusal to mix models, a crash during a write)."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+
+from clear_mm.search import PersonSearcher, QueryParser, QueryScorer
+from tests.conftest import REPO
+from tests.utils import synthetic_meta
+
+pytest.importorskip('faiss')
+PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
+ASMR_CONFIG = osp.join(REPO, 'configs', 'asmr', 'asmr_synthetic.py')
+
+
+@pytest.fixture(scope='module')
+def parser():
+    return QueryParser(synthetic_meta())
+
+
+def test_names_negation_and_text(parser):
+    q = parser.parse('Female, Backpack, -Hat, no LongSleeve')
+    assert q.present == ['Female', 'Backpack']
+    assert q.absent == ['Hat', 'LongSleeve']
+    assert not q.complete
+    assert (q.vector == -1).sum() == 26 - 4  # the rest are unknown
+
+    q = parser.parse('a woman in a long coat carrying a handbag')
+    assert q.present == ['Female', 'HandBag', 'LongCoat'] and not q.absent
+    q = parser.parse('an old man with short sleeves, without a backpack '
+                     'and a purple scarf')
+    assert q.present == ['AgeOver60', 'ShortSleeve']
+    assert q.absent == ['Female', 'Backpack']
+    assert q.ignored == ['purple', 'scarf']
+    q = parser.parse('lady in jeans and boots seen from the back')
+    assert q.present == ['Female', 'Back', 'Trousers', 'boots']
+
+
+@pytest.mark.parametrize('text,error,match', [
+    ('Female, Wings', KeyError, 'Wings.{0,4} is not an attribute'),
+    ('Female, Bakpack', KeyError, 'did you mean .{0,4}Backpack'),
+    ('   ', ValueError, 'An empty query'),
+    ('a purple scarf', ValueError, 'Nothing in'),
+    ('AgeOver60, AgeLess18', ValueError, 'contradicts itself: age'),
+    ('woman, man', ValueError, 'Female both present and absent'),
+])
+def test_bad_queries(parser, text, error, match):
+    with pytest.raises(error, match=match):
+        parser.parse(text)
+
+
+class ToyRetriever:
+    """Query embeddings are fixed vectors per training combination."""
+
+    def __init__(self, proxies, counts, emb):
+        self.train_attrs = torch.as_tensor(proxies)
+        self.proxy_counts = np.asarray(counts)
+        self.emb = emb
+
+    def encode_queries(self, attrs):
+        index = {tuple(r): i for i, r in enumerate(self.train_attrs.tolist())}
+        return torch.stack([self.emb[index[tuple(r)]]
+                            for r in torch.as_tensor(attrs).tolist()])
+
+
+def test_partial_scoring_by_hand():
+    proxies = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 1], [1, 1, 1]])
+    counts = [3, 1, 5, 0]  # the last one is an AAC combination: no images
+    emb = F.normalize(torch.tensor(
+        [[1., 0.], [0., 1.], [-1., 0.], [0.6, 0.8]]), dim=1)
+    scorer = QueryScorer(ToyRetriever(proxies, counts, emb), sigma=4.0)
+    gallery = F.normalize(torch.tensor([[1., 0.2], [0.1, 1.], [-1., -1.]]),
+                          dim=1)
+    # first attribute present, the others unknown: combinations 0 and 1
+    # (3 and 1 images); combination 3 agrees but has no training image
+    scores, plan = scorer.score(np.array([1, -1, -1]), gallery)
+    assert plan['mode'] == 'aggregate' and plan['combinations'] == 2
+    for i, g in enumerate(gallery):
+        cos = [float(g @ emb[0]), float(g @ emb[1])]
+        expected = np.log(0.75 * np.exp(4 * cos[0]) +
+                          0.25 * np.exp(4 * cos[1])) / 4
+        assert scores[i].item() == pytest.approx(expected, abs=1e-5)
+    # a complete query is its own embedding's cosine
+    scores, plan = scorer.score(np.array([0, 1, 1]), gallery)
+    assert plan['mode'] == 'complete'
+    torch.testing.assert_close(scores, gallery @ emb[2])
+    # no training combination has the first two absent: attribute scores
+    probs = torch.tensor([[0.9, 0.2, 0.5], [0.1, 0.1, 0.9], [0.5, 0.5, 0.5]])
+    scores, plan = scorer.score(np.array([0, 0, -1]), gallery, probs)
+    assert plan['mode'] == 'attribute-scores'
+    expected = [(np.log(1 - p[0]) + np.log(1 - p[1])) / 2
+                for p in probs.tolist()]
+    np.testing.assert_allclose(scores.numpy(), expected, atol=1e-6)
+    # with probabilities, a partial query adds both log-likelihoods
+    scores, plan = scorer.score(np.array([1, -1, -1]), gallery, probs)
+    assert plan['mode'] == 'aggregate+attribute-scores'
+    alone, _ = scorer.score(np.array([1, -1, -1]), gallery)
+    torch.testing.assert_close(scores,
+                               4.0 * alone + probs[:, 0].log())
+
+
+@pytest.fixture(scope='module')
+def retriever(tmp_path_factory):
+    """A tiny ASMR checkpoint (frozen tiny CLEAR) and a gallery folder."""
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import \
+        generate_synthetic_dataset
+    root = tmp_path_factory.mktemp('search')
+    torch.manual_seed(0)
+    par = MODELS.build(Config.fromfile(PAR_CONFIG).model)
+    torch.save(dict(state_dict=par.state_dict()), root / 'par.pth')
+    cfg = Config.fromfile(ASMR_CONFIG)
+    cfg.model.par_checkpoint = str(root / 'par.pth')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    labels = (np.random.default_rng(0).random((60, 26)) < 0.3).astype(int)
+    labels[:20, 0] = 1
+    model.set_dataset_meta(synthetic_meta(train_labels=labels))
+    torch.save(dict(state_dict=model.state_dict()), root / 'asmr.pth')
+    torch.manual_seed(1)
+    model.init_weights()  # another model
+    model.set_dataset_meta(synthetic_meta(train_labels=labels))
+    torch.save(dict(state_dict=model.state_dict()), root / 'other.pth')
+    generate_synthetic_dataset(str(root / 'data'), 10, 2, 4, seed=4,
+                               workers=1)
+    images = sorted(os.listdir(root / 'data' / 'images'))
+    first, second = root / 'cams1', root / 'cams2'
+    for folder, names in ((first, images[:10]), (second, images[10:])):
+        os.makedirs(folder / 'sub')
+        for i, name in enumerate(names):
+            os.link(root / 'data' / 'images' / name,
+                    folder / 'sub' / f'{i:04d}_c{1 + i % 2}s1_{name}')
+    return root
+
+
+def test_index_build_add_reopen(retriever, tmp_path):
+    index = str(tmp_path / 'index')
+    ckpt = str(retriever / 'asmr.pth')
+    searcher = PersonSearcher.build(ASMR_CONFIG, ckpt,
+                                    str(retriever / 'cams1'), index)
+    assert len(searcher) == 10
+    assert searcher.gallery['scores'].shape == (10, 26)
+    assert set(searcher.gallery['cameras']) == {1, 2}
+    first = searcher.search('Female, Backpack', topk=3)
+    # ASMR over the frozen tiny CLEAR: its attribute scores join in
+    assert first['mode'] == 'aggregate+attribute-scores'
+    assert first['understood'] == dict(present=['Female', 'Backpack'],
+                                       absent=[])
+
+    # the same model adds; reopening embeds nothing and answers the same
+    PersonSearcher.build(ASMR_CONFIG, ckpt, str(retriever / 'cams2'), index)
+    reopened = PersonSearcher.open(index)
+    assert len(reopened) == 16
+    assert sorted(os.listdir(index)) == [
+        'faiss-2.index', 'gallery-2.npz', 'index.json', 'model_config.py'
+    ]
+    answer = reopened.search('Female, Backpack', topk=16)
+    old = {r['path']: r['score'] for r in first['results']}
+    for r in answer['results']:
+        if r['path'] in old:
+            assert r['score'] == pytest.approx(old[r['path']], abs=1e-5)
+    # exact search: the scores of a complete query are the cosines
+    full = reopened.search(','.join(synthetic_meta()['attributes'][:1] +
+                                    ['-' + a for a in synthetic_meta()
+                                     ['attributes'][1:]]), topk=16)
+    assert full['mode'] == 'complete+attribute-scores'
+    scores = [r['score'] for r in full['results']]
+    assert scores == sorted(scores, reverse=True)
+    only_c2 = reopened.search('Female', topk=16, cameras=[2])
+    assert all('_c2s1_' in r['path'] for r in only_c2['results'])
+    assert len(only_c2['results']) == 8
+
+    with pytest.raises(ValueError, match='another model'):
+        PersonSearcher.build(ASMR_CONFIG, str(retriever / 'other.pth'),
+                             str(retriever / 'cams1'), index)
+    with pytest.raises(ValueError, match='in the index already'):
+        reopened.add(str(retriever / 'cams1'))
+
+
+KILL_DURING_SAVE = '''
+import os, sys
+import clear_mm.search.index as index_module
+from clear_mm.search import PersonSearcher
+searcher = PersonSearcher.open(sys.argv[1])
+real = index_module.atomic_write
+def dying(data, path):
+    if path.endswith('.index'):   # the new gallery file is written: die
+        os.kill(os.getpid(), 9)
+    real(data, path)
+index_module.atomic_write = dying
+searcher.add(sys.argv[2])
+'''
+
+
+def test_crash_during_write_keeps_the_index(retriever, tmp_path):
+    index = str(tmp_path / 'index')
+    PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
+                         str(retriever / 'cams1'), index)
+    before = json.load(open(osp.join(index, 'index.json')))
+    proc = subprocess.run(
+        [sys.executable, '-c', KILL_DURING_SAVE, index,
+         str(retriever / 'cams2')], cwd=REPO, capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode == -9
+    assert json.load(open(osp.join(index, 'index.json'))) == before
+    searcher = PersonSearcher.open(index)
+    assert len(searcher) == 10
+    assert searcher.search('Female')['results']
+
+
+def test_cli(retriever, tmp_path):
+    from tests.utils import run
+    index = str(tmp_path / 'index')
+    out = run('tools/search.py', 'index', ASMR_CONFIG,
+              str(retriever / 'asmr.pth'), str(retriever / 'cams1'),
+              '--index', index)
+    assert '10 images (10 added; exact search)' in out
+    proc = subprocess.run(
+        [sys.executable, 'tools/search.py', 'query', index, '--query',
+         'a woman with a backpack and a purple scarf', '--topk', '3',
+         '--json', '--out', str(tmp_path / 'top.png')], cwd=REPO,
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    answer = json.loads(proc.stdout)  # stdout holds the object only
+    assert answer['understood'] == dict(present=['Female', 'Backpack'],
+                                        absent=[])
+    assert answer['ignored'] == ['purple', 'scarf']
+    assert len(answer['results']) == 3
+    assert set(answer['results'][0]) == {'path', 'score'}
+    assert osp.getsize(tmp_path / 'top.png') > 1000
+    proc = subprocess.run(
+        [sys.executable, 'tools/search.py', 'query', index, '--query',
+         'Female, Wings'], cwd=REPO, capture_output=True, text=True,
+        timeout=300)
+    assert proc.returncode != 0 and "'Wings' is not an attribute" in \
+        proc.stderr
