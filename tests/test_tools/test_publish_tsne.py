@@ -73,3 +73,36 @@ def test_vis_tsne(tmp_path):
     assert out.count('  query ') == 4
     assert osp.getsize(tmp_path / 'tsne.png') > 5000
     assert 'tsne.png' in os.listdir(tmp_path)
+
+
+def test_vis_cam(tmp_path):
+    pytest.importorskip('pytorch_grad_cam')
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'vis_cam', osp.join(REPO, 'tools', 'visualization', 'vis_cam.py'))
+    vis_cam = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vis_cam)
+    # rectangular token grids: 16x8 (256x128, patch 16), a class token
+    # and 18x9 (252x126, patch 14)
+    assert vis_cam.token_grid(128, 256, 128) == (0, 16, 8)
+    assert vis_cam.token_grid(163, 252, 126) == (1, 18, 9)
+    with pytest.raises(ValueError, match='do not form a grid'):
+        vis_cam.token_grid(90, 256, 128)
+
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import \
+        generate_synthetic_dataset
+    generate_synthetic_dataset(str(tmp_path / 'data'), 1, 0, 1, seed=5,
+                               workers=1)
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(PAR_CONFIG).model)
+    ckpt = str(tmp_path / 'par.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=synthetic_meta())), ckpt)
+    image = str(tmp_path / 'data' / 'images' / '000001.png')
+    out = run('tools/visualization/vis_cam.py', PAR_CONFIG, ckpt, image,
+              '--attributes', 'Female', 'Backpack', '--out',
+              str(tmp_path / 'cam.png'))
+    assert 'backbone.global_branch.layers.3: Female, Backpack' in out
+    from PIL import Image
+    # the image and two maps, each 2x the 128x64 input, plus a title row
+    assert Image.open(tmp_path / 'cam.png').size == (3 * 128, 256 + 16)
