@@ -3,8 +3,8 @@ with the maintained ``grad-cam`` package (pip install -r
 requirements/vis.txt).
 
     python tools/visualization/vis_cam.py configs/clear/par_synthetic.py \
-        work_dirs/demo/best_par_mA_epoch_18.pth data/synthetic/images/003500.png \
-        --out cam.png                     # the predicted attributes
+        work_dirs/demo/best_par_mA_epoch_18.pth \
+        data/synthetic/images/003500.png --out cam.png  # predicted ones
     python tools/visualization/vis_cam.py CONFIG CKPT person.jpg \
         --attributes Female Backpack --target-layer backbone.layer4
 
@@ -20,7 +20,6 @@ import os
 import os.path as osp
 
 import numpy as np
-import torch
 import torch.nn as nn
 
 
@@ -84,7 +83,6 @@ class Logits(nn.Module):
 
 def main():
     args = parse_args()
-    from mmcv.image import imread
     from PIL import Image, ImageDraw, ImageFont
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
