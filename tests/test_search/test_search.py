@@ -243,3 +243,22 @@ def test_cli(retriever, tmp_path):
         timeout=300)
     assert proc.returncode != 0 and "'Wings' is not an attribute" in \
         proc.stderr
+
+
+def test_approximate_index(retriever, tmp_path):
+    ckpt, images = str(retriever / 'asmr.pth'), str(retriever / 'cams1')
+    approx = PersonSearcher.build(ASMR_CONFIG, ckpt, images,
+                                  str(tmp_path / 'hnsw'), approximate_from=5)
+    exact = PersonSearcher.build(ASMR_CONFIG, ckpt, images,
+                                 str(tmp_path / 'flat'))
+    assert approx.info['approximate'] and not exact.info['approximate']
+    reopened = PersonSearcher.open(str(tmp_path / 'hnsw'))
+    assert reopened.faiss_index.hnsw.efSearch == 128
+    for query in ('Female, Backpack', 'a man without a hat'):
+        a, e = approx.search(query, topk=5), exact.search(query, topk=5)
+        # ten images: the graph reaches them all, so the same answer
+        assert [r['path'] for r in a['results']] == [
+            r['path'] for r in e['results']
+        ]
+        assert [r['score'] for r in a['results']] == pytest.approx(
+            [r['score'] for r in e['results']], abs=1e-4)

@@ -61,6 +61,17 @@ def test_retrieval_train_test_search(tmp_path, tiny_bert):
     }
     assert f'{metrics["retrieval/mAP"]:.4f}' == logged
 
+    # the partial-query protocol through tools/test.py (DatasetMetaHook
+    # hands PartialQueryMetric the model's scorer)
+    partial_config = RET_CONFIG.replace('.py', '_partial.py')
+    run('tools/test.py', partial_config, ckpt, '--work-dir', work, '--out',
+        osp.join(work, 'partial.json'), *cli(test_opts))
+    partial = json.load(open(osp.join(work, 'partial.json')))
+    for k in range(4):
+        assert 0 < partial[f'partial/k{k}/mAP'] <= 100
+    assert partial['partial/seen/queries'] + partial.get(
+        'partial/unseen/queries', 0) == partial['partial/k0/queries']
+
     search_opts = {
         k: v for k, v in opts.items()
         if k.startswith(('model.', 'test_dataloader.'))

@@ -68,9 +68,30 @@ class DatasetMetaHook(Hook):
 
     def before_val_epoch(self, runner) -> None:
         self.prepare_queries(runner, runner.val_loop)
+        self.prepare_scorers(runner, runner.val_loop)
 
     def before_test_epoch(self, runner) -> None:
         self.prepare_queries(runner, runner.test_loop)
+        self.prepare_scorers(runner, runner.test_loop)
+
+    @staticmethod
+    def prepare_scorers(runner, loop) -> None:
+        """Give every metric with ``set_scorer`` (:class:`PartialQueryMetric`)
+        the model's :class:`QueryScorer` and training combinations."""
+        metrics = [m for m in loop.evaluator.metrics
+                   if hasattr(m, 'set_scorer')]
+        if not metrics:
+            return
+        from clear_mm.search.scoring import QueryScorer
+        model = get_ori_model(runner.model)
+        train = None
+        if hasattr(model, 'train_attrs'):
+            train = model.train_attrs.cpu().numpy()
+            counts = getattr(model, 'proxy_counts', None)
+            if counts is not None:  # AAC proxies are not training images
+                train = train[np.asarray(counts) > 0]
+        for metric in metrics:
+            metric.set_scorer(QueryScorer(model), train)
 
     @staticmethod
     def _set(runner, meta: dict, stage: str) -> None:

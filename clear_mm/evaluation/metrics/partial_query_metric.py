@@ -1,0 +1,152 @@
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.evaluator import BaseMetric
+from mmpretrain.registry import METRICS
+
+
+@METRICS.register_module()
+class PartialQueryMetric(BaseMetric):
+    """Retrieval with partial attribute queries (our protocol for person
+    search, ``docs/method_notes.md``, "Partial queries").
+
+    For each ``k`` in ``num_masked``, the queries are the test split's
+    distinct attribute combinations with ``k`` attribute groups (the
+    dataset's ``attribute_groups``; an attribute in no group is a group of
+    its own) masked at random (seeded), duplicates removed; an image is
+    relevant when it matches the query on every specified attribute. The
+    gallery is scored by the model's :class:`QueryScorer` (set by
+    :class:`DatasetMetaHook` before each evaluation), from the images'
+    ``pred_embedding`` and, when present, ``pred_score``. Reported per k:
+    ``k<k>/R<n>`` (a relevant image in the top n) and ``k<k>/mAP``; for
+    ``k = 0`` also ``seen/*`` and ``unseen/*``: queries whose combination
+    is or is not among the training combinations (CLEAR's Table 1
+    categories).
+
+    Args:
+        num_masked (Sequence[int]): Values of k. Defaults to (0, 1, 2, 3).
+        topk (Sequence[int]): Defaults to (1, 5, 10).
+        max_queries (int, optional): Use this many combinations at most
+            (seeded sample). Defaults to None (all).
+        seed (int): Defaults to 0.
+    """
+    default_prefix = 'partial'
+
+    def __init__(self,
+                 num_masked: Sequence[int] = (0, 1, 2, 3),
+                 topk: Sequence[int] = (1, 5, 10),
+                 max_queries: Optional[int] = None,
+                 seed: int = 0,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.num_masked = tuple(int(k) for k in num_masked)
+        self.topk = tuple(topk)
+        self.max_queries = max_queries
+        self.seed = seed
+        self.scorer = None
+        self.train_combinations: Optional[np.ndarray] = None
+
+    def set_scorer(self, scorer, train_combinations=None) -> None:
+        """The model's :class:`QueryScorer` and its training combinations
+        ``(P, A)`` (for the seen/unseen split)."""
+        self.scorer = scorer
+        self.train_combinations = None if train_combinations is None else \
+            np.asarray(train_combinations)
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            out = dict(
+                gt=np.asarray(sample['gt_score'].cpu()),
+                emb=sample['pred_embedding'].float().cpu())
+            if 'pred_score' in sample:
+                out['score'] = sample['pred_score'].float().cpu()
+            self.results.append(out)
+
+    def groups(self, num_attributes: int) -> List[np.ndarray]:
+        meta = self.dataset_meta or {}
+        index = {a: i for i, a in enumerate(meta.get('attributes') or [])}
+        out, seen = [], set()
+        for names in (meta.get('attribute_groups') or {}).values():
+            cols = [index[a] for a in names if a in index and a not in seen]
+            seen.update(names)
+            if cols:
+                out.append(np.array(cols))
+        grouped = {c for g in out for c in g.tolist()}
+        out += [np.array([c]) for c in range(num_attributes)
+                if c not in grouped]
+        return out
+
+    @staticmethod
+    def masked_queries(combinations: np.ndarray, groups: List[np.ndarray],
+                       k: int, rng) -> np.ndarray:
+        """Each combination with ``k`` random groups set to -1 (unknown),
+        duplicates removed."""
+        out = combinations.copy()
+        if k:
+            for row in out:
+                for g in rng.choice(len(groups), k, replace=False):
+                    row[groups[g]] = -1
+        return np.unique(out, axis=0)
+
+    @staticmethod
+    def calculate(scores: np.ndarray, relevant: np.ndarray,
+                  topk: Sequence[int]) -> Tuple[float, List[bool]]:
+        """AP and top-n hits of one query: ``scores`` ``(G, )`` (higher is
+        better; ties keep gallery order), ``relevant`` ``(G, )`` bool."""
+        order = np.argsort(-scores, kind='stable')
+        hits = relevant[order]
+        ranks = np.flatnonzero(hits) + 1
+        ap = float(np.mean(np.arange(1, len(ranks) + 1) / ranks))
+        return ap, [bool(ranks[0] <= n) for n in topk]
+
+    def compute_metrics(self, results: list) -> dict:
+        if self.scorer is None:
+            raise RuntimeError(
+                'PartialQueryMetric has no scorer: DatasetMetaHook sets it '
+                'before each evaluation (custom_hooks), or call '
+                'set_scorer(QueryScorer(model)).')
+        labels = np.stack([r['gt'] for r in results]).astype(np.int64)
+        emb = F.normalize(torch.stack([r['emb'] for r in results]), dim=1)
+        probs = torch.stack([r['score'] for r in results]) if all(
+            'score' in r for r in results) else None
+        combos = np.unique(labels, axis=0)
+        rng = np.random.default_rng(self.seed)
+        if self.max_queries is not None and len(combos) > self.max_queries:
+            combos = combos[np.sort(
+                rng.choice(len(combos), self.max_queries, replace=False))]
+        groups = self.groups(labels.shape[1])
+        metrics = {}
+        for k in self.num_masked:
+            if k > len(groups):
+                continue
+            queries = self.masked_queries(combos, groups, k, rng)
+            rows = []
+            for q in queries:
+                known = q >= 0
+                relevant = (labels[:, known] == q[known]).all(axis=1)
+                scores, _ = self.scorer.score(q, emb, probs)
+                rows.append((q, *self.calculate(scores.numpy(), relevant,
+                                                self.topk)))
+            metrics.update(self._summary(f'k{k}', rows))
+            if k == 0 and self.train_combinations is not None:
+                train = {r.tobytes() for r in self.train_combinations.astype(
+                    np.int64)}
+                seen = [r for r in rows if r[0].tobytes() in train]
+                unseen = [r for r in rows if r[0].tobytes() not in train]
+                metrics.update(self._summary('seen', seen))
+                metrics.update(self._summary('unseen', unseen))
+        return metrics
+
+    def _summary(self, name: str, rows: list) -> dict:
+        if not rows:
+            return {f'{name}/queries': 0}
+        out = {
+            f'{name}/R{n}': 100 * float(np.mean([r[2][i] for r in rows]))
+            for i, n in enumerate(self.topk)
+        }
+        out[f'{name}/mAP'] = 100 * float(np.mean([r[1] for r in rows]))
+        out[f'{name}/queries'] = len(rows)
+        return out
