@@ -50,6 +50,7 @@ def test_publish_round_trip(tmp_path):
 
 
 def test_vis_tsne(tmp_path):
+    pytest.importorskip('sklearn')
     torch.manual_seed(0)
     par = MODELS.build(Config.fromfile(PAR_CONFIG).model)
     par_path = str(tmp_path / 'par.pth')
