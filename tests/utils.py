@@ -83,3 +83,35 @@ def run(*args, cwd=REPO, env=None):
                           timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
+
+
+def tiny_par_checkpoint(path, meta: bool = True) -> str:
+    """The demo's tiny CLEAR (configs/clear/par_synthetic.py), random
+    weights (seed 0), saved like tools/train.py saves it: with the
+    synthetic schema as ``meta.dataset_meta`` unless ``meta=False``."""
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(
+        Config.fromfile(osp.join(REPO, 'configs', 'clear',
+                                 'par_synthetic.py')).model)
+    checkpoint = dict(state_dict=model.state_dict())
+    if meta:
+        checkpoint['meta'] = dict(dataset_meta=synthetic_meta())
+    torch.save(checkpoint, str(path))
+    return str(path)
+
+
+class ToyRetriever:
+    """A retriever for scoring tests: its proxies are ``attrs`` (with
+    ``counts`` training images) and their embeddings the rows of ``emb``."""
+
+    def __init__(self, attrs, counts, emb):
+        self.train_attrs = torch.as_tensor(attrs)
+        self.proxy_counts = np.asarray(counts)
+        self.emb = emb
+
+    def encode_queries(self, attrs):
+        index = {tuple(r): i for i, r in enumerate(self.train_attrs.tolist())}
+        return torch.stack([self.emb[index[tuple(r)]]
+                            for r in torch.as_tensor(attrs).tolist()])

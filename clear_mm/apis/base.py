@@ -12,6 +12,7 @@ from mmcv.image import imread
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.model import BaseModel
+from mmpretrain.apis import BaseInferencer
 
 ModelType = Union[BaseModel, str, Config]
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
@@ -205,11 +206,8 @@ def _test_dataset_meta(model: BaseModel) -> dict:
             f'{type(model).__name__} carries no attribute names: load a '
             'checkpoint trained by tools/train.py (it stores them) or pass '
             'metainfo=dict(attributes=[...]).')
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import DATASETS
     try:
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            dataset = DATASETS.build(cfg.test_dataloader.dataset)
+        dataset = build_test_dataset(cfg)
     except (FileNotFoundError, OSError) as e:
         raise ValueError(
             f'{type(model).__name__} carries no attribute names and the '
@@ -217,6 +215,17 @@ def _test_dataset_meta(model: BaseModel) -> dict:
             f'({e}). Load a checkpoint that carries them or pass '
             'metainfo=dict(attributes=[...]).') from e
     return dataset.metainfo
+
+
+def build_test_dataset(cfg: Config, split: Optional[str] = None):
+    """The config's test dataset, or another ``split`` of it."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import DATASETS
+    dataset_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
+    if split:
+        dataset_cfg['split'] = split
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return DATASETS.build(dataset_cfg)
 
 
 def attribute_groups(meta: dict) -> List[Tuple[str, str, List[int]]]:
@@ -231,3 +240,40 @@ def attribute_groups(meta: dict) -> List[Tuple[str, str, List[int]]]:
         if len(cols) > 1:
             out.append((group, rule, cols))
     return out
+
+
+class ModelInferencer(BaseInferencer):
+    """What our inferencers share on top of MMPretrain's
+    ``BaseInferencer``: the model through :func:`init_model` (strict
+    loading and the schema bound, where ``BaseInferencer.__init__`` loads
+    leniently), inputs through :func:`list_images` and the config's test
+    pipeline without its loader. Subclasses check that the model can do
+    their task in :meth:`check_model`."""
+
+    def __init__(self,
+                 model: ModelType,
+                 pretrained: Optional[str] = None,
+                 device: Optional[str] = None,
+                 metainfo: Optional[dict] = None,
+                 cfg_options: Optional[dict] = None) -> None:
+        self.model = init_model(model, pretrained, device, metainfo,
+                                cfg_options)
+        self.check_model(self.model)
+        self.config = self.model._config
+        self.pipeline = self._init_pipeline(self.config)
+        self.visualizer = None
+        self.attributes = list(self.model.dataset_meta['attributes'])
+
+    def check_model(self, model: BaseModel) -> None:
+        """Raise ``ValueError`` when ``model`` cannot do this task."""
+
+    def _inputs_to_list(self, inputs) -> list:
+        return list_images(inputs)
+
+    def _init_pipeline(self, cfg: Config) -> Callable:
+        return test_pipeline(cfg)
+
+    @staticmethod
+    def list_models(pattern: Optional[str] = None) -> List[str]:
+        from .model_index import list_models
+        return list_models(pattern)

@@ -6,11 +6,9 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 from mmcv.image import imread
 from mmengine.model import BaseModel
-from mmpretrain.apis import BaseInferencer
 from mmpretrain.structures import DataSample
 
-from .base import (ModelType, attribute_groups, init_model, list_images,
-                   test_pipeline)
+from .base import ModelInferencer, ModelType, attribute_groups
 
 
 def predicts_attributes(model: BaseModel) -> bool:
@@ -78,7 +76,7 @@ def load_thresholds(thr: Union[float, str, Dict[str, float]],
     return out
 
 
-class PARInferencer(BaseInferencer):
+class PARInferencer(ModelInferencer):
     """Pedestrian attributes of images, by name, for every model here that
     predicts them.
 
@@ -118,29 +116,18 @@ class PARInferencer(BaseInferencer):
                  resolve_groups: bool = True,
                  metainfo: Optional[dict] = None,
                  cfg_options: Optional[dict] = None) -> None:
-        # not BaseInferencer.__init__: its loader is not strict, and the
-        # schema has to be bound
-        self.model = init_model(model, pretrained, device, metainfo,
-                                cfg_options)
-        if not predicts_attributes(self.model):
-            raise ValueError(
-                f'{type(self.model).__name__} does not predict attributes '
-                '(ASMR trains its visual model for retrieval only): use '
-                'AttributeRetrievalInferencer, or the recognition model it '
-                'was built on.')
-        self.config = self.model._config
-        self.pipeline = self._init_pipeline(self.config)
-        self.visualizer = None
+        super().__init__(model, pretrained, device, metainfo, cfg_options)
         self.meta = self.model.dataset_meta
-        self.attributes = list(self.meta['attributes'])
         self.thr = load_thresholds(thr, self.attributes)
         self.groups = attribute_groups(self.meta) if resolve_groups else []
 
-    def _inputs_to_list(self, inputs) -> list:
-        return list_images(inputs)
-
-    def _init_pipeline(self, cfg):
-        return test_pipeline(cfg)
+    def check_model(self, model: BaseModel) -> None:
+        if not predicts_attributes(model):
+            raise ValueError(
+                f'{type(model).__name__} does not predict attributes '
+                '(ASMR trains its visual model for retrieval only): use '
+                'AttributeRetrievalInferencer, or the recognition model it '
+                'was built on.')
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         """``(A, )`` bool: scores above their thresholds, one attribute per
@@ -230,8 +217,3 @@ class PARInferencer(BaseInferencer):
                 result['visualization'] = visualization[i]
             results.append(result)
         return results
-
-    @staticmethod
-    def list_models(pattern: Optional[str] = None) -> List[str]:
-        from .model_index import list_models
-        return list_models(pattern)

@@ -6,14 +6,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.utils import track_iter_progress
-from mmpretrain.apis import BaseInferencer
 
-from .base import ModelType, init_model, list_images, test_pipeline
+from .base import ModelInferencer, ModelType, list_images
 
 QueryType = Union[str, Sequence[str], Sequence[int], np.ndarray]
 
 
-class AttributeRetrievalInferencer(BaseInferencer):
+class AttributeRetrievalInferencer(ModelInferencer):
     """Attribute queries in, ranked gallery images out, for the attribute
     retrieval models: CLEAR's retriever, ASMR, the multi-task model and
     Cerberus (APS). The model-level API the search index builds on.
@@ -51,21 +50,18 @@ class AttributeRetrievalInferencer(BaseInferencer):
                  batch_size: int = 16,
                  metainfo: Optional[dict] = None,
                  cfg_options: Optional[dict] = None) -> None:
-        self.model = init_model(model, pretrained, device, metainfo,
-                                cfg_options)
-        if not hasattr(self.model, 'encode_queries'):
-            raise ValueError(
-                f'{type(self.model).__name__} does not embed attribute '
-                'queries; the retrieval models are AttributeRetriever '
-                '(CLEAR), ASMRRetriever, MultiTaskAttributeTransformer and '
-                'Cerberus. For attributes of images use PARInferencer.')
-        self.config = self.model._config
-        self.pipeline = self._init_pipeline(self.config)
-        self.visualizer = None
-        self.attributes = list(self.model.dataset_meta['attributes'])
+        super().__init__(model, pretrained, device, metainfo, cfg_options)
         self.gallery: Optional[dict] = None
         if gallery is not None:
             self.set_gallery(gallery, batch_size)
+
+    def check_model(self, model) -> None:
+        if not hasattr(model, 'encode_queries'):
+            raise ValueError(
+                f'{type(model).__name__} does not embed attribute '
+                'queries; the retrieval models are AttributeRetriever '
+                '(CLEAR), ASMRRetriever, MultiTaskAttributeTransformer and '
+                'Cerberus. For attributes of images use PARInferencer.')
 
     @property
     def device(self) -> torch.device:
@@ -164,14 +160,3 @@ class AttributeRetrievalInferencer(BaseInferencer):
                             index=int(i)) for s, i in zip(scores, index)
                     ]))
         return out
-
-    def _inputs_to_list(self, inputs) -> list:
-        return list_images(inputs)
-
-    def _init_pipeline(self, cfg):
-        return test_pipeline(cfg)
-
-    @staticmethod
-    def list_models(pattern: Optional[str] = None) -> List[str]:
-        from .model_index import list_models
-        return list_models(pattern)

@@ -20,7 +20,7 @@ from clear_mm.apis import (AttributeRetrievalInferencer, PARInferencer,
 from clear_mm.datasets.synthetic.synthetic_pedestrians import \
     generate_synthetic_dataset
 from tests.conftest import REPO
-from tests.utils import synthetic_meta
+from tests.utils import synthetic_meta, tiny_par_checkpoint
 
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 ASMR_CONFIG = osp.join(REPO, 'configs', 'asmr', 'asmr_synthetic.py')
@@ -37,13 +37,7 @@ def images(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def par_checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(PAR_CONFIG).model)
-    path = str(tmp_path_factory.mktemp('par') / 'par.pth')
-    torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=synthetic_meta())), path)
-    return path
+    return tiny_par_checkpoint(tmp_path_factory.mktemp('par') / 'par.pth')
 
 
 def own_scores(inferencer, path):

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from tests.conftest import REPO
-from tests.utils import run, synthetic_meta
+from tests.utils import run, synthetic_meta, tiny_par_checkpoint
 
 onnx = pytest.importorskip('onnx')
 ort = pytest.importorskip('onnxruntime')
@@ -29,9 +29,7 @@ def save(model, path, **meta):
 
 @pytest.fixture(scope='module')
 def par_checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(PAR_CONFIG).model)
-    return save(model, tmp_path_factory.mktemp('par') / 'par.pth')
+    return tiny_par_checkpoint(tmp_path_factory.mktemp('par') / 'par.pth')
 
 
 def test_recognition_cli(tmp_path, par_checkpoint):

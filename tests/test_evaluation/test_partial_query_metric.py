@@ -8,20 +8,7 @@ import torch.nn.functional as F
 
 from clear_mm.evaluation import AttrRetrievalMetric, PartialQueryMetric
 from clear_mm.search import QueryScorer
-
-
-class Toy:
-    """A retriever whose proxies are ``attrs`` with fixed embeddings."""
-
-    def __init__(self, attrs, counts, emb):
-        self.train_attrs = torch.as_tensor(attrs)
-        self.proxy_counts = np.asarray(counts)
-        self.emb = emb
-
-    def encode_queries(self, attrs):
-        index = {tuple(r): i for i, r in enumerate(self.train_attrs.tolist())}
-        return torch.stack([self.emb[index[tuple(r)]]
-                            for r in torch.as_tensor(attrs).tolist()])
+from tests.utils import ToyRetriever
 
 
 @pytest.fixture
@@ -42,7 +29,7 @@ def data():
 
 def test_complete_queries_match_attr_retrieval(data):
     combos, labels, emb, proxy_emb, meta, samples = data
-    toy = Toy(combos, np.ones(len(combos)), proxy_emb)
+    toy = ToyRetriever(combos, np.ones(len(combos)), proxy_emb)
     partial = PartialQueryMetric(num_masked=(0, ))
     partial.dataset_meta = meta
     partial.set_scorer(QueryScorer(toy), combos[:3])
@@ -63,7 +50,7 @@ def test_complete_queries_match_attr_retrieval(data):
 def test_masked_queries_by_hand(data):
     combos, labels, emb, proxy_emb, meta, samples = data
     counts = np.arange(1, len(combos) + 1)
-    toy = Toy(combos, counts, proxy_emb)
+    toy = ToyRetriever(combos, counts, proxy_emb)
     metric = PartialQueryMetric(num_masked=(1, 2), seed=3)
     metric.dataset_meta = meta
     metric.set_scorer(QueryScorer(toy, sigma=5.0))

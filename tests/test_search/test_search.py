@@ -16,7 +16,7 @@ from mmpretrain.registry import MODELS
 
 from clear_mm.search import PersonSearcher, QueryParser, QueryScorer
 from tests.conftest import REPO
-from tests.utils import synthetic_meta
+from tests.utils import synthetic_meta, tiny_par_checkpoint, ToyRetriever
 
 pytest.importorskip('faiss')
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
@@ -57,20 +57,6 @@ def test_names_negation_and_text(parser):
 def test_bad_queries(parser, text, error, match):
     with pytest.raises(error, match=match):
         parser.parse(text)
-
-
-class ToyRetriever:
-    """Query embeddings are fixed vectors per training combination."""
-
-    def __init__(self, proxies, counts, emb):
-        self.train_attrs = torch.as_tensor(proxies)
-        self.proxy_counts = np.asarray(counts)
-        self.emb = emb
-
-    def encode_queries(self, attrs):
-        index = {tuple(r): i for i, r in enumerate(self.train_attrs.tolist())}
-        return torch.stack([self.emb[index[tuple(r)]]
-                            for r in torch.as_tensor(attrs).tolist()])
 
 
 def test_partial_scoring_by_hand():
@@ -115,9 +101,7 @@ def retriever(tmp_path_factory):
     from clear_mm.datasets.synthetic.synthetic_pedestrians import \
         generate_synthetic_dataset
     root = tmp_path_factory.mktemp('search')
-    torch.manual_seed(0)
-    par = MODELS.build(Config.fromfile(PAR_CONFIG).model)
-    torch.save(dict(state_dict=par.state_dict()), root / 'par.pth')
+    tiny_par_checkpoint(root / 'par.pth', meta=False)
     cfg = Config.fromfile(ASMR_CONFIG)
     cfg.model.par_checkpoint = str(root / 'par.pth')
     model = MODELS.build(cfg.model)

@@ -15,20 +15,14 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from tests.conftest import REPO
-from tests.utils import cli, run, small, synthetic_meta
+from tests.utils import cli, run, small, synthetic_meta, tiny_par_checkpoint
 
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(PAR_CONFIG).model)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'par.pth')
-    torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=synthetic_meta())), path)
-    return path
+    return tiny_par_checkpoint(tmp_path_factory.mktemp('ckpt') / 'par.pth')
 
 
 def test_infer_folder(tmp_path, checkpoint):

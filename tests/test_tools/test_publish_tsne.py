@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from tests.conftest import REPO
-from tests.utils import cli, run, small, synthetic_meta
+from tests.utils import cli, run, small, synthetic_meta, tiny_par_checkpoint
 
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 ASMR_CONFIG = osp.join(REPO, 'configs', 'asmr', 'asmr_synthetic.py')
@@ -51,10 +51,7 @@ def test_publish_round_trip(tmp_path):
 
 def test_vis_tsne(tmp_path):
     pytest.importorskip('sklearn')
-    torch.manual_seed(0)
-    par = MODELS.build(Config.fromfile(PAR_CONFIG).model)
-    par_path = str(tmp_path / 'par.pth')
-    torch.save(dict(state_dict=par.state_dict()), par_path)
+    par_path = tiny_par_checkpoint(tmp_path / 'par.pth', meta=False)
     cfg = Config.fromfile(ASMR_CONFIG)
     cfg.model.par_checkpoint = par_path
     model = MODELS.build(cfg.model)
@@ -94,11 +91,7 @@ def test_vis_cam(tmp_path):
         generate_synthetic_dataset
     generate_synthetic_dataset(str(tmp_path / 'data'), 1, 0, 1, seed=5,
                                workers=1)
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(PAR_CONFIG).model)
-    ckpt = str(tmp_path / 'par.pth')
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=synthetic_meta())), ckpt)
+    ckpt = tiny_par_checkpoint(tmp_path / 'par.pth')
     image = str(tmp_path / 'data' / 'images' / '000001.png')
     out = run('tools/visualization/vis_cam.py', PAR_CONFIG, ckpt, image,
               '--attributes', 'Female', 'Backpack', '--out',

@@ -35,16 +35,11 @@ def parse_args():
 def main():
     args = parse_args()
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import DATASETS
 
+    from clear_mm.apis.base import build_test_dataset
     from clear_mm.search import PersonSearcher
     cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    dataset_cfg = cfg.test_dataloader.dataset
-    if args.split:
-        dataset_cfg['split'] = args.split
-    dataset = DATASETS.build(dataset_cfg)
+    dataset = build_test_dataset(cfg, args.split)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     paths = [d['img_path'] for d in infos]
     labels = {d['img_path']: np.asarray(d['gt_score']) for d in infos}

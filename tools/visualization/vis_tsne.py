@@ -69,19 +69,14 @@ def main():
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import DATASETS
     from sklearn.manifold import TSNE
 
     from clear_mm.apis import AttributeRetrievalInferencer
+    from clear_mm.apis.base import build_test_dataset
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    dataset_cfg = cfg.test_dataloader.dataset
-    if args.split:
-        dataset_cfg['split'] = args.split
-    dataset = DATASETS.build(dataset_cfg)
+    dataset = build_test_dataset(cfg, args.split)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     labels = np.stack([np.asarray(d['gt_score']) for d in infos])
     rng = np.random.default_rng(args.seed)
