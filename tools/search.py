@@ -39,6 +39,9 @@ def parse_args():
     query.add_argument('--topk', type=int, default=10)
     query.add_argument('--cameras', type=int, nargs='+',
                        help='keep these cameras only')
+    query.add_argument('--where',
+                       help='keep images whose predicted attributes agree, '
+                       'e.g. "Backpack, -Hat"')
     query.add_argument('--json', action='store_true',
                        help='print one JSON object')
     query.add_argument('--out', help='draw the top-k images here')
@@ -89,7 +92,8 @@ def main():
         # stdout is for the answer (one JSON object with --json)
         MMLogger.get_current_instance().setLevel(logging.WARNING)
         searcher = PersonSearcher.open(args.index, device=args.device)
-        answer = searcher.search(args.query, args.topk, args.cameras)
+        answer = searcher.search(args.query, args.topk, args.cameras,
+                                 args.where)
     except (FileNotFoundError, KeyError, ValueError) as e:
         raise SystemExit(f'Error: {e.args[0] if e.args else e}') from None
     if args.json:

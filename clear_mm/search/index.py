@@ -259,18 +259,25 @@ class PersonSearcher:
         return self.parser.parse(text)
 
     def search(self, query, topk: int = 10,
-               cameras: Optional[Sequence[int]] = None) -> dict:
+               cameras: Optional[Sequence[int]] = None,
+               where: Optional[str] = None, thr: float = 0.5) -> dict:
         """Answer ``query`` (text, or a :class:`ParsedQuery`): ``understood``
         (attributes taken as present / absent), ``ignored`` (words not
         understood), ``mode`` (how it was scored, see
         :class:`QueryScorer`) and ``results``: ``[{path, score}]``, best
-        first. ``cameras`` keeps images of those cameras only."""
+        first. Filters: ``cameras`` keeps images of those cameras;
+        ``where`` (a query, e.g. ``"Backpack, -Hat"``) keeps images whose
+        predicted scores pass ``thr`` for its present attributes and not
+        for its absent ones."""
         parsed = query if isinstance(query, ParsedQuery) else \
             self.parse(query)
         scores, plan = self._score(parsed, topk)
+        keep = np.ones(len(self), dtype=bool)
         if cameras is not None:
-            keep = np.isin(self.gallery['cameras'], list(cameras))
-            scores = np.where(keep, scores, -np.inf)
+            keep &= np.isin(self.gallery['cameras'], list(cameras))
+        if where:
+            keep &= self.predicted(self.parse(where), thr)
+        scores = np.where(keep, scores, -np.inf)
         order = np.argsort(-scores, kind='stable')[:topk]
         order = order[np.isfinite(scores[order])]
         return dict(
@@ -308,6 +315,18 @@ class PersonSearcher:
             plan, parsed.vector, sims,
             probs[candidates] if probs.numel() else None).numpy()
         return scores, plan
+
+    def predicted(self, parsed: ParsedQuery, thr: float = 0.5) -> np.ndarray:
+        """``(N, )`` whether each image's predicted attribute scores agree
+        with ``parsed`` (present: score > ``thr``; absent: not)."""
+        probs = self.gallery['scores']
+        if probs.shape[1] == 0:
+            raise ValueError(
+                'This index has no predicted attribute scores to filter on '
+                f'({self.info["model"]["type"]} predicts none).')
+        known = parsed.vector >= 0
+        return ((probs[:, known] > thr) == (parsed.vector[known] == 1)).all(
+            axis=1)
 
     def search_image(self, image, topk: int = 10) -> dict:
         """The gallery images nearest to ``image`` (re-identification with

@@ -163,6 +163,17 @@ def test_index_build_add_reopen(retriever, tmp_path):
     assert all('_c2s1_' in r['path'] for r in only_c2['results'])
     assert len(only_c2['results']) == 8
 
+    # a filter on predicted attributes
+    filtered = reopened.search('Female', topk=16, where='Backpack, -Hat')
+    probs = dict(zip(reopened.paths(), reopened.gallery['scores']))
+    backpack, hat = (synthetic_meta()['attributes'].index(a)
+                     for a in ('Backpack', 'Hat'))
+    assert len(filtered['results']) == sum(
+        p[backpack] > 0.5 and p[hat] <= 0.5 for p in probs.values())
+    assert 0 < len(filtered['results']) < 16  # the filter decides
+    for r in filtered['results']:
+        assert probs[r['path']][backpack] > 0.5 >= probs[r['path']][hat]
+
     with pytest.raises(ValueError, match='another model'):
         PersonSearcher.build(ASMR_CONFIG, str(retriever / 'other.pth'),
                              str(retriever / 'cams1'), index)
