@@ -67,6 +67,10 @@ def load_thresholds(thr: Union[float, str, Dict[str, float]],
             raise KeyError(f'{source}: unknown attributes {unknown}; the '
                            f"model's attributes: {list(attributes)}.")
         for name, value in thr.items():
+            if isinstance(value, bool) or not isinstance(value,
+                                                         (int, float)):
+                raise ValueError(f'{source}: the threshold of {name} is '
+                                 f'{value!r}; expected a number in (0, 1).')
             out[list(attributes).index(name)] = value
     else:
         out[:] = float(thr)

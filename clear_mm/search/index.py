@@ -196,6 +196,12 @@ class PersonSearcher:
             raise ValueError(f'{len(twice)} images are in the index already '
                              f'(first: {twice[:3]}).')
         embeddings = result['embeddings'].numpy().astype(np.float32)
+        bad = ~np.isfinite(embeddings).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f'The model gave non-finite embeddings for {int(bad.sum())} '
+                f'images (first: {paths[bad][:3].tolist()}); nothing was '
+                'added. Check the checkpoint.')
         scores = np.zeros((len(paths), 0), np.float32) if \
             result['scores'] is None else result['scores'].numpy()
         old = self.gallery

@@ -106,6 +106,8 @@ def test_thresholds(par_checkpoint, images, tmp_path):
         load_thresholds({'Wings': 0.3}, attributes)
     with pytest.raises(ValueError, match='in \\(0, 1\\)'):
         load_thresholds({'Hat': 1.5}, attributes)
+    with pytest.raises(ValueError, match="threshold of Hat is 'high'"):
+        load_thresholds({'Hat': 'high'}, attributes)
 
     # a threshold that decides: Female below/above its score
     inferencer = PARInferencer(PAR_CONFIG, pretrained=par_checkpoint)

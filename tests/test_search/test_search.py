@@ -179,6 +179,14 @@ def test_index_build_add_reopen(retriever, tmp_path):
                              str(retriever / 'cams1'), index)
     with pytest.raises(ValueError, match='in the index already'):
         reopened.add(str(retriever / 'cams1'))
+    # a diverged model's NaN embeddings are refused, the index unchanged
+    dim = reopened.gallery['embeddings'].shape[1]
+    reopened.inferencer.embed_images = lambda images, batch_size: dict(
+        embeddings=torch.full((1, dim), float('nan')), scores=None,
+        img_paths=['new.png'])
+    with pytest.raises(ValueError, match='non-finite embeddings'):
+        reopened.add('new.png')
+    assert len(PersonSearcher.open(index)) == 16
 
 
 KILL_DURING_SAVE = '''

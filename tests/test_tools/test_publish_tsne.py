@@ -2,7 +2,6 @@
 (it loads with weights_only=True, keeps the weights and the schema), and
 tools/visualization/vis_tsne.py on a retrieval checkpoint."""
 import hashlib
-import os
 import os.path as osp
 import re
 
@@ -70,7 +69,6 @@ def test_vis_tsne(tmp_path):
     assert re.search(r'4 queries, \d+ images', out)
     assert out.count('  query ') == 4
     assert osp.getsize(tmp_path / 'tsne.png') > 5000
-    assert 'tsne.png' in os.listdir(tmp_path)
 
 
 def test_vis_cam(tmp_path):
