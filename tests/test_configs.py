@@ -333,3 +333,20 @@ def test_cerberus_config(path):
         assert cfg.param_scheduler[0].end == 2000
         resize = cfg.train_dataloader.dataset.pipeline[1]
         assert resize.scale == (128, 384)
+
+
+@pytest.mark.parametrize('path', EXPERIMENTS, ids=osp.basename)
+def test_real_data_configs_start_from_public_weights(path):
+    """Every real-data model starts from its public checkpoint (named, so
+    that a missing file stops the run); the synthetic ones train from
+    scratch by design; CLIP is frozen and read from its own folder."""
+    from clear_mm.models.utils.pretrained import (PUBLIC_WEIGHTS,
+                                                  pretrained_inits)
+    inits = pretrained_inits(Config.fromfile(path).model)
+    name = osp.basename(path)
+    if 'synthetic' in name or name.startswith('clip_'):
+        assert inits == []
+        return
+    assert inits, f'{name} trains from random weights'
+    for where, init in inits:
+        assert init['weights'] in PUBLIC_WEIGHTS, where

@@ -37,6 +37,11 @@ def parse_args():
         help='let load_from / --resume load a checkpoint that does not fit '
         'the model (what fits is loaded, the rest listed in the log)')
     parser.add_argument(
+        '--from-scratch',
+        action='store_true',
+        help='train from random weights on purpose: drop every pretrained '
+        'init (init_cfg of type Pretrained) of the model')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -79,9 +84,34 @@ def merge_args(cfg, args):
     return cfg
 
 
+def prepare_pretrained(cfg, from_scratch: bool) -> None:
+    """Drop the pretrained inits when training from scratch on purpose or
+    when a checkpoint replaces every weight anyway (resume / load_from);
+    otherwise find every pretrained file now, so that an absent one stops
+    the run before anything is built."""
+    from mmengine.logging import print_log
+
+    from clear_mm.models.utils.pretrained import (check_pretrained,
+                                                  remove_pretrained)
+    replaced = (cfg.get('resume') or cfg.get('load_from')) and \
+        not cfg.get('partial_load')
+    if from_scratch or replaced:
+        removed = remove_pretrained(cfg.model)
+        if removed:
+            why = ('--from-scratch' if from_scratch else
+                   'the weights come from load_from / resume')
+            print_log(
+                f'Pretrained inits dropped ({why}): '
+                + ', '.join(f'model.{r}' for r in removed),
+                logger='current')
+        return
+    check_pretrained(cfg.model)
+
+
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    prepare_pretrained(cfg, args.from_scratch)
     if args.trust_checkpoint:
         from mmengine.runner import find_latest_checkpoint
 

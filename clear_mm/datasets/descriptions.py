@@ -17,6 +17,15 @@ bags) say so when absent ("no hat"); the others are only mentioned when
 present, and an empty slot falls back to the slot's default
 (``SLOT_DEFAULTS``) or is dropped. The sentence depends on the
 vector only, so it is deterministic.
+
+The sentences are meant to read as English for the language model:
+garments get their article when they are singular countable nouns ("a
+long black dress", "a t-shirt and a jacket", but "black trousers"), the
+colour and motif go before the first garment of their slot, hair
+adjectives stack ("short black hair"), and what a person wears or carries
+comes before what they do not ("wearing glasses and no hat", never the
+ambiguous "no hat and glasses"). Write garment phrases in the tables
+without an article.
 """
 import re
 from typing import Dict, List, Optional, Sequence, Union
@@ -44,6 +53,39 @@ def _join(parts: List[str]) -> str:
 
 def _article(noun_phrase: str) -> str:
     return 'an' if noun_phrase[:1] in 'aeiou' else 'a'
+
+
+# Garment heads that take no article: plurals without a final -s plural
+# rule we could apply, and mass nouns.
+UNCOUNTED = {'clothing', 'clothes', 'underwear', 'outerwear', 'sportswear'}
+ARTICLES = ('a', 'an', 'the', 'no', 'some', 'another')
+# Slots whose absent things are named ("no hat"): what is there comes first.
+PRESENT_FIRST = ('accessory', 'footwear', 'bag')
+
+
+def is_plural_or_mass(noun_phrase: str) -> bool:
+    """Whether a garment phrase takes no article: its head (last word, of
+    the last alternative of 'x or y') is plural ('trousers', 'capri pants')
+    or a mass noun ('lower-body clothing'); 'dress' is singular."""
+    head = noun_phrase.split(' or ')[-1].split()[-1].lower()
+    return head in UNCOUNTED or (head.endswith('s')
+                                 and not head.endswith(('ss', 'us', 'is')))
+
+
+def with_article(noun_phrase: str) -> str:
+    """``noun_phrase`` with 'a'/'an' when it is a singular countable noun
+    phrase without a determiner."""
+    if noun_phrase.split()[0] in ARTICLES or is_plural_or_mass(noun_phrase):
+        return noun_phrase
+    return f'{_article(noun_phrase)} {noun_phrase}'
+
+
+def garments(modifiers: List[Optional[str]], nouns: List[str]) -> str:
+    """'long black a dress' no more: the modifiers (motif, colour) go
+    before the first garment, each garment gets its own article."""
+    words = [m for m in modifiers if m]
+    phrases = [' '.join(words + [nouns[0]])] + nouns[1:]
+    return ' and '.join(with_article(p) for p in phrases)
 
 
 class PseudoDescriptionBuilder:
@@ -117,21 +159,35 @@ class PseudoDescriptionBuilder:
         return vector_from_names(names, self.attributes, self.name)
 
     # -- sentences -----------------------------------------------------
-    def slots(self, vector) -> Dict[str, str]:
-        """Filled slots of a vector: ``{slot: phrase}``."""
+    def slot_parts(self, vector) -> Dict[str, List[str]]:
+        """The phrases of each filled slot of a vector, in attribute order;
+        in the slots of things worn or carried (``PRESENT_FIRST``) what is
+        there comes first (:meth:`_present_first`)."""
         vector = self.check_vector(vector)
         parts: Dict[str, List[str]] = {}
         for (slot, pos, neg), value in zip(self.entries, vector):
             phrase = pos if value else neg
             if phrase is not None and phrase not in parts.get(slot, []):
                 parts.setdefault(slot, []).append(phrase)
-        filled = {s: _join(p) for s, p in parts.items()}
+        for slot in PRESENT_FIRST:
+            if slot in parts:
+                parts[slot] = self._present_first(vector, (slot, ))
+        return {slot: parts[slot] for slot in SLOTS if slot in parts}
+
+    def slots(self, vector) -> Dict[str, str]:
+        """Filled slots of a vector: ``{slot: phrase}``."""
+        parts = self.slot_parts(vector)
+        filled = {
+            s: ' '.join(p) if s == 'hair' else _join(p)
+            for s, p in parts.items()
+        }
         for slot, default in SLOT_DEFAULTS.items():
             filled.setdefault(slot, default)
         return filled
 
     def __call__(self, vector) -> str:
         """The Eq. (7) sentence of one attribute vector."""
+        parts = self.slot_parts(vector)
         s = self.slots(vector)
         subject = ' '.join(
             s[k] for k in ('age', 'build', 'gender') if k in s)
@@ -144,21 +200,22 @@ class PseudoDescriptionBuilder:
             text += f' with {s["hair"]} hair'
         clothes = []
         if 'lower' in s or 'lower_color' in s or 'lower_motif' in s:
-            words = [s.get('lower_motif'), s.get('lower_color'),
-                     s.get('lower', 'lower-body clothing')]
-            clothes.append(' '.join(w for w in words if w))
+            clothes.append(
+                garments([s.get('lower_motif'),
+                          s.get('lower_color')],
+                         parts.get('lower', ['lower-body clothing'])))
         if ('upper' in s or 'upper_color' in s or 'sleeve' in s
                 or 'motif' in s):
-            words = [s.get('upper_color'), s.get('upper', 'top')]
-            upper = ' '.join(w for w in words if w)
+            upper = garments([s.get('upper_color')],
+                             parts.get('upper', ['top']))
             if 'sleeve' in s:
                 upper += f' with {s["sleeve"]} sleeves'
             if 'motif' in s:
                 upper += f' with {s["motif"]} motif'
-            clothes.append(f'{_article(upper)} {upper}')
+            clothes.append(upper)
         if clothes:
             text += ', is dressed in ' + ' and '.join(clothes)
-        worn = [s[k] for k in ('accessory', 'footwear') if k in s]
+        worn = self._present_first(vector, ('accessory', 'footwear'))
         if worn:
             text += ', is wearing ' + ' and '.join(worn)
         if 'bag' in s:
@@ -166,6 +223,24 @@ class PseudoDescriptionBuilder:
         if 'action' in s:
             text += f', {s["action"]}'
         return text + '.'
+
+    def _present_first(self, vector, slots: Sequence[str]) -> List[str]:
+        """The phrases of ``slots`` together, present things first."""
+        vector = self.check_vector(vector)
+        present, absent, summary = [], [], []
+        for (slot, pos, neg), value in zip(self.entries, vector):
+            phrase = pos if value else neg
+            if slot not in slots or phrase is None or phrase in (
+                    present + absent + summary):
+                continue
+            if not value:
+                absent.append(phrase)
+            elif re.match(r'(no|nothing)\b', phrase):
+                # a present attribute saying what is not ('no accessories')
+                summary.append(phrase)
+            else:
+                present.append(phrase)
+        return present + absent + summary
 
     def words(self, vector) -> str:
         """The W ablation's query: the words of the positive attributes'

@@ -67,7 +67,7 @@ MARKET_DESCRIPTIONS = {
     'backpack': flag('bag', 'a backpack'),
     'bag': flag('bag', 'a bag'),
     'handbag': flag('bag', 'a handbag'),
-    'lower_pants': ('lower', 'trousers', 'a dress'),
+    'lower_pants': ('lower', 'trousers', 'dress'),
     'lower_short': ('lower_motif', 'short', 'long'),
     'short_sleeve': ('sleeve', 'short', 'long'),
 }

@@ -74,7 +74,7 @@ _RAP_CORE = {
     'PlasticBag': ('bag', 'a plastic bag', None),
     'PaperBag': ('bag', 'a paper bag', None),
     'HandTrunk': ('bag', 'a hand trunk', None),
-    'OtherAttchment': ('bag', 'something else', None),
+    'OtherAttchment': ('bag', 'another item', None),
     'Calling': ('action', 'calling', None),
     'Talking': ('action', 'talking', None),
     'Gathering': ('action', 'gathering', None),
@@ -104,9 +104,9 @@ for _prefix, _names in {
     for _n in _names:
         RAP_DESCRIPTIONS[_prefix + _n] = _RAP_CORE[_n]
 RAP_DESCRIPTIONS.update({
-    'ub-Others': ('upper', 'other top', None),
+    'ub-Others': ('upper', 'top of another kind', None),
     'shoes-Other': ('footwear', 'other shoes', None),
-    'attachment-Other': ('bag', 'something else', None),
+    'attachment-Other': ('bag', 'another item', None),
     'action-Other': ('action', 'doing something else', None),
 })
 

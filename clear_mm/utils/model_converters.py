@@ -1,7 +1,7 @@
 """Key-name conversion of public checkpoints to mmpretrain backbones.
 
 - timm ViT (``vit_*``) -> mmpretrain ``VisionTransformer`` (global branch).
-- official Swin (microsoft/Swin-Transformer) -> mmpretrain
+- official Swin (microsoft/Swin-Transformer) and timm Swin -> mmpretrain
   ``SwinTransformer`` / ``CASASwinTransformer`` (local branch).
 
 EVA/EVA02 weights need no conversion: the ``c2t`` preset runs them through
@@ -80,3 +80,22 @@ def swin_to_mmpretrain(state_dict: StateDict) -> StateDict:
         if '.downsample.' in key:
             out[key] = _merging_order(out[key])
     return out
+
+
+def timm_swin_to_mmpretrain(state_dict: StateDict) -> StateDict:
+    """Convert a timm Swin Transformer state dict (no head).
+
+    timm >= 0.9 moved each PatchMerging to the start of the next stage
+    (``layers.{i+1}.downsample``); the official layout (and older timm)
+    keeps it at the end of stage i. Both merge the 2x2 neighbours in the
+    same channel order.
+    """
+    if not any(re.match(r'^layers\.0\.downsample\.', k) for k in state_dict):
+        shifted = OrderedDict()
+        for key, value in state_dict.items():
+            m = re.match(r'^layers\.(\d+)\.downsample\.(.*)', key)
+            if m:
+                key = f'layers.{int(m.group(1)) - 1}.downsample.{m.group(2)}'
+            shifted[key] = value
+        state_dict = shifted
+    return swin_to_mmpretrain(state_dict)

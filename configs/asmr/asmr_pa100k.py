@@ -1,7 +1,6 @@
-# ASMR baseline (Jeong et al., ICCV 2021) on PA100K: a ResNet-50
-# (ImageNet weights: set its init_cfg to a local checkpoint) trained end to
-# end with the attribute encoder N -> 512 -> 128 -> 128 and the visual head
-# 2048 -> 512 -> 128 -> 128, MA loss + ASMR regularizer, evaluated by the
+# ASMR baseline (Jeong et al., ICCV 2021) on PA100K: an ImageNet ResNet-50
+# (torchvision's weights) trained end to end with the attribute encoder
+# N -> 512 -> 128 -> 128 and the visual head 2048 -> 512 -> 128 -> 128, MA loss + ASMR regularizer, evaluated by the
 # same AttrRetrievalMetric as CLEAR (ret_pa100k.py); paper 004's SGD
 # schedule (lr 1e-3, decayed by 0.1 after 10 of 20 epochs).
 #   python tools/train.py configs/asmr/asmr_pa100k.py

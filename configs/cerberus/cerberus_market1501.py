@@ -6,8 +6,7 @@
 # lambda_sem = 5, lambda_reg = 0.001, alpha = 0.4, beta = 1.8; Adam 3.5e-4
 # with a linear warm-up over 2k iterations then cosine, 24k iterations;
 # 16 persons x 4 images per batch; flip + random erasing (Sec. 4.1.2).
-# ImageNet weights: backbone.init_cfg=dict(type='Pretrained',
-# checkpoint=<local resnet50 .pth>) (nothing is downloaded).
+# ImageNet ResNet-50 (torchvision's weights).
 #   python tools/train.py configs/cerberus/cerberus_market1501.py
 _base_ = [
     '../_base_/datasets/market1501.py',
@@ -16,7 +15,11 @@ _base_ = [
 model = dict(
     type='Cerberus',
     backbone=dict(
-        type='ResNet', depth=50, strides=(1, 2, 2, 1), out_indices=(3, )),
+        type='ResNet',
+        depth=50,
+        strides=(1, 2, 2, 1),
+        out_indices=(3, ),
+        init_cfg=dict(type='Pretrained', weights='torchvision/resnet50.IMAGENET1K_V1')),
     num_attributes=30,
     # SIDs of the training identities per group (head, upper, lower,
     # identity, carrying): 66 in all, the paper's count; checked at start

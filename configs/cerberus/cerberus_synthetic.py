@@ -8,7 +8,14 @@
 #   python tools/train.py configs/cerberus/cerberus_synthetic.py
 _base_ = ['./cerberus_market1501.py']
 model = dict(
-    backbone=dict(depth=18, base_channels=32, stem_channels=32),
+    backbone=dict(
+        depth=18,
+        base_channels=32,
+        stem_channels=32,
+        init_cfg=[
+            dict(type='Kaiming', layer=['Conv2d']),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]),  # mmpretrain ResNet's own: from scratch
     num_attributes=26,
     # head, upper, lower, identity, carrying: SIDs of the 500 training
     # persons (checked at start)

@@ -1,8 +1,6 @@
 # CLEAR with the authors' earlier C2T-Net backbone setting (their UPAR 2024
-# challenge entry): timm EVA02-L/14 + Swin-B with CASA. Point the branches
-# at local weights, e.g. --cfg-options
-# model.backbone.global_branch.pretrained=True
-# model.backbone.global_branch.pretrained_cfg_overlay.file=eva02_l.safetensors
+# challenge entry): timm EVA02-L/14 + Swin-B with CASA, both from their full
+# public checkpoints.
 _base_ = [
     '../_base_/models/clear_c2t.py',
     '../_base_/datasets/upar2024.py',

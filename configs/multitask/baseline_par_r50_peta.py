@@ -12,7 +12,11 @@ _base_ = [
 ]
 model = dict(
     type='ImageClassifier',
-    backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        out_indices=(3, ),
+        init_cfg=dict(type='Pretrained', weights='torchvision/resnet50.IMAGENET1K_V1')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='PARHead',

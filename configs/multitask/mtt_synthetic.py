@@ -15,7 +15,14 @@ _base_ = [
     '../_base_/runtimes/multitask.py',
 ]
 model = dict(
-    backbone=dict(depth=18, base_channels=32, strides=(1, 2, 2, 1)),
+    backbone=dict(
+        depth=18,
+        base_channels=32,
+        strides=(1, 2, 2, 1),
+        init_cfg=[
+            dict(type='Kaiming', layer=['Conv2d']),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]),  # mmpretrain ResNet's own: from scratch
     transformer=dict(in_channels=256),
     head=dict(num_classes=26),
     # ASMR over a random 1,024 of the 2,220 training combinations per step

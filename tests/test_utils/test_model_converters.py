@@ -8,6 +8,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.models import SwinTransformer, VisionTransformer
 
 from clear_mm.utils.model_converters import (swin_to_mmpretrain,
+                                             timm_swin_to_mmpretrain,
                                              timm_vit_to_mmpretrain)
 
 
@@ -81,6 +82,38 @@ def test_official_swin(tmp_path):
     with torch.no_grad():
         expected = src.forward_features(x).permute(0, 3, 1, 2)
         torch.testing.assert_close(dst(x)[-1], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_timm_swin(tmp_path):
+    """timm >= 0.9's layout (patch merging at the start of the next
+    stage), as the timm hub files store it: same features."""
+    torch.manual_seed(0)
+    src = timm.create_model(
+        'swin_tiny_patch4_window7_224',
+        pretrained=False,
+        embed_dim=32,
+        depths=(2, 2, 2, 2),
+        num_heads=(1, 2, 4, 8),
+        num_classes=0).eval()
+    assert 'layers.1.downsample.reduction.weight' in src.state_dict()
+    dst = SwinTransformer(
+        arch=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4,
+                                                                 8]),
+        img_size=224,
+        window_size=7)
+    converted = timm_swin_to_mmpretrain(src.state_dict())
+    missing, unexpected = dst.load_state_dict(converted, strict=False)
+    assert unexpected == []
+    assert all(k.endswith('relative_position_index') for k in missing)
+    dst.eval()
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        expected = src.forward_features(x).permute(0, 3, 1, 2)
+        torch.testing.assert_close(dst(x)[-1], expected, atol=1e-5, rtol=1e-5)
+    # the official layout goes through the same function unchanged
+    official = official_swin_layout(src.state_dict())
+    for key, value in timm_swin_to_mmpretrain(official).items():
+        torch.testing.assert_close(value, converted[key])
 
 
 def test_timm_weights_load_through_timm_backbone(tmp_path):

@@ -1,16 +1,18 @@
-"""Convert public checkpoints whose key names differ from mmpretrain's.
+"""Convert public checkpoints whose key names differ from mmpretrain's,
+once, to a file in mmpretrain's key names.
 
-    # timm ViT -> mmpretrain VisionTransformer (global branch)
+    # timm ViT / EVA -> mmpretrain VisionTransformer (global branch)
     python tools/model_converters/convert_checkpoint.py timm-vit SRC DST
+    # timm Swin -> mmpretrain Swin (local branch)
+    python tools/model_converters/convert_checkpoint.py timm-swin SRC DST
     # official Swin (microsoft/Swin-Transformer) -> mmpretrain Swin
     python tools/model_converters/convert_checkpoint.py swin SRC DST
 
-Then point the branch at it, e.g.
-    model.backbone.local_branch.init_cfg=dict(type='Pretrained',
-                                              checkpoint=DST)
-(the CASA weights have no pretrained counterpart and stay randomly
-initialised). timm EVA/EVA02 checkpoints need no conversion: the ``c2t``
-preset loads them through TIMMBackbone, see README "Pretrained weights".
+The configs do not need this: their ``init_cfg=dict(type='Pretrained',
+weights=...)`` converts at load time, takes the first blocks of deeper
+checkpoints, resamples position embeddings and reports the load (README
+"Pretrained weights"). A converted file loads with
+``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 """
 import argparse
 
@@ -18,9 +20,14 @@ import torch
 from safetensors.torch import load_file
 
 from clear_mm.utils.model_converters import (swin_to_mmpretrain,
+                                             timm_swin_to_mmpretrain,
                                              timm_vit_to_mmpretrain)
 
-CONVERTERS = {'timm-vit': timm_vit_to_mmpretrain, 'swin': swin_to_mmpretrain}
+CONVERTERS = {
+    'timm-vit': timm_vit_to_mmpretrain,
+    'timm-swin': timm_swin_to_mmpretrain,
+    'swin': swin_to_mmpretrain
+}
 
 
 def load(path):

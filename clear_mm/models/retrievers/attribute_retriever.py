@@ -223,6 +223,10 @@ class AttributeRetriever(BaseAttributeRetriever):
         return lm.num_tokens * dim
 
     def init_weights(self) -> None:
+        if self.par_checkpoint:
+            # f_par comes from its checkpoint: its own initialisation
+            # (e.g. ImageNet weights) would only be overwritten
+            self.par_model._is_init = True
         super().init_weights()
         if self.par_checkpoint:
             self._load_par_checkpoint(self.par_checkpoint)

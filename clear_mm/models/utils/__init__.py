@@ -1,6 +1,10 @@
 from .casa import ChannelAwareSelfAttention
 from .data_preprocessor import RetrievalDataPreprocessor, with_defaults
+from .pretrained import (LoadReport, PretrainedInit, check_pretrained,
+                         load_pretrained, remove_pretrained)
 
 __all__ = [
-    'ChannelAwareSelfAttention', 'RetrievalDataPreprocessor', 'with_defaults'
+    'ChannelAwareSelfAttention', 'LoadReport', 'PretrainedInit',
+    'RetrievalDataPreprocessor', 'check_pretrained', 'load_pretrained',
+    'remove_pretrained', 'with_defaults'
 ]

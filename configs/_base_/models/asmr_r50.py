@@ -1,12 +1,16 @@
 # The ASMR baseline (retrieval_stages.py) as its paper trains it: a
-# ResNet-50 (ImageNet weights: set backbone.init_cfg to a local checkpoint)
-# trained end to end with the heads.
+# ImageNet ResNet-50 (torchvision's weights) trained end to end with the
+# heads.
 _base_ = ['./retrieval_stages.py']
 model = dict(
     _base_.asmr_stage,
     par_model=dict(
         type='ImageClassifier',
-        backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
+        backbone=dict(
+            type='ResNet',
+            depth=50,
+            out_indices=(3, ),
+            init_cfg=dict(type='Pretrained', weights='torchvision/resnet50.IMAGENET1K_V1')),
         neck=dict(type='GlobalAveragePooling'),
         # unused by retrieval; gives the feature size and attribute count
         head=dict(

@@ -2,4 +2,14 @@
 # Swin-B (2, 2, 18, 2), window 7; average-pooled Swin feature.
 _base_ = ['./clear_paper.py']
 model = dict(
-    backbone=dict(arch='c2t'), neck=dict(local_pool='avg', local_size=(8, 4)))
+    backbone=dict(
+        arch='c2t',
+        global_branch=dict(
+            init_cfg=dict(
+                type='Pretrained',
+                weights='timm/eva02_large_patch14_448.mim_m38m_ft_in22k_in1k',
+                _delete_=True)),
+        local_branch=dict(
+            init_cfg=dict(
+                weights='timm/swin_base_patch4_window7_224.ms_in22k'))),
+    neck=dict(local_pool='avg', local_size=(8, 4)))

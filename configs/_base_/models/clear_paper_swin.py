@@ -11,5 +11,6 @@ model = dict(
                                                                 32]),
             img_size=(256, 128),
             window_size=12,
-            pad_small_map=True)),
+            pad_small_map=True,
+            init_cfg=dict(fresh=[]))),
     head=dict(in_channels=768))

@@ -5,14 +5,20 @@
 # -> one classifier each (weighted BCE); GAP(visual tokens) -> FC -> 128-d
 # image embedding, aligned with the attribute encoder N -> 512 -> 128 -> 128
 # by the MA loss + ASMR. lambda_MA = 1 (the paper).
-# The paper initialises the backbone from the PAR baseline it trained
-# (configs/multitask/baseline_par_r50_*.py); set
-#   model.backbone.init_cfg=dict(type='Pretrained', prefix='backbone.',
-#                                checkpoint=<that checkpoint>)
+# The backbone starts from ImageNet (torchvision's ResNet-50); the paper
+# initialises it from the PAR baseline it trained
+# (configs/multitask/baseline_par_r50_*.py):
+#   --cfg-options model.backbone.init_cfg.source=mmpretrain \
+#       model.backbone.init_cfg.prefix=backbone. \
+#       model.backbone.init_cfg.checkpoint=<that checkpoint>
 num_attributes = 35
 model = dict(
     type='MultiTaskAttributeTransformer',
-    backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        out_indices=(3, ),
+        init_cfg=dict(type='Pretrained', weights='torchvision/resnet50.IMAGENET1K_V1')),
     transformer=dict(
         type='AttributeTokenTransformer',
         in_channels=2048,

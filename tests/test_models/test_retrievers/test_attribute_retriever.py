@@ -268,9 +268,10 @@ def test_user_dataset_with_its_own_description_table(tiny_gpt, tmp_path):
     model.set_dataset_meta(meta)
     v = np.zeros(26, int)
     v[3] = 1
+    # what is worn first, then what is not
     assert model.builder(v).startswith(
-        'This is a photo of a person, is wearing no thing_0 and no thing_1 '
-        'and no thing_2 and a thing_3')
+        'This is a photo of a person, is wearing a thing_3 and no thing_0 '
+        'and no thing_1 and no thing_2 and no thing_4')
     model.eval()
     assert model.encode_queries(v[None]).shape == (1, 32)
     with pytest.raises(ValueError, match="only key is 'table'"):
@@ -315,4 +316,28 @@ def test_par_checkpoint_of_another_model_is_refused(tiny_gpt, tmp_path):
     with pytest.raises(ValueError, match=r'par_checkpoint .*par25\.pth does '
                        r'not fit.*head\.fc\.weight \(25, 256\) vs '
                        r'\(26, 256\)'):
+        model.init_weights()
+
+
+def test_par_checkpoint_replaces_f_par_pretrained_init(tiny_gpt, tmp_path):
+    """f_par comes from par_checkpoint: a pretrained init in its config
+    (the real-data configs have one) is not run, so its absent file is no
+    error, and f_par equals the checkpoint."""
+    par_model = Config.fromfile(PAR_CONFIG).model
+    par_model.backbone.global_branch = dict(init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'absent.safetensors'),
+        source='timm_vit'))
+    torch.manual_seed(0)
+    par = MODELS.build(par_model)
+    ckpt = str(tmp_path / 'par.pth')
+    torch.save({'state_dict': par.state_dict()}, ckpt)
+    model = MODELS.build(dict(type='AttributeRetriever', par_model=par_model,
+                              par_checkpoint=ckpt, query_forms=('hard', )))
+    model.init_weights()
+    for key, value in par.state_dict().items():
+        torch.testing.assert_close(model.par_model.state_dict()[key], value)
+    # without par_checkpoint the pretrained init runs (and needs its file)
+    model = MODELS.build(dict(type='AttributeRetriever', par_model=par_model,
+                              query_forms=('hard', )))
+    with pytest.raises(FileNotFoundError, match='absent.safetensors'):
         model.init_weights()
