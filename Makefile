@@ -5,12 +5,15 @@
 #            and index the test images to answer three search queries.
 # make test: set up .venv (with the export and visualisation extras the
 #            suite tests) and run the test suite.
+# make serve: the person-search web page over the demo's index (INDEX=...,
+#            PORT=...).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-stamp
 EXTRAS_STAMP := $(VENV)/.extras-stamp
-EXTRAS := requirements/deploy.txt requirements/vis.txt requirements/search.txt
+EXTRAS := requirements/deploy.txt requirements/vis.txt requirements/search.txt \
+	requirements/web.txt
 REQS := requirements/runtime.txt requirements/tests.txt requirements/lm.txt \
 	setup.py
 DEMO_CONFIG := configs/clear/par_synthetic.py
@@ -22,13 +25,18 @@ DEMO_IMAGES := $(foreach i,3500 3501 3502 3503,data/synthetic/images/00$(i).png)
 export PYTHONWARNINGS := ignore
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv extras demo test benchmark clean
+# the index make demo builds; make serve INDEX=<folder> for another
+INDEX ?= $(RET_DIR)/search_index
+PORT ?= 7860
+
+.PHONY: venv extras demo test serve benchmark clean
 
 venv: $(STAMP)
 
-# ONNX export / ONNX Runtime, scikit-learn (t-SNE) and faiss (search
-# index): optional for users, needed by the demo's search, the tests of
-# those tools and the inference benchmark.
+# ONNX export / ONNX Runtime, scikit-learn (t-SNE), faiss (search index)
+# and gradio + selenium (search page): optional for users, needed by the
+# demo's search, make serve, the tests of those tools and the inference
+# benchmark.
 extras: $(EXTRAS_STAMP)
 
 $(EXTRAS_STAMP): $(STAMP) $(EXTRAS)
@@ -71,6 +79,10 @@ demo: venv extras
 
 test: venv extras
 	$(PY) -m pytest tests -q
+
+# the person-search web page over a gallery index (tools/search.py index)
+serve: venv extras
+	$(PY) projects/gradio_demo/search_app.py $(INDEX) --port $(PORT)
 
 benchmark: venv extras
 	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py

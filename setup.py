@@ -26,5 +26,6 @@ setup(
         'deploy': read_requirements('requirements/deploy.txt'),
         'vis': read_requirements('requirements/vis.txt'),
         'search': read_requirements('requirements/search.txt'),
+        'web': read_requirements('requirements/web.txt'),
     },
 )

@@ -22,6 +22,7 @@ CERBERUS = [
 PAR_BASELINES = [
     c for c in EXPERIMENTS if osp.basename(c).startswith('baseline_par_')
 ]
+LEARNABILITY = [c for c in EXPERIMENTS if '/learnability/' in c]
 NUM_ATTRIBUTES = dict(
     pa100k=26, peta=35, rapv2=54, market1501=30, upar2024=40, synthetic=26)
 
@@ -59,8 +60,12 @@ def test_all_configs_found():
     for ds in ('market1501', 'synthetic'):  # paper 003
         assert f'cerberus_{ds}.py' in names
     assert len(RECOGNITION) + len(RETRIEVAL) + len(ASMR) + len(
-        MULTITASK) + len(PAR_BASELINES) + len(CLIP) + len(CERBERUS) == len(
-            EXPERIMENTS)
+        MULTITASK) + len(PAR_BASELINES) + len(CLIP) + len(CERBERUS) + len(
+            LEARNABILITY) == len(EXPERIMENTS)
+    # the learnability study: both models on each of its four settings
+    assert sorted(osp.basename(c) for c in LEARNABILITY) == sorted(
+        f'{m}_{s}.py' for m in ('tiny_clear', 'resnet18')
+        for s in ('demo', 'pa100k_labels', 'nuisance2', 'nuisance3'))
 
 
 @pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
@@ -75,6 +80,11 @@ def test_experiment_config(path):
                                                   rap_zs=53)[name]
         assert cfg.train_dataloader.dataset.split == 'trainval'
         assert cfg.train_dataloader.dataset.ann_file == 'dataset_zs_run0.pkl'
+    elif name == 'peta_65':  # all 105 columns: Table 1's 65 attributes
+        assert cfg.model.head.num_classes == 105
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            assert cfg[loader].dataset.all_attributes is True
     else:
         dataset = name.split('_')[0]
         assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
@@ -107,8 +117,10 @@ def test_retrieval_config(path):
     model = cfg.model
     assert model.type == 'AttributeRetriever'
     # the recognition model of the matching par_ config, unchanged
+    # (PETA's retrieval uses Table 1's 65 attributes: par_peta_65.py)
+    par_name = 'peta_65' if parts[0] == 'peta' else parts[0]
     par = Config.fromfile(osp.join(REPO, 'configs', 'clear',
-                                   f'par_{parts[0]}.py'))
+                                   f'par_{par_name}.py'))
     assert model.par_model == par.model
     # ... and its data, with larger training batches (cached features);
     # Market-1501's retrieval gallery is every test-identity image
@@ -344,9 +356,36 @@ def test_real_data_configs_start_from_public_weights(path):
                                                   pretrained_inits)
     inits = pretrained_inits(Config.fromfile(path).model)
     name = osp.basename(path)
-    if 'synthetic' in name or name.startswith('clip_'):
+    if 'synthetic' in name or name.startswith('clip_') or \
+            path in LEARNABILITY:
         assert inits == []
         return
     assert inits, f'{name} trains from random weights'
     for where, init in inits:
         assert init['weights'] in PUBLIC_WEIGHTS, where
+
+
+@pytest.mark.parametrize('path', LEARNABILITY, ids=osp.basename)
+def test_learnability_configs(path):
+    """Each setting differs from the demo only in its data; both models run
+    at 128x64 for the same 6 epochs."""
+    cfg = Config.fromfile(path)
+    assert cfg.train_cfg.max_epochs == 6
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == 'SyntheticPedestrians'
+    setting = osp.basename(path).split('_', 1)[1][:-3]
+    if setting.startswith('clear_'):
+        setting = setting[len('clear_'):]
+    assert dict(
+        demo=('data/synthetic', None, 1.0),
+        pa100k_labels=('data/synthetic_pa100k_labels',
+                       'data/PA100K/annotation.mat', 1.0),
+        nuisance2=('data/synthetic_nuisance2', None, 2.0),
+        nuisance3=('data/synthetic_nuisance3', None, 3.0))[setting] == (
+            dataset.data_root, dataset.get('label_source'),
+            dataset.get('nuisance', 1.0))
+    for loader in ('val_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.data_root == dataset.data_root
+    model = MODELS.build(cfg.model)
+    out = model(torch.zeros(2, 3, 128, 64), mode='tensor')
+    assert out.shape == (2, 26)

@@ -153,6 +153,9 @@ def main():
         setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    if args.launcher != 'none':
+        from clear_mm.engine import teardown_distributed
+        teardown_distributed()
     if runner.rank == 0:
         width = max(len(k) for k in metrics)
         print('\n'.join(['', 'Test results:'] + [

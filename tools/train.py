@@ -130,6 +130,9 @@ def main():
         setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
     runner = Runner.from_cfg(cfg)
     runner.train()
+    if args.launcher != 'none':
+        from clear_mm.engine import teardown_distributed
+        teardown_distributed()
 
 
 if __name__ == '__main__':

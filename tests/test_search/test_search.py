@@ -265,3 +265,81 @@ def test_approximate_index(retriever, tmp_path):
         ]
         assert [r['score'] for r in a['results']] == pytest.approx(
             [r['score'] for r in e['results']], abs=1e-4)
+
+
+def browser():
+    """Chromium and its driver (Debian's chromium, chromium-driver) with
+    selenium, or skip."""
+    import shutil
+    pytest.importorskip('gradio')
+    pytest.importorskip('selenium')
+    binary = shutil.which('chromium') or shutil.which('chromium-browser')
+    driver = shutil.which('chromedriver')
+    if not (binary and driver):
+        pytest.skip('no chromium / chromedriver installed')
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu',
+                 '--disable-dev-shm-usage'):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def test_search_page_in_a_real_browser(retriever, tmp_path):
+    """projects/gradio_demo/search_app.py served on a local port and used
+    through headless Chromium: a partial query shows what was understood
+    and the top-k crops; a bad query shows the error listing the valid
+    names."""
+    import importlib.util
+    import socket
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser()
+    spec = importlib.util.spec_from_file_location(
+        'search_app', osp.join(REPO, 'projects', 'gradio_demo',
+                               'search_app.py'))
+    app_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app_module)
+    index = str(tmp_path / 'index')
+    searcher = PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
+                                    str(retriever / 'cams1'), index)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    app = app_module.build_app(PersonSearcher.open(index), topk=4)
+    app.launch(server_name='127.0.0.1', server_port=port,
+               prevent_thread_lock=True)
+    try:
+        driver.get(f'http://127.0.0.1:{port}')
+        wait = WebDriverWait(driver, 60)
+        box = wait.until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, '#query textarea, #query input')))
+        box.send_keys('Female, Backpack, -Hat')
+        driver.find_element(By.CSS_SELECTOR, '#search').click()
+        wait.until(EC.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, '#understood'), 'Female, Backpack'))
+        assert 'absent: Hat' in driver.find_element(
+            By.CSS_SELECTOR, '#understood').text.replace('**', '')
+        wait.until(lambda d: len(d.find_elements(
+            By.CSS_SELECTOR, '#results img')) >= 4)
+        captions = driver.find_element(By.CSS_SELECTOR, '#results').text
+        expected = searcher.search('Female, Backpack, -Hat', 4)['results']
+        # the first crop's caption is rank 1 with the searcher's own score
+        assert f'1. {expected[0]["score"]:.3f}' in captions
+        time.sleep(0.5)
+        box.clear()
+        box.send_keys('Female, Wings')
+        driver.find_element(By.CSS_SELECTOR, '#search').click()
+        wait.until(EC.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, '#understood'), 'Error'))
+        assert 'Wings' in driver.find_element(By.CSS_SELECTOR,
+                                              '#understood').text
+    finally:
+        driver.quit()
+        app.close()

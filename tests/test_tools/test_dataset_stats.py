@@ -6,6 +6,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import scipy.io as sio
 
 from tests.conftest import realdata
@@ -26,7 +27,8 @@ def stats(config, root):
 def test_pa100k_matches_table_1(tmp_path):
     os.symlink(realdata('PA100K_annotation.mat'), tmp_path / 'annotation.mat')
     assert stats('configs/clear/par_pa100k.py', tmp_path) == {
-        'attributes': 26, 'groups': 10, 'train categories': 2020,
+        'attributes': 26, 'columns': 26, 'groups': 10,
+        'train categories': 2020,
         'train images': 80000, 'test categories': 849,
         'unseen categories': 168, 'test images': 10000}
 
@@ -45,4 +47,34 @@ def test_market1501_categories_match_table_1(tmp_path):
     out = stats('configs/clear/par_market1501.py', tmp_path)
     assert (out['train categories'], out['test categories'],
             out['unseen categories']) == (508, 484, 315)
+    # Table 1's 27: the 4 one-hot age columns are one attribute
+    assert (out['attributes'], out['columns']) == (27, 30)
     assert (out['train images'], out['test images']) == (751, 750)
+
+
+def test_peta_65_attributes_and_a_split_file(tmp_path):
+    """ret_peta.py: all 105 columns = Table 1's 65 attributes; a JSON split
+    file of image numbers replaces PETA.mat's random split."""
+    os.symlink(realdata('PETA.mat'), tmp_path / 'PETA.mat')
+    out = stats('configs/clear/ret_peta.py', tmp_path)
+    assert (out['attributes'], out['columns']) == (65, 105)
+    assert (out['train images'], out['test images']) == (9500, 7600)
+    split = tmp_path / 'split.json'
+    split.write_text(json.dumps(dict(train=list(range(1, 15068)),
+                                     test=list(range(15068, 19001)))))
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/dataset_stats.py',
+         'configs/clear/ret_peta.py', '--json', '--cfg-options',
+         f'train_dataloader.dataset.data_root={tmp_path}',
+         f'test_dataloader.dataset.data_root={tmp_path}',
+         f'train_dataloader.dataset.split_file={split}',
+         f'test_dataloader.dataset.split_file={split}'],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (out['train images'], out['test images']) == (15067, 3933)
+    bad = tmp_path / 'bad.json'
+    bad.write_text(json.dumps(dict(train=[0, 1], test=[5])))
+    from clear_mm.datasets import PETA
+    with pytest.raises(ValueError, match=r'"train" has \[0\].*1\.\.19000'):
+        PETA(data_root=str(tmp_path), split_file=str(bad))

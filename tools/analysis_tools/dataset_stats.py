@@ -26,8 +26,11 @@ def dataset_stats(train, test) -> dict:
     test_attrs = test.get_attribute_matrix()
     train_set = {row.tobytes() for row in train_attrs.astype(np.int8)}
     test_set = {row.tobytes() for row in test_attrs.astype(np.int8)}
+    from clear_mm.datasets.schema import table1_attribute_count
     return {
-        'attributes': len(train.metainfo['attributes']),
+        # each multi-class group (Market's age, PETA's colours) once
+        'attributes': table1_attribute_count(train.metainfo),
+        'columns': len(train.metainfo['attributes']),
         'groups': len(train.metainfo.get('attribute_groups') or {}),
         'train categories': len(train_set),
         'train images': len(train_attrs),

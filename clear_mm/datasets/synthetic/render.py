@@ -314,8 +314,8 @@ def _draw_head(f: _Figure) -> None:
 
 def render_pedestrian(attr: Dict[str, int],
                       rng: np.random.Generator,
-                      appearance_rng: Optional[np.random.Generator] = None
-                      ) -> Image.Image:
+                      appearance_rng: Optional[np.random.Generator] = None,
+                      nuisance: float = 1.0) -> Image.Image:
     """Draw one pedestrian with the given PA100K attributes: background,
     then the body parts back to front, then photometric changes.
 
@@ -326,6 +326,8 @@ def render_pedestrian(attr: Dict[str, int],
             person's looks instead (skin, hair, clothing and bag colours):
             a generator seeded per identity gives every image of a person
             the same appearance. Defaults to ``rng``.
+        nuisance (float): Strength of the photometric nuisances
+            (:func:`_photometric`); 1 is the demo's. Defaults to 1.
 
     Returns:
         PIL.Image.Image: An RGB image of 256x128 (H x W).
@@ -335,22 +337,32 @@ def render_pedestrian(attr: Dict[str, int],
     for part in (_draw_side_backpack, _draw_legs, _draw_footwear,
                  _draw_arms, _draw_torso, _draw_bags, _draw_head):
         part(figure)
-    return _photometric(img, rng)
+    return _photometric(img, rng, nuisance)
 
 
-def _photometric(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """Occlusion, blur, illumination and sensor noise."""
-    if rng.random() < 0.1:
+def _photometric(img: Image.Image,
+                 rng: np.random.Generator,
+                 nuisance: float = 1.0) -> Image.Image:
+    """Occlusion, blur, illumination and sensor noise, scaled by
+    ``nuisance`` (1: the demo's; 2: occluders twice as frequent and
+    larger, stronger blur, darker/brighter light, 2x noise; and so on).
+    The random draws are the same for every strength, so ``nuisance=1``
+    gives exactly the demo's images."""
+    n = float(nuisance)
+    if rng.random() < min(0.1 * n, 0.9):
         draw = ImageDraw.Draw(img)
         w, h = rng.integers(15, 50), rng.integers(15, 60)
+        w, h = int(w * n**0.5), int(h * n**0.5)
         x0 = rng.integers(-w // 2, WIDTH - w // 2)
         y0 = rng.integers(HEIGHT // 3, HEIGHT - h // 2)
         draw.rectangle([x0, y0, x0 + w, y0 + h],
                        fill=tuple(int(v) for v in rng.integers(30, 220, 3)))
-    if rng.random() < 0.25:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
+    if rng.random() < min(0.25 * n, 0.9):
+        img = img.filter(
+            ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9) * n))
     arr = np.asarray(img, dtype=np.float32)
-    gain = rng.uniform(0.7, 1.25) * rng.uniform(0.92, 1.08, size=3)
-    arr = arr * gain + rng.uniform(-15, 15)
-    arr += rng.normal(0, rng.uniform(0, 5), size=arr.shape)
+    gain = (1 + (rng.uniform(0.7, 1.25) - 1) * n) * (
+        1 + (rng.uniform(0.92, 1.08, size=3) - 1) * n)
+    arr = arr * np.maximum(gain, 0.1) + rng.uniform(-15, 15) * n
+    arr += rng.normal(0, rng.uniform(0, 5) * n, size=arr.shape)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))

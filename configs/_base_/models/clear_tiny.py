@@ -1,7 +1,8 @@
 # A small CLEAR that trains on a CPU, for 128x64 input (the `tiny` preset of
-# CrossTransformer): ViT-96 x 4 (patch 16) + CASA-Swin 32..256 (1, 1, 2, 1),
-# patch 8, window 4. Datasets used with it must resize to 128x64. Trained
-# from scratch: no public weights exist at this size (the branches drop
+# CrossTransformer): a conv stem (32-64-64, strides 2-1-2) to a 64 x 32 x 16
+# map, then ViT-96 x 4 (patch 4) + CASA-Swin 32..256 (1, 1, 2, 1), patch 2,
+# window 4. Datasets used with it must resize to 128x64. Trained from
+# scratch: no public weights exist at this size (the branches drop
 # clear_paper.py's pretrained init).
 _base_ = ['./clear_paper.py']
 model = dict(

@@ -28,9 +28,20 @@ def test_paper_preset_shapes():
 
 def test_tiny_preset_and_ablation_branches():
     x = torch.randn(2, 3, 128, 64)  # the tiny preset's input size
-    tokens, local = CrossTransformer(arch='tiny')(x)
+    model = CrossTransformer(arch='tiny')
+    # the conv stem: 64 x 32 x 16, read by both branches
+    assert model.stem(x).shape == (2, 64, 32, 16)
+    assert model.global_branch.patch_resolution == (8, 4)
+    assert model.local_branch.patch_resolution == (16, 8)
+    tokens, local = model(x)
     assert tokens.shape == (2, 1 + 8 * 4, 96)
     assert local.shape == (2, 256, 2, 1)
+    # a branch replaced in a preset with a stem reads the stem's map
+    convnext = CrossTransformer(
+        arch='tiny',
+        local_branch=dict(
+            type='ResNet', depth=18, in_channels=64, out_indices=(3, )))
+    assert convnext(x)[1].shape == (2, 512, 1, 1)
     tokens, local = CrossTransformer(arch='tiny', branches=('global', ))(x)
     assert local is None and tokens.shape[-1] == 96
     model = CrossTransformer(arch='tiny', branches=('local', ))
@@ -41,8 +52,9 @@ def test_tiny_preset_and_ablation_branches():
 
 
 def test_branch_replaced_by_another_backbone():
+    # the tiny preset before its stem: the branches read the image
     model = CrossTransformer(
-        arch='tiny',
+        arch='tiny-nostem',
         local_branch=dict(
             type='ConvNeXt',
             arch='atto',
@@ -66,7 +78,7 @@ def test_invalid_arguments():
     with pytest.raises(ValueError, match='subset'):
         CrossTransformer(arch='tiny', branches=('vit', ))
     model = CrossTransformer(
-        arch='tiny',
+        arch='tiny-nostem',
         global_branch=dict(
             type='VisionTransformer',
             arch='deit-tiny',
