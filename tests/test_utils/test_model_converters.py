@@ -53,7 +53,8 @@ def official_swin_layout(state_dict):
     return out
 
 
-def test_official_swin(tmp_path):
+def small_swins():
+    """A small random timm Swin and the mmpretrain Swin of the same shape."""
     torch.manual_seed(0)
     src = timm.create_model(
         'swin_tiny_patch4_window7_224',
@@ -62,17 +63,16 @@ def test_official_swin(tmp_path):
         depths=(2, 2, 2, 2),
         num_heads=(1, 2, 4, 8),
         num_classes=0).eval()
-    path = str(tmp_path / 'swin.pth')
-    torch.save(
-        swin_to_mmpretrain(official_swin_layout(src.state_dict())), path)
-
     dst = SwinTransformer(
         arch=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4,
                                                                  8]),
         img_size=224,
         window_size=7)
-    missing, unexpected = dst.load_state_dict(
-        _load_checkpoint(path), strict=False)
+    return src, dst
+
+
+def load_and_compare(src, dst, state):
+    missing, unexpected = dst.load_state_dict(state, strict=False)
     # timm does not save this buffer; the official checkpoints do, and
     # mmpretrain computes the same one at construction.
     assert unexpected == []
@@ -84,32 +84,21 @@ def test_official_swin(tmp_path):
         torch.testing.assert_close(dst(x)[-1], expected, atol=1e-5, rtol=1e-5)
 
 
-def test_timm_swin(tmp_path):
+def test_official_swin(tmp_path):
+    src, dst = small_swins()
+    path = str(tmp_path / 'swin.pth')
+    torch.save(
+        swin_to_mmpretrain(official_swin_layout(src.state_dict())), path)
+    load_and_compare(src, dst, _load_checkpoint(path))
+
+
+def test_timm_swin():
     """timm >= 0.9's layout (patch merging at the start of the next
     stage), as the timm hub files store it: same features."""
-    torch.manual_seed(0)
-    src = timm.create_model(
-        'swin_tiny_patch4_window7_224',
-        pretrained=False,
-        embed_dim=32,
-        depths=(2, 2, 2, 2),
-        num_heads=(1, 2, 4, 8),
-        num_classes=0).eval()
+    src, dst = small_swins()
     assert 'layers.1.downsample.reduction.weight' in src.state_dict()
-    dst = SwinTransformer(
-        arch=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4,
-                                                                 8]),
-        img_size=224,
-        window_size=7)
     converted = timm_swin_to_mmpretrain(src.state_dict())
-    missing, unexpected = dst.load_state_dict(converted, strict=False)
-    assert unexpected == []
-    assert all(k.endswith('relative_position_index') for k in missing)
-    dst.eval()
-    x = torch.randn(2, 3, 224, 224)
-    with torch.no_grad():
-        expected = src.forward_features(x).permute(0, 3, 1, 2)
-        torch.testing.assert_close(dst(x)[-1], expected, atol=1e-5, rtol=1e-5)
+    load_and_compare(src, dst, converted)
     # the official layout goes through the same function unchanged
     official = official_swin_layout(src.state_dict())
     for key, value in timm_swin_to_mmpretrain(official).items():

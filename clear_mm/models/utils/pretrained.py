@@ -56,25 +56,17 @@ FROM_SCRATCH_HINT = (
     'To train from random weights on purpose, run tools/train.py with '
     '--from-scratch (or remove the init_cfg of type "Pretrained").')
 
-# The public weights the configs start from: the key mapping, where the file
-# comes from, and its name under PRETRAINED_DIR.
+# The public weights the configs start from: the key mapping and, besides
+# the Hugging Face repo a 'timm/...' name is, where the file comes from; the
+# local file is its name under PRETRAINED_DIR.
 PRETRAINED_DIR = 'checkpoints'
 PUBLIC_WEIGHTS = {
-    'timm/eva_large_patch14_196.in22k_ft_in1k':
-    dict(source='timm_vit', hub='timm/eva_large_patch14_196.in22k_ft_in1k'),
+    'timm/eva_large_patch14_196.in22k_ft_in1k': dict(source='timm_vit'),
     'timm/eva02_large_patch14_448.mim_m38m_ft_in22k_in1k':
-    dict(
-        source='timm',
-        hub='timm/eva02_large_patch14_448.mim_m38m_ft_in22k_in1k'),
-    'timm/swin_base_patch4_window12_384.ms_in22k':
-    dict(
-        source='timm_swin',
-        hub='timm/swin_base_patch4_window12_384.ms_in22k'),
-    'timm/swin_base_patch4_window7_224.ms_in22k':
-    dict(
-        source='timm_swin', hub='timm/swin_base_patch4_window7_224.ms_in22k'),
-    'timm/pvt_v2_b2.in1k':
-    dict(source='timm', hub='timm/pvt_v2_b2.in1k'),
+    dict(source='timm'),
+    'timm/swin_base_patch4_window12_384.ms_in22k': dict(source='timm_swin'),
+    'timm/swin_base_patch4_window7_224.ms_in22k': dict(source='timm_swin'),
+    'timm/pvt_v2_b2.in1k': dict(source='timm'),
     'torchvision/resnet50.IMAGENET1K_V1':
     dict(
         source='torchvision',
@@ -90,6 +82,8 @@ def public_weights(name: str) -> dict:
                        f'{sorted(PUBLIC_WEIGHTS)} (or give checkpoint= and '
                        'source= instead of weights=).')
     entry = dict(PUBLIC_WEIGHTS[name])
+    if name.startswith('timm/'):
+        entry['hub'] = name
     if 'hub' in entry:
         file = entry['hub'].split('/', 1)[1] + '.safetensors'
     else:
