@@ -55,8 +55,8 @@ def _article(noun_phrase: str) -> str:
     return 'an' if noun_phrase[:1] in 'aeiou' else 'a'
 
 
-# Garment heads that take no article: plurals without a final -s plural
-# rule we could apply, and mass nouns.
+# Garment heads without a plural -s that still take no article (mass
+# nouns); plurals in -s are recognised by their ending.
 UNCOUNTED = {'clothing', 'clothes', 'underwear', 'outerwear', 'sportswear'}
 ARTICLES = ('a', 'an', 'the', 'no', 'some', 'another')
 # Slots whose absent things are named ("no hat"): what is there comes first.
