@@ -221,8 +221,10 @@ class PETA(BasePARDataset):
         splits = {}
         for name in ('train', 'val', 'test'):
             values = raw.get(name) or []
-            bad = [v for v in values
-                   if not isinstance(v, int) or not 1 <= v <= num_images]
+            bad = [
+                v for v in values if isinstance(v, bool)
+                or not isinstance(v, int) or not 1 <= v <= num_images
+            ]
             if bad:
                 raise ValueError(
                     f'{path}: "{name}" has {bad[:5]}; image numbers are '

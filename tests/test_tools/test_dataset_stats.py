@@ -78,3 +78,7 @@ def test_peta_65_attributes_and_a_split_file(tmp_path):
     from clear_mm.datasets import PETA
     with pytest.raises(ValueError, match=r'"train" has \[0\].*1\.\.19000'):
         PETA(data_root=str(tmp_path), split_file=str(bad))
+    # JSON true is not image 1
+    bad.write_text(json.dumps(dict(train=[True, 2], test=[5])))
+    with pytest.raises(ValueError, match=r'"train" has \[True\]'):
+        PETA(data_root=str(tmp_path), split_file=str(bad))

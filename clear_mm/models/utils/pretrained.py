@@ -430,15 +430,13 @@ def _extra_tokens(module: torch.nn.Module, key: str) -> int:
 def _grid(module: torch.nn.Module, key: str,
           tokens: int) -> Optional[Tuple[int, int]]:
     owner = _owner(module, key)
-    for name in ('patch_resolution', ):
-        if hasattr(owner, name):
-            return tuple(getattr(owner, name))
+    # mmpretrain's ViT, else timm's patch embedding
     embed = getattr(owner, 'patch_embed', None)
-    grid = getattr(embed, 'grid_size', None) or getattr(
-        embed, 'init_out_size', None)
+    grid = getattr(owner, 'patch_resolution', None) or getattr(
+        embed, 'grid_size', None) or getattr(embed, 'init_out_size', None)
     if grid is not None and grid[0] * grid[1] == tokens:
         return tuple(grid)
-    return None
+    return None  # reported as a shape mismatch
 
 
 def load_pretrained(module: torch.nn.Module,
