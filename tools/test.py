@@ -103,6 +103,9 @@ def add_tta(cfg, config: str) -> None:
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
+TRAINING_ONLY_HOOKS = ('EarlyStoppingHook', 'mmengine.EarlyStoppingHook')
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -120,6 +123,12 @@ def main():
             '(only models without training, e.g. CLIPZeroShotPAR, are '
             'tested without one).')
     cfg.load_from = args.checkpoint
+    # hooks that only steer training: MMEngine's EarlyStoppingHook builds
+    # the training loop (and its data) in before_run, even in a test run
+    cfg.custom_hooks = [
+        h for h in cfg.get('custom_hooks', [])
+        if h.get('type') not in TRAINING_ONLY_HOOKS
+    ]
     if args.partial_load:
         cfg.partial_load = True
     if args.amp:

@@ -1,14 +1,14 @@
 import os.path as osp
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 
 from .schema import check_schema, plain, select_schema
 
-SPLITS = ('train', 'val', 'test', 'trainval')
+SPLITS = ('train', 'val', 'test', 'trainval', 'all')
 README_DATA = 'README.md, section "Dataset preparation"'
 
 
@@ -57,7 +57,9 @@ class BasePARDataset(BaseDataset):
 
     Args:
         data_root (str): Dataset root folder.
-        split (str): One of 'train', 'val', 'test', 'trainval'.
+        split (str): One of 'train', 'val', 'test', 'trainval', or 'all'
+            (every image one of the file's splits lists, e.g. to evaluate a
+            zero-shot model on the whole set).
         ann_file (str): Annotation file, relative to ``data_root``.
         img_prefix (str): Image folder, relative to ``data_root``.
         pos_ratio_split (str): Split the positive ratios come from.
@@ -65,6 +67,13 @@ class BasePARDataset(BaseDataset):
         allow_overlap (bool): Warn instead of failing when a split lists an
             image twice or a test image is also a training or validation
             image. Defaults to False.
+        keep_combinations (dict, optional): Keep only the images whose
+            attribute vector is among a seeded random share of the split's
+            distinct vectors: ``dict(fraction=0.5, seed=0)``. For the
+            training split of a study of queries unseen in training (more
+            of the test combinations are then new); the positive ratios
+            still come from the whole ``pos_ratio_split``. Defaults to None
+            (every image).
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``indices``, ...).
     """
@@ -82,6 +91,7 @@ class BasePARDataset(BaseDataset):
                  img_prefix: str = '',
                  pos_ratio_split: str = 'train',
                  allow_overlap: bool = False,
+                 keep_combinations: Optional[dict] = None,
                  **kwargs):
         if split not in SPLITS + self.EXTRA_SPLITS:
             raise ValueError(f'{type(self).__name__}: `split` must be one of '
@@ -89,6 +99,16 @@ class BasePARDataset(BaseDataset):
         self.split = split
         self.pos_ratio_split = pos_ratio_split
         self.allow_overlap = allow_overlap
+        self.keep_combinations = None
+        if keep_combinations is not None:
+            keep = dict(keep_combinations)
+            fraction, seed = keep.pop('fraction', None), keep.pop('seed', 0)
+            if keep or fraction is None or not 0 < float(fraction) <= 1:
+                raise ValueError(
+                    f'{type(self).__name__}: keep_combinations must be '
+                    'dict(fraction=f, seed=s) with 0 < f <= 1, got '
+                    f'{keep_combinations!r}.')
+            self.keep_combinations = (float(fraction), int(seed))
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,
@@ -133,6 +153,13 @@ class BasePARDataset(BaseDataset):
         return path
 
     def _split_indices(self, table: AttributeTable, split: str) -> np.ndarray:
+        if split == 'all' and 'all' not in table.splits:
+            # every image some split of the file lists (zero-shot models
+            # are evaluated on the whole set, paper 002 Table 4)
+            listed = [np.asarray(v, dtype=np.int64).ravel()
+                      for v in table.splits.values()]
+            return np.unique(np.concatenate(listed)) if listed else \
+                np.zeros(0, np.int64)
         if split not in table.splits:
             raise ValueError(
                 f'{type(self).__name__} has no {split!r} split in '
@@ -231,7 +258,7 @@ class BasePARDataset(BaseDataset):
         self._metainfo = meta  # keys select_schema left out are gone
 
         data_list = []
-        for i in self._split_indices(table, self.split):
+        for i in self._kept(labels, self._split_indices(table, self.split)):
             info = dict(
                 img_path=osp.join(self.data_prefix['img_path'],
                                   table.img_paths[i]),
@@ -242,6 +269,18 @@ class BasePARDataset(BaseDataset):
                 info[key] = values[i]
             data_list.append(info)
         return data_list
+
+    def _kept(self, labels: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """``index`` restricted by ``keep_combinations``."""
+        if self.keep_combinations is None or not len(index):
+            return index
+        fraction, seed = self.keep_combinations
+        combos, inverse = np.unique(
+            labels[index] == 1, axis=0, return_inverse=True)
+        count = max(1, int(round(fraction * len(combos))))
+        chosen = np.random.default_rng(seed).choice(
+            len(combos), count, replace=False)
+        return index[np.isin(inverse.ravel(), chosen)]
 
 
 def mat_str_list(cell: np.ndarray) -> List[str]:

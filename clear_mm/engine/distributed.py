@@ -59,3 +59,25 @@ def teardown_distributed() -> None:
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
+
+
+def init_launcher(launcher: str) -> int:
+    """The process group of a tool run under torchrun (``--launcher
+    pytorch``; gloo without CUDA, MMEngine's NCCL launcher with it); returns
+    this process's rank (0 without a launcher)."""
+    if launcher == 'none':
+        return 0
+    if launcher != 'pytorch':
+        raise SystemExit(f'--launcher: none or pytorch, got {launcher!r}.')
+    if 'RANK' not in os.environ:
+        raise SystemExit('--launcher pytorch: start the tool with torchrun '
+                         '(it sets RANK, WORLD_SIZE and MASTER_ADDR).')
+    if torch.cuda.is_available():
+        from mmengine.dist import init_dist
+        init_dist('pytorch')
+    elif not torch_dist.is_initialized():
+        torch_dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']))
+    return torch_dist.get_rank()

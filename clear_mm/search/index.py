@@ -67,10 +67,15 @@ class PersonSearcher:
         gallery (dict): ``embeddings``, ``scores``, ``paths``, ``cameras``.
         approximate_from (int): Use HNSW from this many images on.
             Defaults to 200,000.
+        similarity (WordSimilarity | str | None): How free-text words the
+            dataset's phrases do not know are matched: 'auto' (the
+            all-MiniLM-L6-v2 language model when its package is installed),
+            a :class:`WordSimilarity`, or None (only reported as not
+            understood). Defaults to 'auto'.
     """
 
     def __init__(self, index_dir: str, model, info: dict, gallery: dict,
-                 approximate_from: int = 200_000):
+                 approximate_from: int = 200_000, similarity='auto'):
         from clear_mm.apis import AttributeRetrievalInferencer
         self.index_dir = index_dir
         self.model = model
@@ -78,7 +83,10 @@ class PersonSearcher:
         self.gallery = gallery
         self.approximate_from = approximate_from
         self.inferencer = AttributeRetrievalInferencer(model)
-        self.parser = QueryParser(model.dataset_meta)
+        if similarity == 'auto':
+            from .similarity import default_similarity
+            similarity = default_similarity()
+        self.parser = QueryParser(model.dataset_meta, similarity)
         self.scorer = QueryScorer(model)
         self.faiss_index = None
 
@@ -115,9 +123,11 @@ class PersonSearcher:
                 checkpoint_sha256=file_sha256(checkpoint)),
             attributes=list(model.dataset_meta['attributes']),
             count=0)
-        os.makedirs(index_dir, exist_ok=True)
-        atomic_write(cfg.pretty_text.encode('utf-8'),
-                     osp.join(index_dir, 'model_config.py'))
+        from mmengine.dist import get_rank
+        if get_rank() == 0:  # under torchrun, rank 0 writes
+            os.makedirs(index_dir, exist_ok=True)
+            atomic_write(cfg.pretty_text.encode('utf-8'),
+                         osp.join(index_dir, 'model_config.py'))
         empty = dict(
             embeddings=np.zeros((0, 0), np.float32),
             scores=np.zeros((0, 0), np.float32),
@@ -186,10 +196,47 @@ class PersonSearcher:
                 searcher.faiss_index.hnsw.efSearch = EF_SEARCH
         return searcher
 
+    def _embed(self, images, batch_size: int) -> dict:
+        """:meth:`AttributeRetrievalInferencer.embed_images` of
+        ``images``; in a distributed run (torchrun) each rank embeds every
+        world-size-th image and every rank gets the merged result, in the
+        order of the image list."""
+        from mmengine.dist import all_gather_object, get_dist_info
+
+        from clear_mm.apis.base import list_images
+        rank, world = get_dist_info()
+        if world == 1:
+            return self.inferencer.embed_images(images, batch_size)
+        items = list_images(images)
+        if any(not isinstance(i, str) for i in items):
+            raise ValueError('A distributed index build takes image files '
+                             '(a folder or a list), not arrays.')
+        shard = items[rank::world]
+        part = dict(embeddings=None, scores=None, img_paths=[])
+        if shard:
+            part = self.inferencer.embed_images(shard, batch_size)
+        parts = all_gather_object(part)
+        merged = {key: [None] * len(items)
+                  for key in ('embeddings', 'scores', 'img_paths')}
+        for r, got in enumerate(parts):
+            for j, path in enumerate(got['img_paths']):
+                i = r + j * world  # its place in the image list
+                merged['img_paths'][i] = path
+                merged['embeddings'][i] = got['embeddings'][j]
+                if got['scores'] is not None:
+                    merged['scores'][i] = got['scores'][j]
+        has_scores = all(s is not None for s in merged['scores'])
+        return dict(
+            embeddings=torch.stack(merged['embeddings']),
+            scores=torch.stack(merged['scores']) if has_scores else None,
+            img_paths=merged['img_paths'])
+
     def add(self, images, batch_size: int = 32) -> int:
         """Embed ``images`` and add them; returns how many were added.
-        Images already in the index (same path) are an error."""
-        result = self.inferencer.embed_images(images, batch_size)
+        Images already in the index (same path) are an error. Under
+        torchrun the ranks share the embedding and rank 0 writes."""
+        from mmengine.dist import barrier, get_rank
+        result = self._embed(images, batch_size)
         paths = np.array([str(p) for p in result['img_paths']])
         twice = sorted(set(paths) & set(self.gallery['paths'].tolist()))
         if twice:
@@ -215,7 +262,16 @@ class PersonSearcher:
         self.gallery = dict(embeddings=embeddings, scores=scores,
                             paths=paths, cameras=cameras)
         self.faiss_index = self._build_faiss(embeddings)
-        self._save()
+        if get_rank() == 0:
+            self._save()
+        else:  # the files rank 0 writes
+            n = self.info['generation'] + 1
+            self.info = dict(
+                self.info, generation=n, count=int(len(paths)),
+                files=dict(gallery=f'gallery-{n}.npz',
+                           faiss=f'faiss-{n}.index'),
+                approximate=len(paths) >= self.approximate_from)
+        barrier()
         return len(result['img_paths'])
 
     def _build_faiss(self, embeddings: np.ndarray):
@@ -269,9 +325,11 @@ class PersonSearcher:
                where: Optional[str] = None, thr: float = 0.5) -> dict:
         """Answer ``query`` (text, or a :class:`ParsedQuery`): ``understood``
         (attributes taken as present / absent), ``ignored`` (words not
-        understood), ``mode`` (how it was scored, see
-        :class:`QueryScorer`) and ``results``: ``[{path, score}]``, best
-        first. Filters: ``cameras`` keeps images of those cameras;
+        understood), ``guessed`` (words matched by the language model's
+        similarity only, with the phrase and cosine), ``mode`` (how it was
+        scored, see :class:`QueryScorer`) and ``results``:
+        ``[{path, score}]``, best first. Filters: ``cameras`` keeps images
+        of those cameras;
         ``where`` (a query, e.g. ``"Backpack, -Hat"``) keeps images whose
         predicted scores pass ``thr`` for its present attributes and not
         for its absent ones."""
@@ -289,6 +347,7 @@ class PersonSearcher:
         return dict(
             understood=parsed.understood(),
             ignored=list(parsed.ignored),
+            guessed=dict(parsed.guessed),
             mode=plan['mode'],
             results=[
                 dict(path=str(self.gallery['paths'][i]),

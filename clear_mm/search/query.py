@@ -10,8 +10,11 @@ attribute is *unknown* (-1), not absent. Accepted forms:
   matched against the dataset's own words for its attributes: the
   attribute names split into words (``LongCoat`` -> "long coat"), the
   phrases of its pseudo-description table (``Female``: "woman" / "man")
-  and a few common synonyms ("lady", "pants"). The words that matched
-  nothing are reported as ignored.
+  and a few common synonyms ("lady", "pants"); with a
+  :class:`~clear_mm.search.similarity.WordSimilarity`, a word none of
+  these know takes the attribute of the phrase a language model finds
+  closest, above a threshold ("gown" -> "dress"), reported in ``guessed``
+  with its cosine. The words that matched nothing are reported as ignored.
 
 Names that are not attributes, a query that says nothing understood, an
 attribute both present and absent, and two attributes of an exclusive
@@ -20,7 +23,7 @@ group (two age bins) are errors that list what is valid.
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -74,12 +77,15 @@ class ParsedQuery:
         absent (list[str]): Attributes asked to be absent.
         ignored (list[str]): Words that matched no attribute.
         text (str): The query as given.
+        guessed (dict): Words matched by the language model's similarity
+            only: word -> ``dict(attribute, value, phrase, cosine)``.
     """
     vector: np.ndarray
     present: List[str]
     absent: List[str]
     ignored: List[str] = field(default_factory=list)
     text: str = ''
+    guessed: Dict[str, dict] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -95,14 +101,21 @@ class QueryParser:
 
     Args:
         schema (dict): The model's schema (``model.dataset_meta``).
+        similarity (WordSimilarity, optional): Matches words the phrase
+            table does not know by a language model. Defaults to None
+            (such words are ignored).
     """
 
-    def __init__(self, schema: dict):
+    def __init__(self, schema: dict, similarity=None):
         self.schema = schema
         self.attributes = list(schema['attributes'])
         self._by_name = {a.lower(): a for a in self.attributes}
         self.phrases = self._phrase_table()
         self._longest = max(len(p) for p in self.phrases)
+        self.similarity = similarity
+        if similarity is not None:
+            self._phrase_keys = list(self.phrases)
+            similarity.set_phrases([' '.join(k) for k in self._phrase_keys])
 
     def _phrase_table(self) -> Dict[Tuple[str, ...], Tuple[str, int]]:
         """``{stemmed token tuple: (attribute, value)}``; phrases that two
@@ -144,16 +157,19 @@ class QueryParser:
             raise ValueError(self._empty_message('An empty query'))
         values: Dict[str, int] = {}
         ignored: List[str] = []
+        guessed: Dict[str, dict] = {}
         for item in re.split(r'[,;]', text):
             item = item.strip()
             if not item:
                 continue
-            got, left = self._scan(item)
             # a single word ("Wings", "-Hatt") is meant as a name: it must
             # be one; in a description, unknown words are only reported
+            # (or matched by the language model's similarity)
             word = re.sub(r'^([-!]\s*|(no|not|without)\s+)', '', item,
                           flags=re.IGNORECASE)
-            if not re.search(r'\s', word) and (left or not got):
+            single = not re.search(r'\s', word)
+            got, left = self._scan(item, None if single else guessed)
+            if single and (left or not got):
                 raise KeyError(self._unknown_message(item))
             ignored.extend(left)
             for attribute, value in got:
@@ -177,12 +193,15 @@ class QueryParser:
             present=[a for a, v in zip(self.attributes, vector) if v == 1],
             absent=[a for a, v in zip(self.attributes, vector) if v == 0],
             ignored=ignored,
-            text=text)
+            text=text,
+            guessed=guessed)
 
-    def _scan(self, item: str) -> Tuple[List[Tuple[str, int]], List[str]]:
+    def _scan(self, item: str, guessed: Optional[dict] = None
+              ) -> Tuple[List[Tuple[str, int]], List[str]]:
         """Attributes of one item (longest phrase first, a negation word
         up to two words before a phrase flips it) and its words that
-        matched nothing."""
+        matched nothing; with ``guessed`` (a dict it fills), unknown words
+        go through the language model's similarity first."""
         negated = item[0] in '-!'
         item = item.lstrip('-! ')
         if item.lower() in self._by_name:  # an exact attribute name
@@ -205,9 +224,33 @@ class QueryParser:
                     break
             else:
                 if raw[i].lower() not in STOPWORDS:
-                    left.append(raw[i])
+                    match = None if guessed is None else self._similar(
+                        raw[i], guessed)
+                    if match is None:
+                        left.append(raw[i])
+                    else:
+                        attribute, value = match
+                        if negated or i - last_negation <= 2:
+                            value = 1 - value
+                        guessed[raw[i]]['value'] = value
+                        got.append((attribute, value))
                 i += 1
         return got, left
+
+    def _similar(self, word: str, guessed: dict):
+        """``(attribute, value)`` of the phrase the language model finds
+        closest to ``word`` (None without a model or below its
+        threshold); recorded in ``guessed``."""
+        if self.similarity is None or not re.search('[A-Za-z]', word):
+            return None
+        index, cosine = self.similarity.nearest(word)
+        if index is None:
+            return None
+        key = self._phrase_keys[index]
+        attribute, value = self.phrases[key]
+        guessed[word] = dict(attribute=attribute, value=value,
+                             phrase=' '.join(key), cosine=round(cosine, 3))
+        return attribute, value
 
     def _unknown_message(self, item: str) -> str:
         name = item.lstrip('-! ')

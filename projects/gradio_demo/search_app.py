@@ -25,6 +25,10 @@ def understood_markdown(answer: dict) -> str:
     ]
     if answer.get('ignored'):
         lines.append(f'**not understood:** {", ".join(answer["ignored"])}')
+    for word, g in (answer.get('guessed') or {}).items():
+        lines.append(f'**"{word}"** read as {g["attribute"]} '
+                     f'{"present" if g["value"] else "absent"} (like '
+                     f'"{g["phrase"]}", cosine {g["cosine"]:.2f})')
     return '  \n'.join(lines)
 
 

@@ -150,3 +150,55 @@ def test_market1501_fraction_is_an_error(tmp_path):
                        match=r'market_attribute\.train\.hat of identity '
                        r'\d+ is 1\.5.*expected one of \(1, 2\)'):
         Market1501Attr(data_root=str(tmp_path), split='train')
+
+
+def test_pa100k_all_split_matches_paper_002_table4(tmp_path):
+    """split='all' is every image of the file; its positive counts are the
+    sample counts of paper 002's Table 4 (Bags: the union of the three bag
+    attributes), which shows the paper evaluated CLIP on the whole set."""
+    root = place(tmp_path, realdata('PA100K_annotation.mat'),
+                 'annotation.mat')
+    ds = PA100K(data_root=root, split='all')
+    assert len(ds) == 100000
+    labels = np.stack([ds.get_data_info(i)['gt_score']
+                       for i in range(len(ds))])
+    names = ds.metainfo['attributes']
+    col = {n: names.index(n) for n in names}
+    assert labels[:, col['Female']].sum() == 45336
+    assert labels[:, col['Hat']].sum() == 4206
+    assert labels[:, col['Glasses']].sum() == 18662
+    bags = labels[:, [col['HandBag'], col['ShoulderBag'], col['Backpack']]]
+    assert bags.any(axis=1).sum() == 49980
+
+
+def test_keep_combinations_restricts_training_combinations(tmp_path):
+    """keep_combinations keeps every image of a seeded half of the split's
+    distinct vectors and no other (for the unseen-query study)."""
+    root = place(tmp_path, realdata('PA100K_annotation.mat'),
+                 'annotation.mat')
+
+    def matrix(ds):
+        return np.stack([ds.get_data_info(i)['gt_score']
+                         for i in range(len(ds))])
+
+    full = matrix(PA100K(data_root=root, split='train'))
+    half = PA100K(data_root=root, split='train',
+                  keep_combinations=dict(fraction=0.5, seed=0))
+    kept = matrix(half)
+    combos = np.unique(full, axis=0)
+    kept_combos = {r.tobytes() for r in np.unique(kept, axis=0)}
+    assert len(kept_combos) == round(0.5 * len(combos))
+    in_kept = np.array([r.tobytes() in kept_combos for r in full])
+    assert len(kept) == in_kept.sum()  # every image of a kept combination
+    again = matrix(PA100K(data_root=root, split='train',
+                          keep_combinations=dict(fraction=0.5, seed=0)))
+    np.testing.assert_array_equal(kept, again)
+    other = matrix(PA100K(data_root=root, split='train',
+                          keep_combinations=dict(fraction=0.5, seed=1)))
+    assert {r.tobytes() for r in np.unique(other, axis=0)} != kept_combos
+    # the positive ratios still come from the whole training split
+    np.testing.assert_allclose(half.metainfo['pos_ratio'], full.mean(0))
+    for bad in (dict(fraction=0), dict(fraction=1.5), dict(share=0.5),
+                dict(fraction=0.5, seed=0, extra=1)):
+        with pytest.raises(ValueError, match='keep_combinations'):
+            PA100K(data_root=root, split='train', keep_combinations=bad)

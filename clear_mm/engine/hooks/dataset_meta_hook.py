@@ -1,8 +1,10 @@
+import logging
 from typing import Optional
 
 import numpy as np
 import torch
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 from mmpretrain.utils import get_ori_model
 
@@ -43,10 +45,15 @@ class DatasetMetaHook(Hook):
       :class:`AttrRetrievalMetric` of the loop: the dataset's queries
       (``get_query_attributes()``: its distinct attribute vectors, or the
       UPAR query file) and their embeddings, prepared once by the model
-      (``encode_queries``, like mmpretrain's ``prepare_prototype``). The
-      metric only receives tensors.
+      (``encode_queries``, like mmpretrain's ``prepare_prototype``), and
+      the training combinations (:meth:`training_combinations`), so that
+      seen and unseen queries are reported apart. The metric only receives
+      tensors.
     """
     priority = 'VERY_HIGH'
+
+    def __init__(self):
+        self._config_combinations: Optional[np.ndarray] = None
 
     def before_train(self, runner) -> None:
         loader = runner.train_loop.dataloader
@@ -67,15 +74,61 @@ class DatasetMetaHook(Hook):
                   'test')
 
     def before_val_epoch(self, runner) -> None:
-        self.prepare_queries(runner, runner.val_loop)
-        self.prepare_scorers(runner, runner.val_loop)
+        self._prepare(runner, runner.val_loop)
 
     def before_test_epoch(self, runner) -> None:
-        self.prepare_queries(runner, runner.test_loop)
-        self.prepare_scorers(runner, runner.test_loop)
+        self._prepare(runner, runner.test_loop)
 
-    @staticmethod
-    def prepare_scorers(runner, loop) -> None:
+    def _prepare(self, runner, loop) -> None:
+        if any(isinstance(m, AttrRetrievalMetric)
+               for m in loop.evaluator.metrics):
+            self.prepare_queries(runner, loop,
+                                 self.training_combinations(runner))
+        self.prepare_scorers(runner, loop)
+
+    def training_combinations(self, runner) -> Optional[np.ndarray]:
+        """The distinct attribute vectors the model was trained with
+        ``(P, A)`` (CLEAR's Table 1 "seen" categories): the model's own
+        proxies when it has them (AAC proxies, which no training image has,
+        left out), otherwise those of the run's training split, built from
+        the config (Cerberus, CLIP zero-shot). None, with a warning, when
+        neither is available."""
+        model = get_ori_model(runner.model)
+        train = getattr(model, 'train_attrs', None)
+        if train is not None and len(train):
+            train = train.cpu().numpy()
+            counts = getattr(model, 'proxy_counts', None)
+            if counts is not None:  # AAC proxies are not training images
+                train = train[np.asarray(counts) > 0]
+            return train
+        if self._config_combinations is None:
+            loader = (getattr(runner, 'cfg', None) or {}).get(
+                'train_dataloader')
+            dataset_cfg = None if not loader else loader.get('dataset')
+            if dataset_cfg is None:
+                print_log(
+                    'DatasetMetaHook: the model has no training '
+                    'combinations and the config no train_dataloader; '
+                    'retrieval is not reported for seen and unseen '
+                    'queries apart.', logger='current', level=logging.WARNING)
+                return None
+            from mmpretrain.registry import DATASETS
+            try:
+                dataset = DATASETS.build(dataset_cfg)
+            except Exception as e:  # evaluation must not need it
+                print_log(
+                    'DatasetMetaHook: the training split could not be '
+                    f'read ({type(e).__name__}: {e}); retrieval is not '
+                    'reported for seen and unseen queries apart.',
+                    logger='current', level=logging.WARNING)
+                return None
+            if not hasattr(dataset, 'get_attribute_matrix'):
+                return None
+            self._config_combinations = np.unique(
+                dataset.get_attribute_matrix(), axis=0)
+        return self._config_combinations
+
+    def prepare_scorers(self, runner, loop) -> None:
         """Give every metric with ``set_scorer`` (:class:`PartialQueryMetric`)
         the model's :class:`QueryScorer` and training combinations."""
         metrics = [m for m in loop.evaluator.metrics
@@ -84,12 +137,7 @@ class DatasetMetaHook(Hook):
             return
         from clear_mm.search.scoring import QueryScorer
         model = get_ori_model(runner.model)
-        train = None
-        if hasattr(model, 'train_attrs'):
-            train = model.train_attrs.cpu().numpy()
-            counts = getattr(model, 'proxy_counts', None)
-            if counts is not None:  # AAC proxies are not training images
-                train = train[np.asarray(counts) > 0]
+        train = self.training_combinations(runner)
         for metric in metrics:
             metric.set_scorer(QueryScorer(model), train)
 
@@ -108,7 +156,9 @@ class DatasetMetaHook(Hook):
                 'attribute vectors.')
 
     @staticmethod
-    def prepare_queries(runner, loop) -> None:
+    def prepare_queries(runner, loop,
+                        train_combinations: Optional[np.ndarray] = None
+                        ) -> None:
         metrics = [
             m for m in loop.evaluator.metrics
             if isinstance(m, AttrRetrievalMetric)
@@ -140,4 +190,5 @@ class DatasetMetaHook(Hook):
             metric.set_queries(
                 torch.from_numpy(queries).long(),
                 embeddings if metric.uses_embeddings else None,
-                columns)
+                columns,
+                train_combinations=train_combinations)

@@ -24,7 +24,10 @@ class FiniteCheckHook(Hook):
                          batch_idx: int,
                          data_batch=None,
                          outputs: Optional[dict] = None) -> None:
-        terms = {k: float(v) for k, v in (outputs or {}).items()}
+        terms = {
+            k: float(v.detach()) if hasattr(v, 'detach') else float(v)
+            for k, v in (outputs or {}).items()
+        }
         grad_norm = None
         hub = runner.message_hub
         if 'train/grad_norm' in hub.log_scalars:

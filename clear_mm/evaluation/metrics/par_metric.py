@@ -29,6 +29,11 @@ class PARMetric(BaseMetric):
     Args:
         thr (float): Decision threshold. Defaults to 0.5.
         classwise (bool): Also report each attribute's mA. Defaults to False.
+        named (dict, optional): Report name -> an attribute name or a list
+            of them (their union), e.g. ``dict(Female='Female',
+            Bags=['HandBag', 'ShoulderBag', 'Backpack'])``; the names are
+            checked against the evaluated dataset's attributes. Defaults to
+            None.
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to 'par'.
     """
@@ -37,11 +42,18 @@ class PARMetric(BaseMetric):
     def __init__(self,
                  thr: float = 0.5,
                  classwise: bool = False,
+                 named: Optional[Dict[str, Union[str, Sequence[str]]]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.thr = thr
         self.classwise = classwise
+        self.named = {}
+        for name, members in (named or {}).items():
+            members = [members] if isinstance(members, str) else list(members)
+            if not members:
+                raise ValueError(f'PARMetric named[{name!r}]: no attributes.')
+            self.named[name] = members
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -66,7 +78,53 @@ class PARMetric(BaseMetric):
                 'attributes', [str(i) for i in range(gt.shape[1])])
             for name, value in zip(names, values['label_mA']):
                 metrics[f'mA_{name}'] = float(value) * 100
+        if self.named:
+            names = (self.dataset_meta or {}).get('attributes')
+            if not names:
+                raise ValueError(
+                    'PARMetric(named=...) needs the attribute names in the '
+                    "evaluated dataset's metainfo['attributes'].")
+            for name, row in self.named_table(pred, gt, list(names),
+                                              self.named, self.thr).items():
+                metrics[f'{name}/samples'] = row.pop('samples')
+                metrics.update(
+                    {f'{name}/{k}': v * 100
+                     for k, v in row.items()})
         return metrics
+
+    @staticmethod
+    def named_table(pred_score, gt_score, attributes: List[str],
+                    named: Dict[str, Sequence[str]],
+                    thr: float = 0.5) -> Dict[str, Dict[str, float]]:
+        """Paper 002's Table 4 rows: for each entry of ``named`` (report
+        name -> attribute names, their union), ``samples`` (positive
+        images), label-based ``precision``, ``recall``, ``f1`` and ``mA``
+        (fractions)."""
+        pred_score = np.asarray(pred_score, dtype=np.float64)
+        gt = np.asarray(gt_score).astype(bool)
+        index = {a: i for i, a in enumerate(attributes)}
+        table = {}
+        for name, members in named.items():
+            members = [members] if isinstance(members, str) else members
+            unknown = [m for m in members if m not in index]
+            if unknown:
+                raise ValueError(
+                    f'PARMetric named[{name!r}]: {unknown} not among the '
+                    f'dataset\'s attributes {attributes}.')
+            cols = [index[m] for m in members]
+            g = gt[:, cols].any(axis=1)
+            p = (pred_score[:, cols] > thr).any(axis=1)
+            tp, fp = float((g & p).sum()), float((~g & p).sum())
+            fn, tn = float((g & ~p).sum()), float((~g & ~p).sum())
+            precision = tp / (tp + fp + EPS)
+            recall = tp / (tp + fn + EPS)
+            table[name] = dict(
+                samples=int(g.sum()),
+                precision=precision,
+                recall=recall,
+                f1=2 * precision * recall / (precision + recall + EPS),
+                mA=(tp / (tp + fn + EPS) + tn / (tn + fp + EPS)) / 2)
+        return table
 
     @staticmethod
     def calculate(pred_score: Union[np.ndarray, torch.Tensor],

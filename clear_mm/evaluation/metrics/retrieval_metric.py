@@ -22,7 +22,13 @@ class AttrRetrievalMetric(BaseMetric):
     - ``R1``, ``R5``, ``R10`` (CMC): share of queries with a relevant image
       among the first k;
     - ``mAP``: mean over queries of the non-interpolated average precision,
-      the mean of the precision at the rank of each relevant image.
+      the mean of the precision at the rank of each relevant image;
+    - when the training combinations are known (:class:`DatasetMetaHook`
+      passes them), the same for the queries whose combination is among
+      them and for the others apart: ``seen/R1`` ... ``seen/mAP``,
+      ``unseen/...`` and the number of each, ``seen/queries`` and
+      ``unseen/queries`` (CLEAR's Table 1 "unseen categories"; the ranking
+      is the same, only the averages are split).
 
     Counting rules: ranks come from a stable sort by descending score, so
     tied images keep their gallery order; a query with no relevant image in
@@ -65,11 +71,13 @@ class AttrRetrievalMetric(BaseMetric):
         self.query_attrs: Optional[np.ndarray] = None
         self.query_embeddings: Optional[torch.Tensor] = None
         self.columns: Optional[List[int]] = None
+        self.train_combinations: Optional[np.ndarray] = None
 
     def set_queries(self,
                     query_attrs,
                     query_embeddings: Optional[torch.Tensor] = None,
-                    columns: Optional[Sequence[int]] = None) -> None:
+                    columns: Optional[Sequence[int]] = None,
+                    train_combinations=None) -> None:
         """The queries of the next evaluation.
 
         Args:
@@ -81,6 +89,9 @@ class AttrRetrievalMetric(BaseMetric):
             columns: compare only these attributes for relevance (a model
                 that cannot see the others, e.g. Cerberus and the view);
                 None for all.
+            train_combinations: ``(P, A)`` the training split's distinct
+                vectors, to report seen and unseen queries apart; None to
+                report all queries together only.
         """
         attrs = None if query_attrs is None else np.asarray(
             torch.as_tensor(query_attrs).long().cpu())
@@ -97,6 +108,8 @@ class AttrRetrievalMetric(BaseMetric):
                 f'{len(emb)} embeddings for {num_attrs} vectors.')
         self.query_attrs, self.query_embeddings = attrs, emb
         self.columns = None if columns is None else list(columns)
+        self.train_combinations = None if train_combinations is None else \
+            np.asarray(torch.as_tensor(train_combinations).long().cpu())
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -155,11 +168,49 @@ class AttrRetrievalMetric(BaseMetric):
         skipped = values.pop('num_skipped')
         values.update(self.part_metrics(query_emb, gallery_emb, query_attrs,
                                         gallery_scores, rel_q, rel_g))
+        if self.train_combinations is not None:
+            values.update(self.seen_unseen_metrics(
+                self.score_fn(query_emb, gallery_emb, query_attrs,
+                              gallery_scores), rel_q, rel_g))
         logger = MMLogger.get_current_instance()
         logger.info(f'Attribute retrieval: {len(query_attrs)} queries, '
                     f'{len(gallery_attrs)} gallery images, {skipped} '
                     'queries without a relevant image left out.')
         return values
+
+    def seen_unseen_metrics(self, score_fn: Callable, rel_q: np.ndarray,
+                            rel_g: np.ndarray) -> Dict[str, float]:
+        """R-k and mAP of the queries whose vector (on ``columns``) is or
+        is not a training combination, each ranked as in the full run."""
+        train = self.train_combinations
+        if self.columns is not None:
+            train = train[:, self.columns]
+        if train.shape[1] != rel_q.shape[1]:
+            raise ValueError(
+                f'Training combinations have {train.shape[1]} attributes, '
+                f'the queries {rel_q.shape[1]}.')
+        known = {row.tobytes() for row in train.astype(np.int64)}
+        seen = np.array([row.tobytes() in known
+                         for row in rel_q.astype(np.int64)], dtype=bool)
+        out = {}
+        for name, mask in (('seen', seen), ('unseen', ~seen)):
+            index = np.flatnonzero(mask)
+            out[f'{name}/queries'] = len(index)
+            if not len(index):
+                continue
+
+            def subset(start, stop, index=index):
+                rows = index[start:stop]
+                block = torch.as_tensor(score_fn(int(rows[0]),
+                                                 int(rows[-1]) + 1))
+                return block[torch.from_numpy(rows - rows[0])]
+
+            values = self.calculate_scores(subset, rel_q[index], rel_g,
+                                           topk=self.topk,
+                                           chunk_size=self.chunk_size)
+            values.pop('num_skipped')
+            out.update({f'{name}/{k}': v for k, v in values.items()})
+        return out
 
     def score_fn(self, query_emb, gallery_emb, query_attrs,
                  gallery_scores) -> Callable:

@@ -76,7 +76,7 @@ def test_loss_is_par_plus_ma_plus_asmr():
     x = torch.randn(4, 3, 128, 64)
     samples = samples_of(labels)
     losses = model.loss(x, samples)
-    assert set(losses) == {'loss_par', 'loss_ma', 'loss_reg'}
+    assert set(losses) == {'loss_par', 'loss_ma', 'loss_reg', 'image_cos'}
     # recompute each term by hand from the model's parts
     visual, tokens = model.extract_feat(x)
     torch.testing.assert_close(
@@ -190,3 +190,70 @@ def test_tiny_model_learns_both_tasks():
         AttrRetrievalMetric.fused_scores(query_emb, emb, queries, scores,
                                          0.2), queries, labels)
     assert fused['R1'] > 80 and fused['mAP'] > 60
+
+
+def test_mean_pairwise_cosine_against_loop():
+    from clear_mm.models.retrievers.multitask_transformer import \
+        mean_pairwise_cosine
+    emb = torch.randn(7, 5)
+    ref = np.mean([
+        F.cosine_similarity(emb[i], emb[j], dim=0).item() for i in range(7)
+        for j in range(7) if i != j
+    ])
+    assert float(mean_pairwise_cosine(emb)) == pytest.approx(ref, abs=1e-6)
+    same = torch.randn(1, 5).repeat(4, 1) * torch.tensor([[1.], [2.], [3.],
+                                                          [.5]])
+    assert float(mean_pairwise_cosine(same)) == pytest.approx(1.0)
+    assert float(mean_pairwise_cosine(emb[:1])) == 0.0
+
+
+def _align_offset_features(bnneck: bool, steps: int = 300) -> tuple:
+    """Train the model's own image_neck + image_fc + attribute encoder with
+    its MA loss on pooled token features shaped like the real ones: a large
+    image-independent offset (|mean| ~0.7 per dimension) plus a small
+    attribute signal (std ~0.14). Returns the mean MA loss of the first 10
+    and last 20 steps."""
+    torch.manual_seed(0)
+    num_attrs, dims = 6, 48
+    model = tiny(num_attrs, bnneck=bnneck)
+    combos = np.array([[i >> k & 1 for k in range(num_attrs)]
+                       for i in range(2**num_attrs)])
+    model.set_train_combinations(combos)
+    gen = torch.Generator().manual_seed(1)
+    offset = 0.7 * torch.randn(dims, generator=gen)
+    proj = torch.randn(num_attrs, dims, generator=gen)
+    params = [
+        *model.image_neck.parameters(), *model.image_fc.parameters(),
+        *model.attr_encoder.parameters()
+    ]
+    optim = torch.optim.AdamW(params, lr=5e-4)
+    model.train()
+    history = []
+    for _ in range(steps):
+        target = torch.randint(0, len(combos), (32, ))
+        signal = (torch.as_tensor(combos)[target].float() @ proj -
+                  proj.sum(0) / 2) / 2
+        feats = offset + 0.14 * signal + 0.05 * torch.randn(32, dims)
+        emb = model.image_embedding(feats[:, None].expand(32, 4, dims), None)
+        loss = model.ma_loss(emb, model.attr_encoder(
+            model.train_attrs.float()), target)
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        history.append(loss.item())
+    return np.mean(history[:10]), np.mean(history[-20:])
+
+
+def test_bnneck_lets_alignment_learn_on_offset_features():
+    """The cause of the multi-task model's collapsed embedding (issue 15):
+    with the paper's bare FC the MA loss stays near log(64) = 4.2 on
+    features with a shared offset; the BNNeck standardises them and the
+    loss falls far below it."""
+    _, bare = _align_offset_features(bnneck=False)
+    _, bnneck = _align_offset_features(bnneck=True)
+    assert bare > np.log(64) - 0.5
+    assert bnneck < 1.5 and bnneck < 0.4 * bare
+    model = tiny(bnneck=True)
+    assert isinstance(model.image_neck, torch.nn.BatchNorm1d)
+    assert not model.image_neck.bias.requires_grad
+    assert isinstance(tiny(bnneck=False).image_neck, torch.nn.Identity)

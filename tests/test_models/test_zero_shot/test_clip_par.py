@@ -156,6 +156,10 @@ def test_tools_test_without_checkpoint(tmp_path, tiny_clip):
     assert f'CLIPZeroShotPAR: {len(ATTRIBUTES)} attributes, 3 exclusive ' \
         'groups' in out
     metrics = json.load(open(osp.join(work, 'metrics.json')))
+    # PARMetric, every attribute's mA and paper 002's Table 4 rows
+    table4 = {f'par/{name}/{key}'
+              for name in ('Female', 'Hat', 'Glasses', 'Bags')
+              for key in ('samples', 'precision', 'recall', 'f1', 'mA')}
     assert set(metrics) == {
         'par/mA', 'par/accuracy', 'par/precision', 'par/recall', 'par/f1'
-    }
+    } | table4 | {f'par/mA_{a}' for a in ATTRIBUTES}
