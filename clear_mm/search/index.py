@@ -243,6 +243,7 @@ class PersonSearcher:
             raise ValueError(f'{len(twice)} images are in the index already '
                              f'(first: {twice[:3]}).')
         embeddings = result['embeddings'].numpy().astype(np.float32)
+        new_embeddings = embeddings
         bad = ~np.isfinite(embeddings).all(axis=1)
         if bad.any():
             raise ValueError(
@@ -261,7 +262,15 @@ class PersonSearcher:
         cameras = np.array([camera_of(p) for p in paths], dtype=np.int64)
         self.gallery = dict(embeddings=embeddings, scores=scores,
                             paths=paths, cameras=cameras)
-        self.faiss_index = self._build_faiss(embeddings)
+        current = self.faiss_index
+        if current is not None and current.ntotal == len(old['paths']) and \
+                hasattr(current, 'hnsw') == (
+                    len(embeddings) >= self.approximate_from):
+            # incremental: HNSW links the new nodes into its graph, a flat
+            # index appends them; rebuilt only when crossing the threshold
+            current.add(np.ascontiguousarray(new_embeddings))
+        else:
+            self.faiss_index = self._build_faiss(embeddings)
         if get_rank() == 0:
             self._save()
         else:  # the files rank 0 writes

@@ -301,6 +301,19 @@ def test_approximate_index(retriever, tmp_path):
         ]
         assert [r['score'] for r in a['results']] == pytest.approx(
             [r['score'] for r in e['results']], abs=1e-4)
+    # images added to an HNSW index join its graph (no rebuild) and are
+    # found like exact search finds them, also after reopening
+    graph = approx.faiss_index
+    approx.add(str(retriever / 'cams2'))
+    exact.add(str(retriever / 'cams2'))
+    assert approx.faiss_index is graph and graph.ntotal == 16
+    reopened = PersonSearcher.open(str(tmp_path / 'hnsw'))
+    for searcher in (approx, reopened):
+        a = searcher.search('Female, Backpack', topk=16)
+        e = exact.search('Female, Backpack', topk=16)
+        assert [r['path'] for r in a['results']] == [
+            r['path'] for r in e['results']
+        ]
 
 
 def browser():
