@@ -321,7 +321,9 @@ def test_par_baseline_config(path):
     """Paper 004's PAR baseline: a PAR classifier, retrieval by its
     attribute scores alone."""
     cfg = Config.fromfile(path)
-    dataset = osp.basename(path)[:-len('.py')].split('_')[-1]
+    stem = osp.basename(path)[:-len('.py')]
+    stem = stem[:-len('_ids')] if stem.endswith('_ids') else stem
+    dataset = stem.split('_')[-1]
     assert cfg.model.type == 'ImageClassifier'
     assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
     assert [h.type for h in cfg.custom_hooks] == [
