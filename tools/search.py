@@ -26,7 +26,9 @@ def parse_args():
     sub = parser.add_subparsers(dest='command', required=True)
     index = sub.add_parser('index', help='embed images into an index')
     index.add_argument('config', help='retrieval model config')
-    index.add_argument('checkpoint', help='retrieval checkpoint')
+    index.add_argument('checkpoint', help='retrieval checkpoint ("none" '
+                       'for CLIP zero-shot: its weights are the config\'s '
+                       'CLIP folder, and queries are searched as text)')
     index.add_argument('images', help='folder of crops (recursive), .txt '
                        'list or image')
     index.add_argument('--index', required=True, help='index folder')
@@ -89,8 +91,10 @@ def main():
             info = osp.join(args.index, 'index.json')
             before = json.load(open(info))['count'] if osp.isfile(info) \
                 else 0
+            checkpoint = None if args.checkpoint.lower() == 'none' else \
+                args.checkpoint
             searcher = PersonSearcher.build(
-                args.config, args.checkpoint, args.images, args.index,
+                args.config, checkpoint, args.images, args.index,
                 batch_size=args.batch_size, device=args.device)
             kind = 'approximate' if searcher.info['approximate'] else \
                 'exact'

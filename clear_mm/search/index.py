@@ -46,6 +46,20 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def weights_sha256(path: str) -> str:
+    """sha256 of a checkpoint file, or of a model folder (CLIP: every
+    file's relative path and sha256, in order)."""
+    if osp.isfile(path):
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for root, _, names in sorted(os.walk(path)):
+        for name in sorted(names):
+            full = osp.join(root, name)
+            digest.update(osp.relpath(full, path).encode('utf-8'))
+            digest.update(file_sha256(full).encode('ascii'))
+    return digest.hexdigest()
+
+
 def camera_of(path: Optional[str]) -> int:
     """The camera of a Market-1501-style name (``0002_c3s1_...`` -> 3),
     else -1."""
@@ -92,36 +106,48 @@ class PersonSearcher:
 
     # -- building ------------------------------------------------------------
     @classmethod
-    def build(cls, config, checkpoint: str, images, index_dir: str,
+    def build(cls, config, checkpoint: Optional[str], images, index_dir: str,
               batch_size: int = 32, device: Optional[str] = None,
+              metainfo: Optional[dict] = None,
               **kwargs) -> 'PersonSearcher':
         """Embed ``images`` (a folder, searched recursively, a list, ...)
         with the model of ``config`` and ``checkpoint`` into a new index,
         or add them to the index already in ``index_dir`` if it was made
-        by the same model (another model is refused)."""
+        by the same model (another model is refused). CLIP zero-shot needs
+        no checkpoint (None): its weights are the config's CLIP folder,
+        and a query is its text. ``metainfo`` gives the schema of a model
+        whose checkpoint carries none (CLIP; default: the config's test
+        dataset)."""
         from clear_mm.apis import init_model
         from clear_mm.apis.model_index import config_of
+        cfg = config_of(config)
         if osp.isfile(osp.join(index_dir, 'index.json')):
             searcher = cls.open(index_dir, device=device, **kwargs)
-            searcher.check_same_model(checkpoint)
+            searcher.check_same_model(
+                checkpoint or cfg.model.get('clip') or '')
             searcher.add(images, batch_size)
             return searcher
-        cfg = config_of(config)
-        model = init_model(cfg, checkpoint, device)
+        model = init_model(cfg, checkpoint, device, metainfo=metainfo)
         if not hasattr(model, 'encode_queries'):
             raise ValueError(
                 f'{type(model).__name__} does not embed attribute queries: '
                 'index with a retrieval model (CLEAR retriever, ASMR, the '
-                'multi-task model, Cerberus).')
+                'multi-task model, Cerberus) or CLIP.')
+        weights = checkpoint or getattr(model, 'clip_folder', None)
+        if not weights:
+            raise ValueError('Give the checkpoint that made the model.')
         info = dict(
             format=FORMAT,
             generation=0,
             model=dict(
                 type=type(model).__name__,
                 config_name=getattr(cfg, 'filename', None),
-                checkpoint=osp.abspath(checkpoint),
-                checkpoint_sha256=file_sha256(checkpoint)),
+                checkpoint=osp.abspath(weights),
+                checkpoint_sha256=weights_sha256(weights),
+                # CLIP: no checkpoint, the weights are a folder
+                has_checkpoint=bool(checkpoint)),
             attributes=list(model.dataset_meta['attributes']),
+            schema=model.dataset_meta,
             count=0)
         from mmengine.dist import get_rank
         if get_rank() == 0:  # under torchrun, rank 0 writes
@@ -139,7 +165,9 @@ class PersonSearcher:
 
     def check_same_model(self, checkpoint: str) -> None:
         """Refuse to mix embeddings of another checkpoint (by content)."""
-        sha = file_sha256(checkpoint)
+        if not osp.exists(checkpoint):
+            raise FileNotFoundError(f'{checkpoint} does not exist.')
+        sha = weights_sha256(checkpoint)
         if sha != self.info['model']['checkpoint_sha256']:
             raise ValueError(
                 f'{self.index_dir} was made with '
@@ -169,17 +197,21 @@ class PersonSearcher:
             raise ValueError(f'{path}: index format {info.get("format")}, '
                              f'this version reads {FORMAT}.')
         checkpoint = info['model']['checkpoint']
-        if not osp.isfile(checkpoint):
+        if not osp.exists(checkpoint):
             raise FileNotFoundError(
                 f'{index_dir} was made with {checkpoint}, which is gone; '
                 'the index needs it to encode queries.')
-        if file_sha256(checkpoint) != info['model']['checkpoint_sha256']:
+        if weights_sha256(checkpoint) != info['model']['checkpoint_sha256']:
             raise ValueError(
                 f'{checkpoint} changed since {index_dir} was built (its '
                 'sha256 differs): the stored embeddings are another '
                 "model's. Rebuild the index.")
         cfg = Config.fromfile(osp.join(index_dir, 'model_config.py'))
-        model = init_model(cfg, checkpoint, device)
+        if not info['model'].get('has_checkpoint', True):  # CLIP's folder
+            cfg.model.clip = checkpoint
+            checkpoint = None
+        model = init_model(cfg, checkpoint, device,
+                           metainfo=info.get('schema'))
         with np.load(osp.join(index_dir, info['files']['gallery'])) as data:
             gallery = {k: data[k] for k in data.files}
         if len(gallery['paths']) != info['count']:
@@ -342,8 +374,12 @@ class PersonSearcher:
         ``where`` (a query, e.g. ``"Backpack, -Hat"``) keeps images whose
         predicted scores pass ``thr`` for its present attributes and not
         for its absent ones."""
-        parsed = query if isinstance(query, ParsedQuery) else \
-            self.parse(query)
+        if isinstance(query, ParsedQuery):
+            parsed = query
+        elif self.text_search:
+            parsed = self._parse_for_text(query)
+        else:
+            parsed = self.parse(query)
         scores, plan = self._score(parsed, topk)
         keep = np.ones(len(self), dtype=bool)
         if cameras is not None:
@@ -363,9 +399,45 @@ class PersonSearcher:
                      score=float(scores[i])) for i in order
             ])
 
+    @property
+    def text_search(self) -> bool:
+        """Whether queries are embedded as text (CLIP)."""
+        return hasattr(self.model, 'encode_text')
+
+    def _parse_for_text(self, text: str) -> ParsedQuery:
+        """CLIP searches with the text itself; what the parser
+        understands of it is only echoed (and may be nothing)."""
+        if not isinstance(text, str) or not text.strip():
+            return self.parse(text)  # the empty-query error
+        try:
+            return self.parse(text)
+        except (KeyError, ValueError):
+            words = [w for w in re.findall(r'[A-Za-z0-9]+', text)]
+            return ParsedQuery(
+                vector=np.full(len(self.parser.attributes), -1),
+                present=[], absent=[], ignored=words, text=text)
+
+    def _text_scores(self, text: str, topk: int) -> np.ndarray:
+        """Cosine of every image with the CLIP embedding of ``text``
+        (``-inf`` for those an approximate search did not reach)."""
+        query = self.model.encode_text([text]).float().cpu().numpy()
+        gallery = self.gallery['embeddings']
+        if not self.info.get('approximate'):
+            return gallery @ query[0]
+        _, ids = self.faiss_index.search(
+            np.ascontiguousarray(query, dtype=np.float32),
+            max(4 * topk, 100))
+        ids = np.unique(ids[ids >= 0])
+        scores = np.full(len(self), -np.inf, dtype=np.float32)
+        scores[ids] = gallery[ids] @ query[0]
+        return scores
+
     def _score(self, parsed: ParsedQuery, topk: int):
         """Scores of every image (``-inf`` for those an approximate search
         did not reach)."""
+        if self.text_search:
+            return self._text_scores(parsed.text, topk), dict(
+                mode='clip-text')
         gallery = torch.from_numpy(self.gallery['embeddings'])
         probs = torch.from_numpy(self.gallery['scores'])
         if not self.info.get('approximate'):

@@ -284,6 +284,59 @@ def test_two_process_extraction_equals_one(retriever, tmp_path):
         ['index.json', 'model_config.py', 'gallery-2.npz', 'faiss-2.index'])
 
 
+def test_clip_text_to_image_index(retriever, tmp_path, tiny_clip):
+    """CLIP zero-shot indexes a folder without a checkpoint (its weights
+    are the CLIP folder, fingerprinted) and searches with the query text
+    itself: the ranking is the cosine of the images' CLIP embeddings with
+    the text's; the index reopens, and a changed CLIP folder is refused."""
+    import shutil
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'clip',
+                                   'clip_zeroshot_synthetic.py'))
+    clip = str(tmp_path / 'clip')
+    shutil.copytree(tiny_clip, clip)
+    cfg.model.clip = clip
+    index = str(tmp_path / 'index')
+    searcher = PersonSearcher.build(cfg, None, str(retriever / 'cams1'),
+                                    index, metainfo=synthetic_meta())
+    assert len(searcher) == 10 and searcher.info['model']['type'] == \
+        'CLIPZeroShotPAR'
+    text = 'a woman in a red scarf'  # the parser knows only "woman"
+    answer = searcher.search(text, topk=10)
+    assert answer['mode'] == 'clip-text'
+    assert answer['understood']['present'] == ['Female']
+    # independent: each image through CLIP, cosine with the text
+    model = searcher.model
+    import mmcv
+
+    from clear_mm.apis.base import list_images
+    images = list_images(str(retriever / 'cams1'))
+    feats = []
+    for path in images:  # the config's test pipeline, by hand
+        img = mmcv.imresize(mmcv.imread(path), (128, 256))[..., ::-1]
+        x = torch.from_numpy(img.astype(np.float32).copy()).permute(
+            2, 0, 1)[None] / 255
+        feats.append(model.image_features(x)[0])
+    sims = torch.stack(feats) @ model.encode_text([text])[0]
+    by_path = dict(zip(images, sims.tolist()))
+    got = [(r['path'], r['score']) for r in answer['results']]
+    assert [p for p, _ in got] == sorted(by_path, key=lambda p: -by_path[p])
+    for path, score in got:
+        assert score == pytest.approx(by_path[path], abs=1e-4)
+    # attribute vectors embed as the mean of their prompts' embeddings
+    q = model.encode_queries(np.eye(26, dtype=int)[:2])
+    assert q.shape[0] == 2 and torch.allclose(q.norm(dim=1), torch.ones(2))
+    # reopened without re-embedding; nonsense text still searches
+    reopened = PersonSearcher.open(index)
+    assert reopened.search('zzz qqq', topk=3)['mode'] == 'clip-text'
+    np.testing.assert_allclose(
+        reopened.search(text, topk=10)['results'][0]['score'],
+        got[0][1], atol=1e-5)
+    with open(osp.join(clip, 'config.json'), 'a') as f:
+        f.write(' ')  # other weights at the same path
+    with pytest.raises(ValueError, match='changed since'):
+        PersonSearcher.open(index)
+
+
 def test_approximate_index(retriever, tmp_path):
     ckpt, images = str(retriever / 'asmr.pth'), str(retriever / 'cams1')
     approx = PersonSearcher.build(ASMR_CONFIG, ckpt, images,

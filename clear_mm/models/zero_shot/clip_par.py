@@ -1,6 +1,7 @@
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
@@ -87,6 +88,7 @@ class CLIPZeroShotPAR(BaseModel):
                 f'CLIP model folder {clip!r} not found. Nothing is '
                 'downloaded at run time: save a transformers CLIPModel and '
                 'its tokenizer there (save_pretrained) and set model.clip.')
+        self.clip_folder = clip
         self.clip = CLIPModel.from_pretrained(clip).eval()
         self.clip.requires_grad_(False)
         self.tokenizer = AutoTokenizer.from_pretrained(clip)
@@ -177,15 +179,24 @@ class CLIPZeroShotPAR(BaseModel):
         return (images - self.mean) / self.std
 
     @torch.no_grad()
-    def attribute_scores(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``(B, A)`` scores in [0, 1]."""
-        if self.attributes is None:
-            raise RuntimeError(
-                f'CLIPZeroShotPAR has no attributes: {HOW_TO_SET}.')
+    def image_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """L2-normalised CLIP image embeddings ``(B, D)``."""
         feats = self.clip.get_image_features(
             pixel_values=self.prepare_images(inputs))
         feats = feats if torch.is_tensor(feats) else feats.pooler_output
-        feats = F.normalize(feats.float(), dim=-1)
+        return F.normalize(feats.float(), dim=-1)
+
+    @torch.no_grad()
+    def attribute_scores(self, inputs: torch.Tensor,
+                         feats: Optional[torch.Tensor] = None
+                         ) -> torch.Tensor:
+        """``(B, A)`` scores in [0, 1] (``feats``: the images'
+        :meth:`image_features`, when already computed)."""
+        if self.attributes is None:
+            raise RuntimeError(
+                f'CLIPZeroShotPAR has no attributes: {HOW_TO_SET}.')
+        if feats is None:
+            feats = self.image_features(inputs)
         scale = self.clip.logit_scale.exp()
         logits = scale * torch.einsum('bd,atd->bat', feats, self.text_emb)
         scores = logits.softmax(dim=-1)[..., 0]  # P(positive) per attribute
@@ -207,10 +218,34 @@ class CLIPZeroShotPAR(BaseModel):
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None
                 ) -> List[DataSample]:
-        scores = self.attribute_scores(inputs)
+        feats = self.image_features(inputs)
+        scores = self.attribute_scores(inputs, feats)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(len(scores))]
-        for sample, score in zip(data_samples, scores):
+        for sample, score, feat in zip(data_samples, scores, feats):
             sample.set_pred_score(score).set_pred_label(
                 torch.where(score > self.thr)[0])
+            # the image's CLIP embedding: text-to-image search
+            sample.set_field(feat, 'pred_embedding')
         return data_samples
+
+    @torch.no_grad()
+    def encode_queries(self, attrs) -> torch.Tensor:
+        """Embeddings ``(Q, D)`` of 0/1 attribute vectors: the mean of the
+        text embeddings of each attribute's positive prompt where it is 1
+        and its negative prompt where it is 0 (CLIP's prompt ensembling
+        over the attributes), L2-normalised. Free text is embedded as it
+        is by :meth:`encode_text`."""
+        if self.attributes is None:
+            raise RuntimeError(
+                f'CLIPZeroShotPAR has no attributes: {HOW_TO_SET}.')
+        attrs = torch.as_tensor(np.asarray(attrs)).long()
+        if attrs.dim() != 2 or attrs.shape[1] != len(self.attributes) or \
+                not bool(((attrs == 0) | (attrs == 1)).all()):
+            raise ValueError(
+                f'Query attribute vectors must be 0/1 of shape (N, '
+                f'{len(self.attributes)}), got {tuple(attrs.shape)}.')
+        text = self.text_emb.to(attrs.device)  # (A, 2, D): positive, negative
+        picked = torch.where(attrs[..., None] == 1, text[None, :, 0],
+                             text[None, :, 1])
+        return F.normalize(picked.mean(dim=1), dim=-1)
