@@ -412,10 +412,10 @@ class PersonSearcher:
         try:
             return self.parse(text)
         except (KeyError, ValueError):
-            words = [w for w in re.findall(r'[A-Za-z0-9]+', text)]
             return ParsedQuery(
                 vector=np.full(len(self.parser.attributes), -1),
-                present=[], absent=[], ignored=words, text=text)
+                present=[], absent=[],
+                ignored=re.findall(r'[A-Za-z0-9]+', text), text=text)
 
     def _text_scores(self, text: str, topk: int) -> np.ndarray:
         """Cosine of every image with the CLIP embedding of ``text``

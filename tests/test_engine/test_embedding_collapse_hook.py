@@ -61,3 +61,8 @@ def test_missing_key_is_reported():
     hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(1.0)))
     hook.after_train_epoch(runner)
     assert any("no 'image_cos'" in r.getMessage() for r in handler.records)
+
+
+def test_threshold_must_be_a_cosine():
+    with pytest.raises(ValueError, match=r'in \[-1, 1\]'):
+        EmbeddingCollapseHook(warn_above=1.5)

@@ -28,6 +28,9 @@ class EmbeddingCollapseHook(Hook):
     priority = 'BELOW_NORMAL'
 
     def __init__(self, key: str = 'image_cos', warn_above: float = 0.9):
+        if not -1 <= warn_above <= 1:
+            raise ValueError('warn_above is a cosine, in [-1, 1]; got '
+                             f'{warn_above}.')
         self.key = key
         self.warn_above = warn_above
         self._values: List[float] = []
