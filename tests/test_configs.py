@@ -444,3 +444,39 @@ def test_learnability_configs(path):
     model = MODELS.build(cfg.model)
     out = model(torch.zeros(2, 3, 128, 64), mode='tensor')
     assert out.shape == (2, 26)
+
+
+def test_demo_recipe_parameter_groups():
+    """The demo recipe as the optimizer sees it: the fresh fusion neck and
+    head at twice the branches' lr (weight decay on all their tensors), no
+    weight decay on the stem's and branches' norms, biases, position
+    embeddings, class token or Swin's relative position tables, and no
+    stochastic depth in the tiny preset's Swin."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(osp.join(REPO, 'configs/clear/par_synthetic.py'))
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    group_of = {}
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            group_of[id(param)] = (group['lr'], group['weight_decay'])
+    no_decay = ('norm', 'ln', '.bn.', 'bias', 'pos_embed', 'cls_token',
+                'relative_position_bias_table')
+    seen = set()
+    for name, param in model.named_parameters():
+        if name.startswith(('neck.', 'head.')):
+            # MMEngine: a matching custom key overrides the norm/bias rules
+            lr, decay = 1e-3, 0.05
+        else:
+            lr = 5e-4
+            decay = 0.0 if any(k in name for k in no_decay) else 0.05
+        assert group_of[id(param)] == pytest.approx((lr, decay)), name
+        seen.add((lr, decay))
+    assert seen == {(1e-3, 0.05), (5e-4, 0.0), (5e-4, 0.05)}
+    swin = model.backbone.local_branch
+    assert [b.ffn.dropout_layer.drop_prob for s in swin.stages
+            for b in s.blocks] == [0.0] * 5
+    cfg.model.backbone.arch = 'tiny-nostem'
+    nostem = MODELS.build(cfg.model).backbone.local_branch
+    assert nostem.stages[-1].blocks[-1].ffn.dropout_layer.drop_prob == (
+        pytest.approx(0.1))

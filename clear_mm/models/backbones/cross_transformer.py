@@ -37,7 +37,8 @@ def _casa_swin(embed_dims,
                window_size,
                patch_size=4,
                img_size=IMG_SIZE,
-               in_channels=3):
+               in_channels=3,
+               **kwargs):
     return dict(
         type='CASASwinTransformer',
         arch=dict(embed_dims=embed_dims, depths=depths, num_heads=num_heads),
@@ -45,7 +46,8 @@ def _casa_swin(embed_dims,
         in_channels=in_channels,
         patch_size=patch_size,
         window_size=window_size,
-        pad_small_map=True)
+        pad_small_map=True,
+        **kwargs)
 
 
 @MODELS.register_module()
@@ -116,11 +118,13 @@ class CrossTransformer(BaseBackbone):
       for 128x64 input: a convolutional stem (3x3 convolutions 32-64-64,
       strides 2-1-2: a 64 x 32 x 16 map), then ViT-96 x 4 (patch 4 on the
       map: 8x4 tokens) and CASA-Swin 32..256, depths (1, 1, 2, 1), patch
-      2 (16x8 tokens), window 4. Without the stem (patch embeddings on
-      the pixels) this preset underfitted data it was not tuned to: on
-      renders with real PA100K label vectors its training loss stayed 3x
-      a ResNet-18's (README, "Learnability"); that earlier preset is
-      ``tiny-nostem``.
+      2 (16x8 tokens), window 4, no stochastic depth (mmpretrain's Swin
+      default of 0.1 only slowed a 5-block branch trained for a few
+      epochs). Without the stem (patch embeddings on the pixels) this
+      preset underfitted data it was not tuned to: on renders with real
+      PA100K label vectors its training loss stayed 3x a ResNet-18's
+      (README, "Learnability"); that earlier preset (with stochastic
+      depth 0.1) is ``tiny-nostem``.
 
     Args:
         arch (str): Preset that gives the branches not set explicitly.
@@ -158,7 +162,8 @@ class CrossTransformer(BaseBackbone):
                 window_size=4,
                 patch_size=2,
                 img_size=(32, 16),
-                in_channels=64)),
+                in_channels=64,
+                drop_path_rate=0.0)),
         'tiny-nostem':
         dict(
             global_branch=_vit(96, 4, 4, patch_size=16, img_size=(128, 64)),
