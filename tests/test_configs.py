@@ -447,11 +447,12 @@ def test_learnability_configs(path):
 
 
 def test_demo_recipe_parameter_groups():
-    """The demo recipe as the optimizer sees it: the fresh fusion neck and
-    head at twice the branches' lr (weight decay on all their tensors), no
-    weight decay on the stem's and branches' norms, biases, position
-    embeddings, class token or Swin's relative position tables, and no
-    stochastic depth in the tiny preset's Swin."""
+    """The demo recipe as the optimizer sees it: the tiny preset's ResNet
+    stem and the fresh fusion neck and head at twice the transformer
+    branches' lr (weight decay on all their tensors), no weight decay on
+    the branches' norms, biases, position embeddings, class token or
+    Swin's relative position tables, and no stochastic depth in the tiny
+    preset's Swin."""
     from mmengine.optim import build_optim_wrapper
     cfg = Config.fromfile(osp.join(REPO, 'configs/clear/par_synthetic.py'))
     model = MODELS.build(cfg.model)
@@ -460,18 +461,29 @@ def test_demo_recipe_parameter_groups():
     for group in wrapper.optimizer.param_groups:
         for param in group['params']:
             group_of[id(param)] = (group['lr'], group['weight_decay'])
-    no_decay = ('norm', 'ln', '.bn.', 'bias', 'pos_embed', 'cls_token',
+    norms = {
+        f'{module_name}.{name}'
+        for module_name, module in model.named_modules()
+        if isinstance(module, (torch.nn.modules.batchnorm._BatchNorm,
+                               torch.nn.LayerNorm))
+        for name, _ in module.named_parameters(recurse=False)
+    }
+    no_decay = ('bias', 'pos_embed', 'cls_token',
                 'relative_position_bias_table')
     seen = set()
     for name, param in model.named_parameters():
-        if name.startswith(('neck.', 'head.')):
+        if name.startswith(('backbone.stem.', 'neck.', 'head.')):
             # MMEngine: a matching custom key overrides the norm/bias rules
             lr, decay = 1e-3, 0.05
         else:
             lr = 5e-4
-            decay = 0.0 if any(k in name for k in no_decay) else 0.05
+            decay = 0.0 if name in norms or any(
+                k in name for k in no_decay) else 0.05
         assert group_of[id(param)] == pytest.approx((lr, decay)), name
         seen.add((lr, decay))
+    assert any(name.startswith('backbone.stem.') and 'bn' in name
+               for name in norms)  # the ResNet stem's BNs (decayed)
+    assert any(name.startswith('backbone.local_branch.') for name in norms)
     assert seen == {(1e-3, 0.05), (5e-4, 0.0), (5e-4, 0.05)}
     swin = model.backbone.local_branch
     assert [b.ffn.dropout_layer.drop_prob for s in swin.stages

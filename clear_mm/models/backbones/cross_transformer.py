@@ -55,8 +55,8 @@ class ConvStem(BaseModule):
     """A few 3x3 convolutions (BN, ReLU, strided) before the patch
     embeddings: the "early convolutions" that let a ViT or Swin trained
     from scratch on little data learn like a CNN (Xiao et al., NeurIPS
-    2021). The ``tiny`` CrossTransformer uses it; both branches then embed
-    patches of its feature map.
+    2021). The ``tiny-convstem`` CrossTransformer uses it; both branches
+    then embed patches of its feature map.
 
     Args:
         in_channels (int): Image channels. Defaults to 3.
@@ -114,17 +114,23 @@ class CrossTransformer(BaseBackbone):
       tokens + CLS); Swin widths 128..1024, depths (2, 2, 6, 2), window 12.
     - ``c2t``: the authors' earlier C2T-Net code. timm EVA02-L/14 (24 blocks)
       and Swin-B depths (2, 2, 18, 2), window 7.
-    - ``tiny``: a small model that trains from scratch on a laptop CPU,
-      for 128x64 input: a convolutional stem (3x3 convolutions 32-64-64,
-      strides 2-1-2: a 64 x 32 x 16 map), then ViT-96 x 4 (patch 4 on the
-      map: 8x4 tokens) and CASA-Swin 32..256, depths (1, 1, 2, 1), patch
-      2 (16x8 tokens), window 4, no stochastic depth (mmpretrain's Swin
-      default of 0.1 only slowed a 5-block branch trained for a few
-      epochs). Without the stem (patch embeddings on the pixels) this
-      preset underfitted data it was not tuned to: on renders with real
-      PA100K label vectors its training loss stayed 3x a ResNet-18's
-      (README, "Learnability"); that earlier preset (with stochastic
-      depth 0.1) is ``tiny-nostem``.
+    - ``tiny``: a small hybrid that trains from scratch on a laptop CPU,
+      for 128x64 input: MMPretrain's ResNet-18 stem and first two stages
+      as a convolutional stem (a 128 x 16 x 8 map, as the ResNet stages
+      of the hybrid ViT of Dosovitskiy et al. 2021), then ViT-96 x 4
+      (patch 2 on the map: 8x4 tokens) and CASA-Swin 32..256, depths
+      (1, 1, 2, 1), patch 1 (16x8 tokens), window 4, no stochastic depth
+      (mmpretrain's Swin default of 0.1 only slowed a 5-block branch
+      trained for a few epochs).
+    - ``tiny-convstem``: the earlier small preset: three 3x3 convolutions
+      (32-64-64, strides 2-1-2: a 64 x 32 x 16 map), ViT patch 4 and Swin
+      patch 2 on it (the same token grids). On renders with real PA100K
+      label vectors it trailed a ResNet-18 from scratch and its mA varied
+      with the initialisation (README, "Learnability").
+    - ``tiny-nostem``: the first small preset, patch embeddings on the
+      pixels (ViT patch 16, Swin patch 8) and Swin stochastic depth 0.1;
+      it underfitted data it was not tuned to (training loss 3x a
+      ResNet-18's).
 
     Args:
         arch (str): Preset that gives the branches not set explicitly.
@@ -139,11 +145,12 @@ class CrossTransformer(BaseBackbone):
             ``('global', 'local')``; a single branch gives the ViT-only and
             Swin-only ablations of Table 5. Defaults to both.
         stem (dict, optional): A module both branches read instead of the
-            image (e.g. :class:`ConvStem`); its output size is the
-            branches' ``img_size`` and its channels their
-            ``in_channels``. Defaults to the preset's (only ``tiny`` has
-            one); ``False`` builds none (then every branch reads the
-            image: replace the preset's branches too).
+            image (:class:`ConvStem`, or an mm backbone such as a
+            truncated ``ResNet``, whose last output is used); its output
+            size is the branches' ``img_size`` and its channels their
+            ``in_channels``. Defaults to the preset's (``tiny`` and
+            ``tiny-convstem`` have one); ``False`` builds none (then every
+            branch reads the image: replace the preset's branches too).
         init_cfg (dict, optional): Initialization config. Defaults to None.
 
     Returns (from ``forward``):
@@ -152,6 +159,24 @@ class CrossTransformer(BaseBackbone):
     """
     arch_zoo = {
         'tiny':
+        dict(
+            stem=dict(
+                type='ResNet',
+                depth=18,
+                num_stages=2,
+                strides=(1, 2),
+                dilations=(1, 1),
+                out_indices=(1, )),
+            global_branch=_vit(
+                96, 4, 4, patch_size=2, img_size=(16, 8), in_channels=128),
+            local_branch=_casa_swin(
+                32, [1, 1, 2, 1], [1, 2, 4, 8],
+                window_size=4,
+                patch_size=1,
+                img_size=(16, 8),
+                in_channels=128,
+                drop_path_rate=0.0)),
+        'tiny-convstem':
         dict(
             stem=dict(
                 type='ConvStem', channels=(32, 64, 64), strides=(2, 1, 2)),
@@ -234,6 +259,8 @@ class CrossTransformer(BaseBackbone):
         global_tokens = local_map = None
         if self.stem is not None:
             x = self.stem(x)
+            if isinstance(x, (tuple, list)):  # an mm backbone's outputs
+                x = x[-1]
         if self.global_branch is not None:
             global_tokens = self.global_branch(x)[-1]
             if global_tokens.dim() != 3:

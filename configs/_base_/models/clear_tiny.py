@@ -1,9 +1,9 @@
 # A small CLEAR that trains on a CPU, for 128x64 input (the `tiny` preset of
-# CrossTransformer): a conv stem (32-64-64, strides 2-1-2) to a 64 x 32 x 16
-# map, then ViT-96 x 4 (patch 4) + CASA-Swin 32..256 (1, 1, 2, 1), patch 2,
-# window 4. Datasets used with it must resize to 128x64. Trained from
-# scratch: no public weights exist at this size (the branches drop
-# clear_paper.py's pretrained init).
+# CrossTransformer): MMPretrain's ResNet-18 stem and first two stages to a
+# 128 x 16 x 8 map, then ViT-96 x 4 (patch 2) + CASA-Swin 32..256
+# (1, 1, 2, 1), patch 1, window 4. Datasets used with it must resize to
+# 128x64. Trained from scratch: no public weights exist at this size (the
+# branches drop clear_paper.py's pretrained init).
 _base_ = ['./clear_paper.py']
 model = dict(
     backbone=dict(arch='tiny', global_branch=None, local_branch=None),

@@ -29,19 +29,28 @@ def test_paper_preset_shapes():
 def test_tiny_preset_and_ablation_branches():
     x = torch.randn(2, 3, 128, 64)  # the tiny preset's input size
     model = CrossTransformer(arch='tiny')
-    # the conv stem: 64 x 32 x 16, read by both branches
-    assert model.stem(x).shape == (2, 64, 32, 16)
+    # the stem, ResNet-18's first two stages: 128 x 16 x 8, read by both
+    # branches
+    assert [len(getattr(model.stem, name))
+            for name in model.stem.res_layers] == [2, 2]
+    assert model.stem(x)[-1].shape == (2, 128, 16, 8)
     assert model.global_branch.patch_resolution == (8, 4)
     assert model.local_branch.patch_resolution == (16, 8)
     tokens, local = model(x)
     assert tokens.shape == (2, 1 + 8 * 4, 96)
     assert local.shape == (2, 256, 2, 1)
+    # the earlier preset: three convolutions to 64 x 32 x 16, same grids
+    convstem = CrossTransformer(arch='tiny-convstem')
+    assert convstem.stem(x).shape == (2, 64, 32, 16)
+    tokens, local = convstem(x)
+    assert tokens.shape == (2, 1 + 8 * 4, 96)
+    assert local.shape == (2, 256, 2, 1)
     # a branch replaced in a preset with a stem reads the stem's map
-    convnext = CrossTransformer(
+    resnet = CrossTransformer(
         arch='tiny',
         local_branch=dict(
-            type='ResNet', depth=18, in_channels=64, out_indices=(3, )))
-    assert convnext(x)[1].shape == (2, 512, 1, 1)
+            type='ResNet', depth=18, in_channels=128, out_indices=(3, )))
+    assert resnet(x)[1].shape == (2, 512, 1, 1)
     tokens, local = CrossTransformer(arch='tiny', branches=('global', ))(x)
     assert local is None and tokens.shape[-1] == 96
     model = CrossTransformer(arch='tiny', branches=('local', ))
