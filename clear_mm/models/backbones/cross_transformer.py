@@ -50,6 +50,26 @@ def _casa_swin(embed_dims,
         **kwargs)
 
 
+def _tiny(stem, map_size, channels, vit_patch, swin_patch):
+    """A small preset: ``stem`` turns the 128x64 image into a ``channels``
+    x ``map_size`` map; ViT-96 x 4 and CASA-Swin 32..256 (1, 1, 2, 1),
+    window 4, no stochastic depth, embed patches of it."""
+    return dict(
+        stem=stem,
+        global_branch=_vit(
+            96, 4, 4,
+            patch_size=vit_patch,
+            img_size=map_size,
+            in_channels=channels),
+        local_branch=_casa_swin(
+            32, [1, 1, 2, 1], [1, 2, 4, 8],
+            window_size=4,
+            patch_size=swin_patch,
+            img_size=map_size,
+            in_channels=channels,
+            drop_path_rate=0.0))
+
+
 @MODELS.register_module()
 class ConvStem(BaseModule):
     """A few 3x3 convolutions (BN, ReLU, strided) before the patch
@@ -159,36 +179,25 @@ class CrossTransformer(BaseBackbone):
     """
     arch_zoo = {
         'tiny':
-        dict(
-            stem=dict(
+        _tiny(
+            dict(
                 type='ResNet',
                 depth=18,
                 num_stages=2,
                 strides=(1, 2),
                 dilations=(1, 1),
                 out_indices=(1, )),
-            global_branch=_vit(
-                96, 4, 4, patch_size=2, img_size=(16, 8), in_channels=128),
-            local_branch=_casa_swin(
-                32, [1, 1, 2, 1], [1, 2, 4, 8],
-                window_size=4,
-                patch_size=1,
-                img_size=(16, 8),
-                in_channels=128,
-                drop_path_rate=0.0)),
+            map_size=(16, 8),
+            channels=128,
+            vit_patch=2,
+            swin_patch=1),
         'tiny-convstem':
-        dict(
-            stem=dict(
-                type='ConvStem', channels=(32, 64, 64), strides=(2, 1, 2)),
-            global_branch=_vit(
-                96, 4, 4, patch_size=4, img_size=(32, 16), in_channels=64),
-            local_branch=_casa_swin(
-                32, [1, 1, 2, 1], [1, 2, 4, 8],
-                window_size=4,
-                patch_size=2,
-                img_size=(32, 16),
-                in_channels=64,
-                drop_path_rate=0.0)),
+        _tiny(
+            dict(type='ConvStem', channels=(32, 64, 64), strides=(2, 1, 2)),
+            map_size=(32, 16),
+            channels=64,
+            vit_patch=4,
+            swin_patch=2),
         'tiny-nostem':
         dict(
             global_branch=_vit(96, 4, 4, patch_size=16, img_size=(128, 64)),
