@@ -58,14 +58,16 @@ demo: venv extras
 	best=$$(ls -t $(DEMO_DIR)/best_par_mA_epoch_*.pth | head -n 1) && \
 	echo "Best checkpoint: $$best" && \
 	$(PY) tools/test.py $(DEMO_CONFIG) $$best --work-dir $(DEMO_DIR)/test \
-		--out $(DEMO_DIR)/test_metrics.json && \
+		--out $(DEMO_DIR)/test_metrics.json \
+		--record $(DEMO_DIR)/results.json && \
 	echo "Recognition stage done after $$(( $$(date +%s) - start )) s" && \
 	$(PY) tools/train.py $(RET_CONFIG) --work-dir $(RET_DIR) \
 		--cfg-options model.par_checkpoint=$$best && \
 	ret=$$(ls -t $(RET_DIR)/best_retrieval_mAP_epoch_*.pth | head -n 1) && \
 	echo "Best retrieval checkpoint: $$ret" && \
 	$(PY) tools/test.py $(RET_CONFIG) $$ret --work-dir $(RET_DIR)/test \
-		--out $(RET_DIR)/test_metrics.json && \
+		--out $(RET_DIR)/test_metrics.json \
+		--record $(RET_DIR)/results.json && \
 	$(PY) tools/analysis_tools/attribute_search.py $(RET_CONFIG) $$ret \
 		--num-random 4 --topk 5 \
 		--out $(RET_DIR)/retrieval_examples.png && \

@@ -21,6 +21,11 @@ def parse_args():
     parser.add_argument(
         '--out', help='dump the metrics to this json/yaml/pkl file')
     parser.add_argument(
+        '--record',
+        help='write the metrics with where they come from (config, preset, '
+        'checkpoint sha256, commit, machine, date) to this .json file, '
+        'which tools/misc/record_results.py puts into the metafile')
+    parser.add_argument(
         '--out-item',
         choices=['metrics', 'pred'],
         default='metrics',
@@ -173,6 +178,19 @@ def main():
         ]))
         if args.out:
             mmengine.dump(metrics, args.out)
+        if args.record:
+            from clear_mm.utils.provenance import provenance
+            record = provenance(args.config, cfg.model, args.checkpoint)
+            if args.cfg_options:
+                record['cfg_options'] = {
+                    k: str(v)
+                    for k, v in args.cfg_options.items()
+                }
+            record['metrics'] = {
+                k: float(v)
+                for k, v in metrics.items() if isinstance(v, (int, float))
+            }
+            mmengine.dump(record, args.record, indent=1)
 
 
 if __name__ == '__main__':
