@@ -34,6 +34,8 @@ def parse_args():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--no-compile', action='store_true',
                         help='skip torch.compile')
+    parser.add_argument('--out', help='write the rows with their provenance '
+                        '(commit, machine, date) to this .json file')
     return parser.parse_args()
 
 
@@ -72,9 +74,14 @@ def main():
     torch.manual_seed(0)
     threads = torch.get_num_threads()
     rows = []
+    presets = {}
     for preset in args.presets:
         wrapper, model, size = build(PRESETS[preset])
         params = sum(p.numel() for p in model.parameters()) / 1e6
+        presets[preset] = dict(
+            config=PRESETS[preset],
+            input=list(size),
+            params_M=round(params, 2))
         print(f'{preset}: {PRESETS[preset]}, input {size[0]}x{size[1]}, '
               f'{params:.1f} M parameters', flush=True)
         compiled = None
@@ -97,6 +104,7 @@ def main():
             diff = max_difference(exported, path, 'recognition', model, size)
             print(f'  exported in {seconds:.0f} s; max |ONNX Runtime - '
                   f'PyTorch| = {diff:.1e} at batch 1 and 3', flush=True)
+            presets[preset]['onnx_max_difference'] = float(diff)
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             session = ort.InferenceSession(
@@ -130,6 +138,20 @@ def main():
         print(f'| {r["preset"]} | {r["batch"]} | {r["eager"]:.1f} | '
               f'{comp_text} | {r["onnxruntime"]:.1f} | {comp_ratio} | '
               f'{r["onnxruntime"] / r["eager"]:.2f}x |')
+    if args.out:
+        import mmengine
+
+        from clear_mm.utils.provenance import provenance
+        mmengine.dump(
+            dict(
+                provenance(),
+                repeats=args.repeats,
+                warmup=args.warmup,
+                weights='random',
+                presets=presets,
+                rows=rows),
+            args.out,
+            indent=1)
 
 
 if __name__ == '__main__':

@@ -28,6 +28,10 @@ def parse_args():
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument(
         '--img-size', type=int, nargs=2, default=None, help='H W')
+    parser.add_argument(
+        '--out',
+        help='write the rows with their provenance (config, preset, commit, '
+        'machine, date) to this .json file')
     return parser.parse_args()
 
 
@@ -106,6 +110,19 @@ def main():
         }
         print('| full / (vit_only + swin_only) | ' +
               ' | '.join(f'{ratio[k]:.3f}' for k in keys) + ' |')
+    if args.out:
+        import mmengine
+
+        from clear_mm.utils.provenance import provenance
+        mmengine.dump(
+            dict(
+                provenance(args.config, cfg.model),
+                input=list(img_size),
+                repeats=args.repeats,
+                weights='random',
+                rows=rows),
+            args.out,
+            indent=1)
 
 
 if __name__ == '__main__':
