@@ -488,7 +488,3 @@ def test_demo_recipe_parameter_groups():
     swin = model.backbone.local_branch
     assert [b.ffn.dropout_layer.drop_prob for s in swin.stages
             for b in s.blocks] == [0.0] * 5
-    cfg.model.backbone.arch = 'tiny-nostem'
-    nostem = MODELS.build(cfg.model).backbone.local_branch
-    assert nostem.stages[-1].blocks[-1].ffn.dropout_layer.drop_prob == (
-        pytest.approx(0.1))

@@ -117,6 +117,9 @@ def main():
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('checkpoints_root'):
+        from clear_mm.utils.checkpoints_root import set_checkpoints_root
+        set_checkpoints_root(cfg.checkpoints_root)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -87,12 +87,17 @@ def merge_args(cfg, args):
 def prepare_pretrained(cfg, from_scratch: bool) -> None:
     """Drop the pretrained inits when training from scratch on purpose or
     when a checkpoint replaces every weight anyway (resume / load_from);
-    otherwise find every pretrained file now, so that an absent one stops
-    the run before anything is built."""
+    otherwise find every outside file now (pretrained weights, language
+    model, CLIP, detector), so that the absent ones stop the run in one
+    error before anything is built."""
     from mmengine.logging import print_log
 
     from clear_mm.models.utils.pretrained import (check_pretrained,
                                                   remove_pretrained)
+    from clear_mm.utils.checkpoints_root import set_checkpoints_root
+    from clear_mm.utils.required_files import (missing_files_message,
+                                               required_files)
+    set_checkpoints_root(cfg.get('checkpoints_root'))
     replaced = (cfg.get('resume') or cfg.get('load_from')) and \
         not cfg.get('partial_load')
     if from_scratch or replaced:
@@ -104,8 +109,19 @@ def prepare_pretrained(cfg, from_scratch: bool) -> None:
                 f'Pretrained inits dropped ({why}): '
                 + ', '.join(f'model.{r}' for r in removed),
                 logger='current')
-        return
-    check_pretrained(cfg.model)
+    errors = []
+    if not (from_scratch or replaced):
+        try:  # downloads what it may when the machine is online
+            check_pretrained(cfg.model)
+        except FileNotFoundError as e:
+            errors.append(str(e))
+    others = [
+        f for f in required_files(cfg) if f.kind != 'backbone weights'
+    ]
+    if missing_files_message(others):
+        errors.append(missing_files_message(others))
+    if errors:
+        raise FileNotFoundError('\n'.join(errors))
 
 
 def main():

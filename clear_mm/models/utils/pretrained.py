@@ -47,6 +47,7 @@ from mmengine.model.weight_init import PretrainedInit as _MMEnginePretrained
 from mmengine.model.weight_init import update_init_info
 from mmpretrain.registry import WEIGHT_INITIALIZERS
 
+from clear_mm.utils.checkpoints_root import locate
 from clear_mm.utils.model_converters import (swin_to_mmpretrain,
                                              timm_swin_to_mmpretrain,
                                              timm_vit_to_mmpretrain)
@@ -231,7 +232,9 @@ def resolve_checkpoint(checkpoint: Optional[str],
     exists, else the Hugging Face or torch hub cache of ``hub``/``url``,
     else a download (unless ``download`` is False or ``HF_HUB_OFFLINE`` is
     set). Raises FileNotFoundError naming the file, where it comes from
-    and the switch that trains from scratch."""
+    and the switch that trains from scratch. ``checkpoints/<file>`` is
+    under the checkpoints root (:mod:`clear_mm.utils.checkpoints_root`)."""
+    checkpoint = locate(checkpoint)
     if checkpoint and osp.isfile(checkpoint):
         return checkpoint
     if hub and _hub_cache(hub):
@@ -646,9 +649,9 @@ def pretrained_inits(model_cfg,
 
 def check_pretrained(model_cfg) -> List[str]:
     """Resolve every pretrained file of a model config before anything is
-    built; the first absent one raises (see :func:`resolve_checkpoint`).
-    Returns the files."""
-    files = []
+    built. Every absent one is named in one FileNotFoundError (see
+    :func:`resolve_checkpoint`). Returns the files."""
+    files, errors = [], []
     for where, cfg in pretrained_inits(model_cfg):
         found = where_from(*(cfg.get(k) for k in ('weights', 'checkpoint',
                                                   'source', 'hub', 'url')))
@@ -657,7 +660,14 @@ def check_pretrained(model_cfg) -> List[str]:
                 resolve_checkpoint(found['checkpoint'], found['hub'],
                                    found['url']))
         except FileNotFoundError as e:
-            raise FileNotFoundError(f'{where}: {e}') from None
+            errors.append(f'{where}: {e}')
+    if len(errors) == 1:
+        raise FileNotFoundError(errors[0])
+    if errors:
+        raise FileNotFoundError(
+            f'{len(errors)} pretrained files are missing '
+            '(tools/misc/required_files.py lists every file a config '
+            'needs):\n' + '\n'.join(f'- {e}' for e in errors))
     return files
 
 

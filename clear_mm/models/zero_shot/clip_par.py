@@ -83,6 +83,8 @@ class CLIPZeroShotPAR(BaseModel):
                 'values?).')
         from transformers import (AutoTokenizer, CLIPImageProcessor,
                                   CLIPModel)
+        from clear_mm.utils.checkpoints_root import locate
+        clip = locate(clip)
         if not osp.isdir(clip):
             raise FileNotFoundError(
                 f'CLIP model folder {clip!r} not found. Nothing is '

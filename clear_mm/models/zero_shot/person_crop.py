@@ -43,6 +43,8 @@ class TorchvisionPersonCrop(nn.Module):
         self.detector = getattr(detection, arch)(
             weights=None, weights_backbone=None)
         if checkpoint is not None:
+            from clear_mm.utils.checkpoints_root import locate
+            checkpoint = locate(checkpoint)
             state = torch.load(checkpoint, map_location='cpu',
                                weights_only=True)
             self.detector.load_state_dict(state.get('state_dict', state))

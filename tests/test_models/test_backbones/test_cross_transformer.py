@@ -39,12 +39,6 @@ def test_tiny_preset_and_ablation_branches():
     tokens, local = model(x)
     assert tokens.shape == (2, 1 + 8 * 4, 96)
     assert local.shape == (2, 256, 2, 1)
-    # the earlier preset: three convolutions to 64 x 32 x 16, same grids
-    convstem = CrossTransformer(arch='tiny-convstem')
-    assert convstem.stem(x).shape == (2, 64, 32, 16)
-    tokens, local = convstem(x)
-    assert tokens.shape == (2, 1 + 8 * 4, 96)
-    assert local.shape == (2, 256, 2, 1)
     # a branch replaced in a preset with a stem reads the stem's map
     resnet = CrossTransformer(
         arch='tiny',
@@ -61,9 +55,11 @@ def test_tiny_preset_and_ablation_branches():
 
 
 def test_branch_replaced_by_another_backbone():
-    # the tiny preset before its stem: the branches read the image
+    # without the stem the branch reads the image
     model = CrossTransformer(
-        arch='tiny-nostem',
+        arch='tiny',
+        stem=False,
+        branches=('local', ),
         local_branch=dict(
             type='ConvNeXt',
             arch='atto',
@@ -87,11 +83,15 @@ def test_invalid_arguments():
     with pytest.raises(ValueError, match='subset'):
         CrossTransformer(arch='tiny', branches=('vit', ))
     model = CrossTransformer(
-        arch='tiny-nostem',
+        arch='tiny',
+        stem=False,
+        branches=('global', ),
         global_branch=dict(
             type='VisionTransformer',
             arch='deit-tiny',
             img_size=(128, 64),
+            in_channels=3,
+            patch_size=16,
             out_type='cls_token'))
     with pytest.raises(ValueError, match="out_type='raw'"):
         model(torch.randn(1, 3, 128, 64))

@@ -1,0 +1,265 @@
+"""Write the docs' result tables from the metafiles and the results files.
+
+    python tools/misc/generate_tables.py           # rewrite the tables
+    python tools/misc/generate_tables.py --check   # exit 1 if one differs
+
+Numbers live once, as data: a config's in its metafile entry
+(``tools/misc/record_results.py``), a benchmark's in its file under
+``results/`` (the benchmark's ``--out``). A Markdown file shows them in a
+block this script fills; the opening comment says what goes in it:
+
+    <!-- table models="par_synthetic ret_synthetic" metrics="par/mA=mA" -->
+    <!-- /table -->
+
+- ``models`` + ``metrics``: one row per model (its name links its config),
+  one column per metric (``key=label``), ``-`` where none was measured;
+- ``collection``: every model of an algorithm, its task, its data, the
+  headline metrics measured here and those its paper reports;
+- ``benchmark``: a results file of ``benchmark_inference.py`` or
+  ``benchmark_model.py``.
+
+Under each table a line says which preset, commit and machine measured it.
+"""
+import argparse
+import json
+import os.path as osp
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ['README.md', 'docs/*.md', 'configs/*/README.md']
+BLOCK = re.compile(r'(<!-- table (?P<args>.*?) -->\n)(?P<body>.*?)'
+                   r'(<!-- /table -->)', re.S)
+HEADLINE = {
+    'Pedestrian Attribute Recognition': ['par/mA', 'par/F1'],
+    'Attribute-based Person Retrieval':
+    ['retrieval/R1', 'retrieval/mAP', 'aps/R1', 'aps/mAP'],
+    'Person Re-identification': ['reid/R1', 'reid/mAP'],
+}
+SHORT_TASK = {
+    'Pedestrian Attribute Recognition': 'PAR',
+    'Attribute-based Person Retrieval': 'retrieval',
+    'Person Re-identification': 'reID',
+}
+
+
+def load_models() -> Dict[str, dict]:
+    """Every metafile entry by name, with its collection."""
+    models = {}
+    for path in sorted(ROOT.glob('configs/*/metafile.yml')):
+        with open(path) as f:
+            data = yaml.safe_load(f)
+        for model in data['Models']:
+            models[model['Name']] = model
+    return models
+
+
+def metrics_of(model: dict) -> Dict[str, float]:
+    out = {}
+    for result in model.get('Results') or []:
+        out.update(result.get('Metrics') or {})
+    return out
+
+
+def label(key: str) -> str:
+    """A short column name for a metric key: ``retrieval/R1`` -> ``R-1``."""
+    parts = key.split('/')
+    if parts[0] in ('par', 'retrieval', 'reid', 'aps', 'partial'):
+        parts = parts[1:] if parts[0] in ('par', 'retrieval') else parts
+    text = ' '.join(parts)
+    return re.sub(r'\bR(\d+)\b', r'R-\1', text)
+
+
+def fmt(value) -> str:
+    return '-' if value is None else f'{value:.2f}'
+
+
+def link(path: str, doc: Path, text: Optional[str] = None) -> str:
+    rel = osp.relpath(ROOT / path, doc.parent)
+    return f'[{text or Path(path).stem}]({rel})'
+
+
+def provenance_line(models: Iterable[dict]) -> str:
+    seen = []
+    for model in models:
+        meta = model.get('Metadata') or {}
+        if not meta.get('Commit'):
+            continue
+        key = (meta.get('Preset'), meta['Commit'][:7], meta['Machine'],
+               meta['Date'][:10])
+        if key not in seen:
+            seen.append(key)
+    if not seen:
+        return ''
+    parts = [
+        f'preset `{preset}`, commit {commit}, {machine}, {date}'
+        if preset else f'commit {commit}, {machine}, {date}'
+        for preset, commit, machine, date in seen
+    ]
+    return 'Measured with ' + '; '.join(parts) + '.\n'
+
+
+def models_table(args: dict, doc: Path, models: Dict[str, dict]) -> str:
+    names = args['models'].split()
+    columns = []
+    for item in args['metrics'].split():
+        key, _, text = item.partition('=')
+        columns.append((key, text or label(key)))
+    unknown = [n for n in names if n not in models]
+    if unknown:
+        raise KeyError(f'{doc}: no metafile entry named {unknown}')
+    lines = [
+        '| config | ' + ' | '.join(text for _, text in columns) + ' |',
+        '|---|' + '---|' * len(columns),
+    ]
+    for name in names:
+        values = metrics_of(models[name])
+        lines.append(f"| {link(models[name]['Config'], doc)} | " +
+                     ' | '.join(fmt(values.get(k)) for k, _ in columns) +
+                     ' |')
+    return '\n'.join(lines) + '\n\n' + provenance_line(
+        models[n] for n in names)
+
+
+def headline(metrics: Dict[str, float], tasks: List[str]) -> str:
+    keys = [k for task in tasks for k in HEADLINE[task] if k in metrics]
+    return ', '.join(f'{label(k)} {metrics[k]:.2f}' for k in keys) or '-'
+
+
+def collection_table(args: dict, doc: Path, models: Dict[str, dict]) -> str:
+    rows = [m for m in models.values()
+            if m.get('In Collection') == args['collection']]
+    if not rows:
+        raise KeyError(f"{doc}: no model in collection {args['collection']}")
+    lines = [
+        '| config | task | data | measured here | reported in the paper |',
+        '|---|---|---|---|---|',
+    ]
+    for model in rows:
+        tasks = [r['Task'] for r in model['Results']]
+        reported = model.get('Reported') or {}
+        paper = ', '.join(
+            f'{label(k)} {v}'
+            for k, v in (reported.get('Metrics') or {}).items())
+        if paper and reported.get('Source'):
+            paper += f" ({reported['Source']})"
+        lines.append(
+            f"| {link(model['Config'], doc)} | "
+            f"{' + '.join(SHORT_TASK[t] for t in tasks)} | "
+            f"{model['Results'][0]['Dataset']} | "
+            f'{headline(metrics_of(model), tasks)} | {paper or "-"} |')
+    return '\n'.join(lines) + '\n\n' + provenance_line(rows)
+
+
+def benchmark_table(args: dict, doc: Path) -> str:
+    path = ROOT / args['benchmark']
+    with open(path) as f:
+        data = json.load(f)
+    if 'presets' in data:  # benchmark_inference.py
+        lines = [
+            '| preset | input | params (M) | batch | eager | torch.compile '
+            '| ONNX Runtime | compile / eager | ORT / eager |',
+            '|---|---|---|---|---|---|---|---|---|',
+        ]
+        for row in data['rows']:
+            preset = data['presets'][row['preset']]
+            eager, comp = row['eager'], row.get('compile')
+            comp_text = '-' if comp is None else f'{comp:.1f}'
+            comp_ratio = '-' if comp is None else f'{comp / eager:.2f}x'
+            lines.append(
+                f"| {row['preset']} | {preset['input'][0]}x"
+                f"{preset['input'][1]} | {preset['params_M']:.2f} | "
+                f"{row['batch']} | {eager:.1f} | {comp_text} | "
+                f"{row['onnxruntime']:.1f} | {comp_ratio} | "
+                f"{row['onnxruntime'] / eager:.2f}x |")
+        note = (f"Images per second, median of {data['repeats']} timed runs "
+                f"after {data['warmup']} warm-up runs, {data['weights']} "
+                'weights.')
+    else:  # benchmark_model.py
+        rows = data['rows']
+        keys = list(next(iter(rows.values())))
+        lines = [
+            '| model | ' + ' | '.join(keys) + ' |',
+            '|---|' + '---|' * len(keys),
+        ]
+        for name, row in rows.items():
+            lines.append(f'| {name} | ' +
+                         ' | '.join(f'{row[k]:.3f}' for k in keys) + ' |')
+        if {'vit_only', 'swin_only'} <= set(rows):
+            ratio = {
+                k: rows['full'][k] /
+                (rows['vit_only'][k] + rows['swin_only'][k])
+                for k in keys
+            }
+            lines.append('| full / (vit_only + swin_only) | ' +
+                         ' | '.join(f'{ratio[k]:.2f}' for k in keys) + ' |')
+        note = (f"Input {data['input'][0]}x{data['input'][1]}, "
+                f"{data['weights']} weights, seconds per call (median of "
+                f"{data['repeats']}).")
+    meta = data['machine']
+    machine = (f"{meta.get('gpu') or meta['cpu']}, {meta['cores']} cores, "
+               f"{meta['torch_threads']} threads, torch {meta['torch']}, "
+               f"{meta['device']}")
+    preset = f"preset `{data['preset']}`, " if data.get('preset') else ''
+    return ('\n'.join(lines) + f'\n\n{note} Measured with {preset}commit '
+            f"{data['commit'][:7]}, {machine}, {data['date'][:10]} "
+            f"(`{data['command']}`).\n")
+
+
+def render(args: dict, doc: Path, models: Dict[str, dict]) -> str:
+    if 'benchmark' in args:
+        return benchmark_table(args, doc)
+    if 'collection' in args:
+        return collection_table(args, doc, models)
+    return models_table(args, doc, models)
+
+
+def documents() -> List[Path]:
+    return sorted({p for pattern in DOCS for p in ROOT.glob(pattern)})
+
+
+def generate(check: bool = False) -> List[str]:
+    """Fill every table; returns the files that changed (with ``check``,
+    that would change, leaving them as they are)."""
+    models = load_models()
+    changed = []
+    for doc in documents():
+        text = doc.read_text()
+
+        def fill(match):
+            args = dict(
+                item.split('=', 1) for item in shlex.split(match['args']))
+            return match[1] + render(args, doc, models) + match[4]
+
+        new = BLOCK.sub(fill, text)
+        if new != text:
+            changed.append(str(doc.relative_to(ROOT)))
+            if not check:
+                doc.write_text(new)
+    return changed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__)
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='change nothing; exit 1 when a table differs from its data')
+    args = parser.parse_args(argv)
+    changed = generate(check=args.check)
+    for path in changed:
+        print(('differs from its data: ' if args.check else 'updated: ') +
+              path)
+    return 1 if args.check and changed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
