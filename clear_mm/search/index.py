@@ -394,10 +394,21 @@ class PersonSearcher:
             ignored=list(parsed.ignored),
             guessed=dict(parsed.guessed),
             mode=plan['mode'],
-            results=[
-                dict(path=str(self.gallery['paths'][i]),
-                     score=float(scores[i])) for i in order
-            ])
+            results=[self._result(i, scores[i]) for i in order])
+
+    def _result(self, i: int, score: float, thr: float = 0.5) -> dict:
+        """One ranked image: its path, its score and the attributes the
+        model predicts for it (score above ``thr``), highest first."""
+        probs = self.gallery['scores']
+        names = self.parser.attributes
+        present = [] if probs.shape[1] == 0 else sorted(
+            (j for j in range(probs.shape[1]) if probs[i, j] > thr),
+            key=lambda j: -probs[i, j])
+        return dict(
+            path=str(self.gallery['paths'][i]),
+            score=float(score),
+            camera=int(self.gallery['cameras'][i]),
+            attributes=[names[j] for j in present])
 
     @property
     def text_search(self) -> bool:
@@ -474,16 +485,23 @@ class PersonSearcher:
         return ((probs[:, known] > thr) == (parsed.vector[known] == 1)).all(
             axis=1)
 
-    def search_image(self, image, topk: int = 10) -> dict:
+    def search_image(self, image, topk: int = 10,
+                     cameras: Optional[Sequence[int]] = None) -> dict:
         """The gallery images nearest to ``image`` (re-identification with
-        Cerberus; image-to-image for the others)."""
+        Cerberus; image-to-image for the others), optionally of
+        ``cameras`` only (then ranked exactly)."""
         emb = self.inferencer.embed_images([image])['embeddings'].numpy()
-        k = min(topk, len(self))
-        sims, ids = self.faiss_index.search(emb.astype(np.float32), k)
-        return dict(results=[
-            dict(path=str(self.gallery['paths'][i]), score=float(s))
-            for s, i in zip(sims[0], ids[0]) if i >= 0
-        ])
+        emb = emb.astype(np.float32)
+        if cameras is not None:
+            sims = self.gallery['embeddings'] @ emb[0]
+            sims[~np.isin(self.gallery['cameras'], list(cameras))] = -np.inf
+            ids = np.argsort(-sims, kind='stable')[:topk]
+            pairs = [(sims[i], i) for i in ids if np.isfinite(sims[i])]
+        else:
+            k = min(topk, len(self))
+            sims, ids = self.faiss_index.search(emb, k)
+            pairs = [(s, i) for s, i in zip(sims[0], ids[0]) if i >= 0]
+        return dict(results=[self._result(i, s) for s, i in pairs])
 
     def paths(self) -> List[str]:
         return self.gallery['paths'].tolist()

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from PIL import Image
 
 from clear_mm.search import PersonSearcher, QueryParser, QueryScorer
 from tests.conftest import REPO
@@ -173,6 +174,13 @@ def test_index_build_add_reopen(retriever, tmp_path):
     assert 0 < len(filtered['results']) < 16  # the filter decides
     for r in filtered['results']:
         assert probs[r['path']][backpack] > 0.5 >= probs[r['path']][hat]
+    # each result names its camera and predicted attributes, highest first
+    names = synthetic_meta()['attributes']
+    for r in answer['results']:
+        p = probs[r['path']]
+        want = [names[j] for j in np.argsort(-p, kind='stable') if p[j] > .5]
+        assert r['attributes'] == want
+        assert r['camera'] == int(r['path'].split('_c')[1][0])
 
     with pytest.raises(ValueError, match='another model'):
         PersonSearcher.build(ASMR_CONFIG, str(retriever / 'other.pth'),
@@ -238,7 +246,8 @@ def test_cli(retriever, tmp_path):
                                         absent=[])
     assert answer['ignored'] == ['purple', 'scarf']
     assert len(answer['results']) == 3
-    assert set(answer['results'][0]) == {'path', 'score'}
+    assert set(answer['results'][0]) == {'path', 'score', 'camera',
+                                         'attributes'}
     assert osp.getsize(tmp_path / 'top.png') > 1000
     proc = subprocess.run(
         [sys.executable, 'tools/search.py', 'query', index, '--query',
@@ -369,15 +378,83 @@ def test_approximate_index(retriever, tmp_path):
         ]
 
 
+def load_search_app():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'search_app', osp.join(REPO, 'projects', 'gradio_demo',
+                               'search_app.py'))
+    app_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app_module)
+    return app_module
+
+
+def test_search_page_logic_without_a_browser(retriever, tmp_path):
+    """The page's answers, computed as the page computes them but without
+    a browser: text queries with a camera filter, errors, image queries,
+    whole crops with their predicted attributes, the page's components."""
+    app = load_search_app()
+    index = str(tmp_path / 'index')
+    PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
+                         str(retriever / 'cams1'), index)
+    searcher = PersonSearcher.open(index)
+    text, crops = app.run_query(searcher, 'Female, Backpack, -Hat', 4, ['2'])
+    assert '**present:** Female, Backpack' in text
+    assert '**absent:** Hat' in text
+    expected = searcher.search('Female, Backpack, -Hat', 4,
+                               cameras=[2])['results']
+    assert len(crops) == len(expected) == 4
+    for rank, ((image, cap), r) in enumerate(zip(crops, expected), 1):
+        assert image.size == Image.open(r["path"]).size == (128, 256)
+        assert cap.startswith(f'{rank}. {r["score"]:.3f} · camera 2 · ')
+        assert cap.endswith(', '.join(r['attributes']) or 'no attribute')
+    text, crops = app.run_query(searcher, 'Female, Wings', 4)
+    assert text.startswith('**Error:**') and 'Wings' in text and not crops
+    # an uploaded image finds itself first, within the ticked cameras
+    probe = sorted(searcher.paths())[0]
+    camera = int(probe.split('_c')[1][0])
+    _, crops = app.run_image_query(searcher, Image.open(probe), 3)
+    assert crops[0][1].startswith('1. 1.000')
+    _, crops = app.run_image_query(searcher, Image.open(probe), 10,
+                                   [str(3 - camera)])
+    assert len(crops) == 5
+    assert all(f'camera {3 - camera}' in cap for _, cap in crops)
+    assert app.run_image_query(searcher, None, 3)[1] == []
+    assert app.camera_choices(searcher) == ['1', '2']
+    guessed = app.understood_markdown(
+        dict(understood=dict(present=['Skirt&Dress'], absent=[]),
+             ignored=['purple'],
+             guessed=dict(gown=dict(attribute='Skirt&Dress', value=1,
+                                    phrase='dress', cosine=0.714))))
+    assert '**not understood:** purple' in guessed
+    assert '"gown"** read as Skirt&Dress present (like "dress", cosine ' \
+        '0.71)' in guessed
+    gr = pytest.importorskip('gradio')
+    page = app.build_app(searcher, topk=4)
+    components = list(page.blocks.values())
+    gallery, = [c for c in components if isinstance(c, gr.Gallery)]
+    assert gallery.object_fit == 'contain'  # whole crops, not squares
+    assert any(isinstance(c, gr.Image) for c in components)
+    boxes, = [c for c in components if isinstance(c, gr.CheckboxGroup)]
+    assert [value for _, value in boxes.choices] == ['1', '2']
+
+
 def browser():
     """Chromium and its driver (Debian's chromium, chromium-driver) with
-    selenium, or skip."""
+    selenium; skips without them, fails instead when
+    CLEAR_MM_REQUIRE_BROWSER=1."""
     import shutil
-    pytest.importorskip('gradio')
-    pytest.importorskip('selenium')
+    required = os.environ.get('CLEAR_MM_REQUIRE_BROWSER') == '1'
+    for package in ('gradio', 'selenium'):
+        if required:
+            __import__(package)
+        else:
+            pytest.importorskip(package)
     binary = shutil.which('chromium') or shutil.which('chromium-browser')
     driver = shutil.which('chromedriver')
     if not (binary and driver):
+        if required:
+            pytest.fail('CLEAR_MM_REQUIRE_BROWSER=1 but no chromium / '
+                        'chromedriver is installed')
         pytest.skip('no chromium / chromedriver installed')
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -394,7 +471,6 @@ def test_search_page_in_a_real_browser(retriever, tmp_path):
     through headless Chromium: a partial query shows what was understood
     and the top-k crops; a bad query shows the error listing the valid
     names."""
-    import importlib.util
     import socket
     import time
 
@@ -403,11 +479,7 @@ def test_search_page_in_a_real_browser(retriever, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver = browser()
-    spec = importlib.util.spec_from_file_location(
-        'search_app', osp.join(REPO, 'projects', 'gradio_demo',
-                               'search_app.py'))
-    app_module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app_module)
+    app_module = load_search_app()
     index = str(tmp_path / 'index')
     searcher = PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
                                     str(retriever / 'cams1'), index)
