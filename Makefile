@@ -87,9 +87,11 @@ serve: venv extras
 	$(PY) projects/gradio_demo/search_app.py $(INDEX) --port $(PORT)
 
 benchmark: venv extras
-	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py
+	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py \
+		--out results/benchmark_model_paper.json
 	$(PY) tools/analysis_tools/benchmark_retrieval.py configs/clear/ret_synthetic.py
-	$(PY) tools/analysis_tools/benchmark_inference.py
+	$(PY) tools/analysis_tools/benchmark_inference.py \
+		--out results/benchmark_inference.json
 
 clean:
 	rm -rf $(DEMO_DIR) $(RET_DIR)

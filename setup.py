@@ -20,6 +20,7 @@ setup(
     'person retrieval for MMPretrain',
     packages=find_packages(include=['clear_mm', 'clear_mm.*']),
     python_requires='>=3.9',
+    license='Apache-2.0',
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={
         'tests': read_requirements('requirements/tests.txt'),

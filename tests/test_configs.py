@@ -313,7 +313,7 @@ def test_missing_data_points_to_readme(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         DATASETS.build(ds_cfg)
     assert str(tmp_path / 'PETA' / 'PETA.mat') in str(e.value)
-    assert 'README.md, section "Dataset preparation"' in str(e.value)
+    assert 'docs/datasets.md' in str(e.value)
 
 
 @pytest.mark.parametrize('path', PAR_BASELINES, ids=osp.basename)

@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from .schema import check_schema, plain, select_schema
 
 SPLITS = ('train', 'val', 'test', 'trainval', 'all')
-README_DATA = 'README.md, section "Dataset preparation"'
+README_DATA = 'docs/datasets.md'
 
 
 @dataclass

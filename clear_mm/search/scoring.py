@@ -27,8 +27,8 @@ has::
     score(i, q) = sigma * s(i, q) + sum_{a specified} log p_i(a = q_a)
 
 On the synthetic demo this ranks partial queries better than either the
-embeddings or the attribute scores alone at most query sizes (README,
-"Person search").
+embeddings or the attribute scores alone at most query sizes
+(docs/results.md, partial queries).
 """
 from typing import Optional, Tuple
 

@@ -4,7 +4,7 @@
 # the paper's 1e-5 fine-tuning recipe, smaller batches for more updates in
 # the time budget). The transformer branches train at lr 2e-4: on renders
 # with real PA100K labels they learned better the lower their rate, from
-# 1e-3 down to 2e-4 (README, "Learnability"; batch 16 is small for a
+# 1e-3 down to 2e-4 (docs/history.md, "Learnability"; batch 16 is small for a
 # transformer). The convolutional parts, the preset's ResNet stem and the
 # fresh fusion neck and head, take five times that (1e-3, the
 # ResNet-18's rate) with weight decay on every tensor (MMEngine's custom

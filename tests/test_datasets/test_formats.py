@@ -50,11 +50,11 @@ def test_pa100k_bad_label_value(tmp_path):
         PA100K(data_root=str(tmp_path), split='test')
 
 
-def test_missing_annotation_names_path_and_readme(tmp_path):
+def test_missing_annotation_names_path_and_docs(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         PA100K(data_root=str(tmp_path / 'nowhere'))
     assert 'nowhere' in str(e.value) and 'annotation.mat' in str(e.value)
-    assert 'Dataset preparation' in str(e.value)
+    assert 'docs/datasets.md' in str(e.value)
 
 
 def test_missing_image_fails_when_loaded(tmp_path):

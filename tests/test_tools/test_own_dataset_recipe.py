@@ -1,4 +1,4 @@
-"""The README's "Your own dataset" recipe, run as written: its CSV layout,
+"""docs/datasets.md's "Your own dataset" recipe, run as written: its CSV layout,
 its three config files, and its two commands (sized down to seconds with
 --cfg-options)."""
 import glob
@@ -18,9 +18,9 @@ ATTRIBUTES = ['female', 'young', 'adult', 'backpack']
 
 
 def recipe():
-    text = open(osp.join(REPO, 'README.md')).read()
-    section = text[text.index('**Your own dataset**'):]
-    section = section[:section.index('**Another backbone')]
+    text = open(osp.join(REPO, 'docs', 'datasets.md')).read()
+    section = text[text.index('## Your own dataset'):]
+    section = section[:section.index('Every dataset exposes')]
     blocks = re.findall(r'```(\w*)\n(.*?)```', section, re.S)
     python = [code for lang, code in blocks if lang == 'python']
     header = next(line for _, code in blocks for line in code.splitlines()
@@ -42,7 +42,7 @@ def write_split(root, split, n, rng):
     return rows
 
 
-def test_readme_recipe_trains_both_stages(tmp_path):
+def test_docs_recipe_trains_both_stages(tmp_path):
     header, (my_data, par_my, ret_my), commands = recipe()
     assert header.split(',')[1:] == ATTRIBUTES
     configs = tmp_path / 'configs'

@@ -12,7 +12,10 @@ block this script fills; the opening comment says what goes in it:
     <!-- /table -->
 
 - ``models`` + ``metrics``: one row per model (its name links its config),
-  one column per metric (``key=label``), ``-`` where none was measured;
+  one column per metric (``key=label``, ``_`` for a space in the
+  label), ``-`` where none was measured;
+- ``model`` + ``rows`` + ``metrics``: one model's metrics as a grid, a
+  row per key prefix, a column per key suffix (``partial/k1`` x ``mAP``);
 - ``collection``: every model of an algorithm, its task, its data, the
   headline metrics measured here and those its paper reports;
 - ``benchmark``: a results file of ``benchmark_inference.py`` or
@@ -36,7 +39,7 @@ DOCS = ['README.md', 'docs/*.md', 'configs/*/README.md']
 BLOCK = re.compile(r'(<!-- table (?P<args>.*?) -->\n)(?P<body>.*?)'
                    r'(<!-- /table -->)', re.S)
 HEADLINE = {
-    'Pedestrian Attribute Recognition': ['par/mA', 'par/F1'],
+    'Pedestrian Attribute Recognition': ['par/mA', 'par/f1'],
     'Attribute-based Person Retrieval':
     ['retrieval/R1', 'retrieval/mAP', 'aps/R1', 'aps/mAP'],
     'Person Re-identification': ['reid/R1', 'reid/mAP'],
@@ -69,14 +72,16 @@ def metrics_of(model: dict) -> Dict[str, float]:
 def label(key: str) -> str:
     """A short column name for a metric key: ``retrieval/R1`` -> ``R-1``."""
     parts = key.split('/')
-    if parts[0] in ('par', 'retrieval', 'reid', 'aps', 'partial'):
-        parts = parts[1:] if parts[0] in ('par', 'retrieval') else parts
-    text = ' '.join(parts)
+    if parts[0] in ('par', 'retrieval'):  # the task's own metrics
+        parts = parts[1:]
+    text = re.sub(r'\bf1\b', 'F1', ' '.join(parts))
     return re.sub(r'\bR(\d+)\b', r'R-\1', text)
 
 
-def fmt(value) -> str:
-    return '-' if value is None else f'{value:.2f}'
+def fmt(value, key: str = '') -> str:
+    if value is None:
+        return '-'
+    return str(int(value)) if key.endswith('queries') else f'{value:.2f}'
 
 
 def link(path: str, doc: Path, text: Optional[str] = None) -> str:
@@ -109,7 +114,7 @@ def models_table(args: dict, doc: Path, models: Dict[str, dict]) -> str:
     columns = []
     for item in args['metrics'].split():
         key, _, text = item.partition('=')
-        columns.append((key, text or label(key)))
+        columns.append((key, text.replace('_', ' ') or label(key)))
     unknown = [n for n in names if n not in models]
     if unknown:
         raise KeyError(f'{doc}: no metafile entry named {unknown}')
@@ -120,10 +125,32 @@ def models_table(args: dict, doc: Path, models: Dict[str, dict]) -> str:
     for name in names:
         values = metrics_of(models[name])
         lines.append(f"| {link(models[name]['Config'], doc)} | " +
-                     ' | '.join(fmt(values.get(k)) for k, _ in columns) +
+                     ' | '.join(fmt(values.get(k), k) for k, _ in columns) +
                      ' |')
     return '\n'.join(lines) + '\n\n' + provenance_line(
         models[n] for n in names)
+
+
+def rows_table(args: dict, doc: Path, models: Dict[str, dict]) -> str:
+    """One model's metrics as a grid: a row per key prefix (``rows``),
+    a column per key suffix (``metrics``)."""
+    model = models[args['model']]
+    values = metrics_of(model)
+
+    def pairs(text):
+        return [(k, t.replace('_', ' ') or k) for k, _, t in
+                (item.partition('=') for item in text.split())]
+
+    rows, columns = pairs(args['rows']), pairs(args['metrics'])
+    lines = [
+        f"| {link(model['Config'], doc)} | " +
+        ' | '.join(text for _, text in columns) + ' |',
+        '|---|' + '---|' * len(columns),
+    ]
+    for prefix, text in rows:
+        cells = [fmt(values.get(f'{prefix}/{s}'), s) for s, _ in columns]
+        lines.append(f'| {text} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n\n' + provenance_line([model])
 
 
 def headline(metrics: Dict[str, float], tasks: List[str]) -> str:
@@ -158,6 +185,8 @@ def collection_table(args: dict, doc: Path, models: Dict[str, dict]) -> str:
 
 def benchmark_table(args: dict, doc: Path) -> str:
     path = ROOT / args['benchmark']
+    if not path.is_file():
+        return f"Not measured yet: no `{args['benchmark']}`.\n"
     with open(path) as f:
         data = json.load(f)
     if 'presets' in data:  # benchmark_inference.py
@@ -216,6 +245,8 @@ def render(args: dict, doc: Path, models: Dict[str, dict]) -> str:
         return benchmark_table(args, doc)
     if 'collection' in args:
         return collection_table(args, doc, models)
+    if 'rows' in args:
+        return rows_table(args, doc, models)
     return models_table(args, doc, models)
 
 

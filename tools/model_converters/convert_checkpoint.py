@@ -10,8 +10,8 @@ once, to a file in mmpretrain's key names.
 
 The configs do not need this: their ``init_cfg=dict(type='Pretrained',
 weights=...)`` converts at load time, takes the first blocks of deeper
-checkpoints, resamples position embeddings and reports the load (README
-"Pretrained weights"). A converted file loads with
+checkpoints, resamples position embeddings and reports the load
+(docs/pretrained_weights.md). A converted file loads with
 ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 """
 import argparse

@@ -138,7 +138,7 @@ def generate_synthetic_dataset(root: str,
             ``images_per_id``. Defaults to None (one image per person).
         nuisance (float): Strength of occlusion, blur, illumination and
             noise; 1 is the demo's, 2 and 3 the harder settings of the
-            learnability study (README). Defaults to 1.
+            learnability study (docs/history.md). Defaults to 1.
 
     Returns:
         dict: The content of ``meta.json``.

@@ -29,8 +29,7 @@ class LoadPedestrianImage(LoadImageFromFile):
         if self.backend_args is None and not osp.isfile(path):
             raise FileNotFoundError(
                 f'Image {path} does not exist. The annotation file lists it; '
-                'check the dataset layout in README.md, section "Dataset '
-                'preparation".')
+                'check the dataset layout in docs/datasets.md.')
         if self.backend_args is None and osp.getsize(path) == 0:
             raise ValueError(f'Image {path} is empty (0 bytes).')
         try:

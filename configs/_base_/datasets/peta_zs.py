@@ -1,7 +1,7 @@
 # PETAzs, the zero-shot identity split of Rethinking_of_PAR (no test
 # identity is seen in training), from its split file
 # data/PETA/dataset_zs_run0.pkl
-# (README, "Dataset preparation"). As its authors do: train on trainval,
+# (docs/datasets.md). As its authors do: train on trainval,
 # select and test on test; positive ratios from trainval.
 _base_ = ['./par_256x128.py']
 dataset_type = 'PETAPickle'

@@ -1,6 +1,6 @@
 _base_ = ['./par_256x128.py']
 # UPAR 2024: train CSV, validation CSV, and the dev-test CSV for testing
-# (see README for the file names).
+# (docs/datasets.md gives the file names).
 dataset_type = 'UPAR2024'
 data_root = 'data/UPAR2024'
 train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))

@@ -4,7 +4,7 @@
 # Branches from the first 12 blocks of EVA-L/14 (its final norm follows
 # block 24: ln1 fresh) and Swin-B 22k window 12 (stage 3: the first 6 of 18
 # blocks); CASA, the fusion and the head fresh (docs/method_notes.md,
-# "Pretrained initialisation"; files in checkpoints/, see the README).
+# "Pretrained initialisation"; files in checkpoints/, see docs/pretrained_weights.md).
 model = dict(
     type='ImageClassifier',
     backbone=dict(

@@ -1,6 +1,6 @@
 # A plain MMPretrain ResNet-18 + global average pooling + PARHead (weighted
 # BCE), the reference the tiny CLEAR is measured against in the
-# learnability study (README, "Learnability"); 128x64 input, from scratch.
+# learnability study (docs/history.md, "Learnability"); 128x64 input, from scratch.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='ResNet', depth=18, out_indices=(3, )),
