@@ -212,8 +212,13 @@ def benchmark_table(args: dict, doc: Path) -> str:
     else:  # benchmark_model.py
         rows = data['rows']
         keys = list(next(iter(rows.values())))
+        heads = [
+            re.sub(r'_b(\d+)_s$', r' b\1 (s)', k).replace('fwd_bwd', 'fwd+bwd')
+            .replace('params_M', 'params (M)').replace('gflops', 'GFLOPs')
+            for k in keys
+        ]
         lines = [
-            '| model | ' + ' | '.join(keys) + ' |',
+            '| model | ' + ' | '.join(heads) + ' |',
             '|---|' + '---|' * len(keys),
         ]
         for name, row in rows.items():

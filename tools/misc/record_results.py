@@ -11,7 +11,8 @@ machine. This script writes its metrics (rounded to 2 decimals) into the
 ``Results`` of the config's metafile entry, each metric into the result of
 its task (``par/*`` recognition, ``retrieval/*`` and ``partial/*``
 retrieval, ``aps/*`` attribute-based person search, ``reid/*``
-re-identification), and the provenance into its ``Metadata``. A record
+re-identification; a task the entry did not list is added), and the
+provenance into its ``Metadata``. A record
 measured with ``--cfg-options`` is refused: an entry describes its config
 as committed.
 """
@@ -91,10 +92,13 @@ def apply_record(record: dict, model: dict, source: str) -> List[str]:
         if task is None:
             raise ValueError(f'{source}: metric {name!r} has no task '
                              f'(known prefixes: {sorted(TASK_OF_PREFIX)}).')
-        if task not in results:
-            raise ValueError(
-                f"{source}: metric {name!r} is a {task} metric, but the "
-                f"entry {model['Name']} lists only {sorted(results)}.")
+        if task not in results:  # e.g. a retriever's frozen PAR model
+            results[task] = dict(
+                Task=task,
+                Dataset=model['Results'][0]['Dataset'],
+                Metrics={})
+            model['Results'].append(results[task])
+            grouped[task] = {}
         grouped[task][name] = round(float(value), 2)
     for task, result in results.items():
         result['Metrics'] = grouped[task]
