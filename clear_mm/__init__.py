@@ -1,8 +1,8 @@
-"""clear_mm: CLEAR pedestrian attribute recognition and retrieval for
-MMPretrain. Importing it registers every module into mmpretrain's
-registries and makes MMEngine checkpoints load safely on torch >= 2.6."""
-from .utils import checkpoint  # noqa: F401  (registers the safe loader)
-from . import datasets, engine, evaluation, models  # noqa: F401,E402
+"""clear_mm: pedestrian attribute recognition and attribute-based person
+search for MMPretrain. Importing it registers its modules into its own
+registries (``clear_mm.registry``, scope ``clear_mm``); MMPretrain's and
+MMEngine's stay as they were."""
+from . import datasets, engine, evaluation, models, structures  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

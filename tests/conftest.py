@@ -15,9 +15,23 @@ from tests.utils import REPO
 REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
 
 warnings.filterwarnings('ignore')
-init_default_scope('mmpretrain')
+init_default_scope('clear_mm')
 # init_weights() logs one line per parameter.
 MMLogger.get_current_instance().setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def safe_checkpoint_loading():
+    """MMEngine's CheckpointLoader with clear_mm's safe local loader, as our
+    tools set it for their own process; restored afterwards."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from clear_mm.utils import use_safe_checkpoint_loading
+    saved = dict(CheckpointLoader._schemes)
+    use_safe_checkpoint_loading()
+    yield
+    CheckpointLoader._schemes.clear()
+    CheckpointLoader._schemes.update(saved)
 
 
 def realdata(name: str) -> str:
@@ -64,8 +78,8 @@ def tiny_bert(tmp_path_factory):
     from transformers import BertConfig, BertModel, BertTokenizer
 
     from clear_mm.datasets import PA100K
-    from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
     from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
+    from clear_mm.structures.descriptions import PseudoDescriptionBuilder
     folder = str(tmp_path_factory.mktemp('tiny_bert'))
     builder = PseudoDescriptionBuilder(ATTRIBUTES,
                                        PA100K.METAINFO['descriptions'])

@@ -4,7 +4,8 @@ import os
 import signal
 
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
+
+from clear_mm.registry import HOOKS
 
 
 @HOOKS.register_module()

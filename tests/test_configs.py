@@ -4,8 +4,8 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import DATASETS, MODELS
 
+from clear_mm.registry import DATASETS, MODELS
 from tests.conftest import REALDATA, REPO
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
@@ -71,7 +71,7 @@ def test_all_configs_found():
 @pytest.mark.parametrize('path', RECOGNITION, ids=osp.basename)
 def test_experiment_config(path):
     cfg = Config.fromfile(path)
-    assert cfg.default_scope == 'mmpretrain'
+    assert cfg.default_scope == 'clear_mm'
     assert cfg.custom_imports == dict(
         imports=['clear_mm'], allow_failed_imports=False)
     name = osp.basename(path)[len('par_'):-len('.py')]

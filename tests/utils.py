@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from mmpretrain.structures import DataSample
 
+from clear_mm.models import AttributeModel
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -90,7 +92,8 @@ def tiny_par_checkpoint(path, meta: bool = True) -> str:
     weights (seed 0), saved like tools/train.py saves it: with the
     synthetic schema as ``meta.dataset_meta`` unless ``meta=False``."""
     from mmengine.config import Config
-    from mmpretrain.registry import MODELS
+
+    from clear_mm.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(
         Config.fromfile(osp.join(REPO, 'configs', 'clear',
@@ -102,7 +105,7 @@ def tiny_par_checkpoint(path, meta: bool = True) -> str:
     return str(path)
 
 
-class ToyRetriever:
+class ToyRetriever(AttributeModel):
     """A retriever for scoring tests: its proxies are ``attrs`` (with
     ``counts`` training images) and their embeddings the rows of ``emb``."""
 
@@ -111,7 +114,42 @@ class ToyRetriever:
         self.proxy_counts = np.asarray(counts)
         self.emb = emb
 
+    def set_dataset_meta(self, meta):
+        self.schema = meta
+
+    def train_combinations(self):
+        return self.train_attrs.numpy(), self.proxy_counts
+
+    def embed_images(self, inputs):
+        raise NotImplementedError('a toy: its gallery is given')
+
     def encode_queries(self, attrs):
         index = {tuple(r): i for i, r in enumerate(self.train_attrs.tolist())}
         return torch.stack([self.emb[index[tuple(r)]]
                             for r in torch.as_tensor(attrs).tolist()])
+
+
+def ranking_loop(scores, relevant, topk=(1, 5, 10)) -> dict:
+    """CMC and mAP (percent), one query at a time by a stable sort: the
+    independent reference the ranking core is checked against.
+    ``relevant`` is a ``(Q, G)`` bool mask; queries without a relevant item
+    are left out (``num_skipped``)."""
+    scores = torch.as_tensor(scores).float()
+    relevant = np.asarray(relevant, dtype=bool)
+    hits = {k: 0 for k in topk}
+    aps = []
+    for q in range(len(scores)):
+        ranked = torch.argsort(-scores[q], stable=True).numpy()
+        good = relevant[q][ranked]
+        if not good.any():
+            continue
+        first = int(np.argmax(good))
+        for k in topk:
+            hits[k] += first < k
+        ranks = np.nonzero(good)[0] + 1
+        aps.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
+    n = max(len(aps), 1)
+    out = {f'R{k}': 100.0 * hits[k] / n for k in topk}
+    out['mAP'] = 100.0 * float(np.sum(aps)) / n
+    out['num_skipped'] = len(scores) - len(aps)
+    return out

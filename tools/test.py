@@ -168,6 +168,8 @@ def main():
     if args.launcher != 'none':
         from clear_mm.engine import setup_cpu_distributed
         setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
+    from clear_mm.utils import use_safe_checkpoint_loading
+    use_safe_checkpoint_loading()  # load_from / resume, this process only
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.launcher != 'none':

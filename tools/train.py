@@ -132,6 +132,7 @@ def main():
         from mmengine.runner import find_latest_checkpoint
 
         from clear_mm.utils import trust_checkpoint
+
         # --resume without a path resumes the work dir's latest checkpoint
         path = cfg.get('load_from') or (
             cfg.resume and find_latest_checkpoint(cfg.work_dir))
@@ -144,6 +145,8 @@ def main():
     if args.launcher != 'none':
         from clear_mm.engine import setup_cpu_distributed
         setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
+    from clear_mm.utils import use_safe_checkpoint_loading
+    use_safe_checkpoint_loading()  # load_from / resume, this process only
     runner = Runner.from_cfg(cfg)
     runner.train()
     if args.launcher != 'none':

@@ -94,11 +94,12 @@ def load_image(item) -> dict:
 def test_pipeline(cfg: Config) -> Callable:
     """The config's test pipeline with its file loading left out (done by
     :func:`load_image`, for paths and arrays alike)."""
-    from mmpretrain.datasets import remove_transform
-    from mmpretrain.registry import TRANSFORMS
-    steps = remove_transform(
-        copy.deepcopy(cfg.test_dataloader.dataset.pipeline),
-        'LoadImageFromFile')
+    from clear_mm.datasets.transforms.loading import LOADING_TRANSFORMS
+    from clear_mm.registry import TRANSFORMS
+    steps = [
+        t for t in copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+        if t['type'] not in LOADING_TRANSFORMS
+    ]
     return Compose([load_image] + [TRANSFORMS.build(t) for t in steps])
 
 
@@ -179,21 +180,24 @@ def bind_schema(model: BaseModel, meta: Optional[dict]) -> dict:
     Cerberus), else ``meta`` (a checkpoint's ``dataset_meta``, or given),
     else the metainfo of the config's test dataset (for models without a
     checkpoint: CLIP zero-shot)."""
-    from clear_mm.datasets.schema import plain
+    from clear_mm.models import AttributeModel
     from clear_mm.models.utils.dataset_meta import schema_of
-    own = getattr(model, 'schema', None)
+    from clear_mm.structures.schema import plain
+    attribute_model = isinstance(model, AttributeModel)
+    own = model.schema if attribute_model else None
     if own is None:
         if meta is None or not meta.get('attributes'):
             meta = _test_dataset_meta(model)
-        if hasattr(model, 'set_dataset_meta'):
+        if attribute_model:
             model.set_dataset_meta(meta)
-        own = getattr(model, 'schema', None) or schema_of(meta)
+        own = (model.schema if attribute_model else None) or schema_of(meta)
     elif meta is not None and meta.get('attributes'):
         from clear_mm.models.utils.dataset_meta import check_same_attributes
         check_same_attributes(own['attributes'], meta['attributes'],
                               type(model).__name__)
-    head = getattr(model, 'head', None)
-    num_classes = getattr(head, 'num_classes', None)
+    from mmpretrain.models import ImageClassifier
+    num_classes = model.head.num_classes if isinstance(
+        model, ImageClassifier) and model.with_head else None
     if num_classes is not None and num_classes != len(own['attributes']):
         raise ValueError(
             f'The model predicts {num_classes} attributes but its schema '
@@ -223,11 +227,12 @@ def _test_dataset_meta(model: BaseModel) -> dict:
 def build_test_dataset(cfg: Config, split: Optional[str] = None):
     """The config's test dataset, or another ``split`` of it."""
     from mmengine.registry import DefaultScope
-    from mmpretrain.registry import DATASETS
+
+    from clear_mm.registry import DATASETS
     dataset_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
     if split:
         dataset_cfg['split'] = split
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
+    with DefaultScope.overwrite_default_scope('clear_mm'):
         return DATASETS.build(dataset_cfg)
 
 

@@ -13,20 +13,16 @@ from .base import ModelInferencer, ModelType, attribute_groups
 
 def predicts_attributes(model: BaseModel) -> bool:
     """Whether ``model.predict`` fills ``pred_score`` with attribute
-    scores: CLEAR's recognition model, the ResNet and PVTv2 baselines, the
-    multi-task model, Cerberus, CLIP zero-shot, and a retriever over a
-    frozen recognition model with its head (CLEAR's; ASMR's visual model
-    trains for retrieval only, its classifier head never trains)."""
+    scores: an MMPretrain classifier (CLEAR's recognition model, the
+    baselines), or an attribute model that declares it
+    (:attr:`AttributeModel.predicts_attribute_scores`)."""
     from mmpretrain.models import ImageClassifier
 
-    from clear_mm.models import (CLIPZeroShotPAR, Cerberus,
-                                 MultiTaskAttributeTransformer)
-    if isinstance(model, (ImageClassifier, CLIPZeroShotPAR, Cerberus,
-                          MultiTaskAttributeTransformer)):
+    from clear_mm.models import AttributeModel
+    if isinstance(model, ImageClassifier):
         return True
-    inner = getattr(model, 'par_model', None)
-    return (isinstance(inner, ImageClassifier) and inner.with_head
-            and getattr(model, 'freeze_par', False))
+    return isinstance(model, AttributeModel) and \
+        bool(model.predicts_attribute_scores)
 
 
 def load_thresholds(thr: Union[float, str, Dict[str, float]],
@@ -152,7 +148,7 @@ class PARInferencer(ModelInferencer):
     def gt_vector(self, gt) -> np.ndarray:
         """True attributes as names (``'Female, Backpack'``, a list) or a
         0/1 vector."""
-        from clear_mm.datasets.schema import vector_from_names
+        from clear_mm.structures.schema import vector_from_names
         if isinstance(gt, str) or (len(gt) and isinstance(gt[0], str)):
             return vector_from_names(gt, self.attributes).astype(bool)
         gt = np.asarray(gt)

@@ -56,12 +56,14 @@ class AttributeRetrievalInferencer(ModelInferencer):
             self.set_gallery(gallery, batch_size)
 
     def check_model(self, model) -> None:
-        if not hasattr(model, 'encode_queries'):
+        from clear_mm.models import AttributeModel
+        if not isinstance(model, AttributeModel):
             raise ValueError(
                 f'{type(model).__name__} does not embed attribute '
                 'queries; the retrieval models are AttributeRetriever '
-                '(CLEAR), ASMRRetriever, MultiTaskAttributeTransformer and '
-                'Cerberus. For attributes of images use PARInferencer.')
+                '(CLEAR), ASMRRetriever, MultiTaskAttributeTransformer, '
+                'Cerberus and CLIPZeroShotPAR. For attributes of images use '
+                'PARInferencer.')
 
     @property
     def device(self) -> torch.device:
@@ -100,8 +102,8 @@ class AttributeRetrievalInferencer(ModelInferencer):
         """``(Q, A)`` 0/1 vectors of queries given by names or vectors; a
         query that puts two attributes of an exclusive group (two age
         bins) is an error."""
-        from clear_mm.datasets.schema import (exclusive_conflicts,
-                                              vector_from_names)
+        from clear_mm.structures.schema import (exclusive_conflicts,
+                                                vector_from_names)
         if isinstance(queries, str) or (isinstance(queries, np.ndarray)
                                         and queries.ndim == 1):
             queries = [queries]

@@ -4,8 +4,8 @@ import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-from mmpretrain.registry import DATASETS
 
+from clear_mm.registry import DATASETS
 from clear_mm.utils.io import read_utf8
 from .base_par_dataset import AttributeTable, BasePARDataset
 

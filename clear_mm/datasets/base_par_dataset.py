@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from .schema import check_schema, plain, select_schema
+from clear_mm.structures.schema import check_schema, plain, select_schema
 
 SPLITS = ('train', 'val', 'test', 'trainval', 'all')
 README_DATA = 'docs/datasets.md'
@@ -47,7 +47,7 @@ class BasePARDataset(BaseDataset):
     Each data info holds ``img_path``, ``gt_score`` (0/1 vector over the
     evaluated attributes), ``gt_ignore`` when the dataset has uncertain
     labels, and the table's extra fields. ``metainfo`` holds the
-    dataset's schema (:mod:`clear_mm.datasets.schema`): ``attributes``
+    dataset's schema (:mod:`clear_mm.structures.schema`): ``attributes``
     (evaluation order; also as ``classes``), ``attribute_groups``,
     ``exclusion_rules``, ``descriptions``, ``sid_groups`` where the dataset
     has them, and ``pos_ratio`` (positive ratio of each attribute in the

@@ -1,7 +1,8 @@
 import torch
-from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
 from torch.utils.data import Dataset
+
+from clear_mm.registry import DATASETS
 
 
 @DATASETS.register_module()

@@ -3,11 +3,11 @@ import os.path as osp
 import re
 
 import numpy as np
-from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
+from clear_mm.registry import DATASETS
+from clear_mm.structures.schema import flag
 from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
-from .schema import flag
 
 # Binarized attribute -> (field of market_attribute.mat, value meaning 1).
 # Binary fields use 1 = no / first option and 2 = yes / second option; age is

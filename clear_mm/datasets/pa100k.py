@@ -1,9 +1,9 @@
 import numpy as np
-from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
+from clear_mm.registry import DATASETS
+from clear_mm.structures.schema import flag
 from .base_par_dataset import AttributeTable, BasePARDataset, mat_str_list
-from .schema import flag
 
 PA100K_GROUPS = {
     'gender': ['Female'],

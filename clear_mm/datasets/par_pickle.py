@@ -20,8 +20,8 @@ import pickle
 from typing import Any, Optional
 
 import numpy as np
-from mmpretrain.registry import DATASETS
 
+from clear_mm.registry import DATASETS
 from .base_par_dataset import AttributeTable, group_attributes
 from .pa100k import PA100K, PA100K_GROUPS
 from .peta import PETA, peta_group

@@ -3,12 +3,12 @@ import re
 from typing import Optional
 
 import numpy as np
-from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
+from clear_mm.registry import DATASETS
+from clear_mm.structures.schema import flag
 from .base_par_dataset import (AttributeTable, BasePARDataset,
                                group_attributes, mat_str_list)
-from .schema import flag
 
 # The first meta columns of peta.data are (image index, person id, ...).
 PETA_META_COLUMNS = 4

@@ -1,10 +1,10 @@
 import numpy as np
-from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
+from clear_mm.registry import DATASETS
+from clear_mm.structures.schema import flag
 from .base_par_dataset import (AttributeTable, BasePARDataset,
                                group_attributes, mat_str_list)
-from .schema import flag
 
 
 def rap_group(name: str) -> str:

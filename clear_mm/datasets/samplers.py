@@ -3,8 +3,9 @@ from typing import Iterator, Optional
 
 import numpy as np
 from mmengine.dist import get_dist_info, sync_random_seed
-from mmpretrain.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
+
+from clear_mm.registry import DATA_SAMPLERS
 
 
 @DATA_SAMPLERS.register_module()

@@ -4,11 +4,11 @@ import os.path as osp
 from typing import Dict, Optional
 
 import numpy as np
-from mmpretrain.registry import DATASETS
 
+from clear_mm.registry import DATASETS
+from clear_mm.structures.schema import flag
 from clear_mm.utils.io import read_utf8
 from .base_par_dataset import AttributeTable, BasePARDataset
-from .schema import flag
 
 _COLORS = ('Black', 'Blue', 'Brown', 'Green', 'Grey', 'Orange', 'Pink',
            'Purple', 'Red', 'White', 'Yellow', 'Other')

@@ -24,6 +24,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
+from clear_mm.models import AttributeModel
+
 
 class Normalize(nn.Module):
     """The data preprocessor's ``(x - mean) / std`` on RGB input."""
@@ -54,14 +56,13 @@ class AttributeScores(nn.Module):
         super().__init__()
         self.normalize = Normalize(model)
         self.model = model
-        self.classifier = getattr(model, 'par_model', model)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.normalize(images)
-        if hasattr(self.model, 'attr_encoder'):  # the multi-task model
-            logits = self.model.head(self.model.extract_feat(x))
-        else:
-            logits = self.classifier(x, mode='tensor')
+        if isinstance(self.model, AttributeModel):
+            logits = self.model.attribute_logits(x)
+        else:  # an MMPretrain classifier
+            logits = self.model(x, mode='tensor')
         return torch.sigmoid(logits)
 
 
@@ -74,12 +75,8 @@ class ImageEncoder(nn.Module):
         self.model = model
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = self.normalize(images)
-        if hasattr(self.model, 'extract_parts'):  # Cerberus: its parts
-            parts = [F.normalize(p, dim=1)
-                     for p in self.model.extract_parts(x)]
-            return F.normalize(torch.cat(parts, dim=1), dim=1)
-        return F.normalize(self.model.embed_images(x), dim=1)
+        return F.normalize(
+            self.model.embed_images(self.normalize(images)), dim=1)
 
 
 class QueryEncoder(nn.Module):
@@ -92,20 +89,11 @@ class QueryEncoder(nn.Module):
     def __init__(self, model: BaseModel):
         super().__init__()
         self.model = model
-        self.forms = list(getattr(model, 'query_forms', ['hard']))
 
     def forward(self, attributes: torch.Tensor,
                 *text_states: torch.Tensor) -> torch.Tensor:
-        model = self.model
-        if not hasattr(model, 'query_adapters'):  # the multi-task model
-            return F.normalize(model.attr_encoder(attributes), dim=1)
-        states = iter(text_states)
-        parts = [
-            model.query_adapters[form](
-                attributes if form == 'hard' else next(states))
-            for form in self.forms
-        ]
-        return F.normalize(torch.cat(parts, dim=1), dim=1)
+        return F.normalize(
+            self.model.query_graph(attributes, *text_states), dim=1)
 
 
 def example_inputs(kind: str, model: BaseModel, image_size: Tuple[int, int],
@@ -115,10 +103,9 @@ def example_inputs(kind: str, model: BaseModel, image_size: Tuple[int, int],
         return dict(images=torch.rand(batch, 3, *image_size) * 255)
     num = model.num_attributes
     inputs = dict(attributes=torch.randint(0, 2, (batch, num)).float())
-    for form in getattr(model, 'query_forms', ()):
-        if form != 'hard':
-            width = model.query_adapters[form].in_channels
-            inputs[f'{form}_states'] = torch.randn(batch, width)
+    for form in model.text_query_forms:
+        width = model.query_adapters[form].in_channels
+        inputs[f'{form}_states'] = torch.randn(batch, width)
     return inputs
 
 
@@ -130,25 +117,24 @@ def wrapper_of(kind: str, model: BaseModel) -> nn.Module:
                 f'{type(model).__name__} predicts no attributes (ASMR trains '
                 'its visual model for retrieval only): export its image and '
                 'query encoders.')
-        if not hasattr(model, 'attr_encoder') and not hasattr(
-                getattr(model, 'par_model', model), 'extract_feat'):
+        if isinstance(model, AttributeModel) and \
+                not model.recognition_graph_exportable:
             raise ValueError(f'{type(model).__name__}: no exportable '
                              'recognition graph (CLIP zero-shot and Cerberus '
                              'score attributes outside a network).')
         return AttributeScores(model).eval()
-    if not hasattr(model, 'encode_queries'):
+    if not isinstance(model, AttributeModel):
         raise ValueError(f'{type(model).__name__} is no attribute retrieval '
                          'model; export it with --kind recognition.')
     if kind == 'image':
         return ImageEncoder(model).eval()
     if kind == 'query':
-        if not (hasattr(model, 'query_adapters')
-                or hasattr(model, 'attr_encoder')):
+        if not model.query_graph_exportable:
             raise ValueError(
-                f'{type(model).__name__} encodes queries by table look-ups '
-                '(Cerberus: SID prototypes), not by a network: there is no '
-                'query graph to export; export its image encoder and keep '
-                'the prototypes (encode_queries) in Python.')
+                f'{type(model).__name__} encodes queries outside a network '
+                '(Cerberus: SID prototype look-ups; CLIP: its text model): '
+                'there is no query graph to export; export its image encoder '
+                'and keep encode_queries in Python.')
         return QueryEncoder(model).eval()
     raise ValueError(f'kind {kind!r}: expected recognition, image or query.')
 

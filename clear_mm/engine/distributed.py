@@ -14,7 +14,8 @@ import os
 import torch
 import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel
-from mmengine.registry import MODEL_WRAPPERS
+
+from clear_mm.registry import MODEL_WRAPPERS
 
 
 @MODEL_WRAPPERS.register_module()
@@ -41,7 +42,10 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     cfg.setdefault('env_cfg', {})
     cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
-    wrapper['type'] = 'CPUDistributedDataParallel'
+    # MMEngine's runner looks the wrapper up in its root registry, which
+    # finds ours (in the clear_mm scope) by its import path
+    wrapper['type'] = ('clear_mm.engine.distributed.'
+                       'CPUDistributedDataParallel')
     cfg.model_wrapper_cfg = wrapper
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(

@@ -1,3 +1,4 @@
+from .attribute_model import AttributeModel  # noqa: F401
 from .backbones import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .language import *  # noqa: F401,F403

@@ -1,24 +1,6 @@
-"""A persistent gallery index over person crops, and the person searcher on
-top of it.
-
-An index is a folder::
-
-    index.json          what made it (config, checkpoint and its sha256),
-                        the attributes, the count, the current files
-    model_config.py     the model's config, as it was
-    gallery-<n>.npz     per image: embedding, predicted attribute scores,
-                        path, camera (parsed from Market-1501-style names)
-    faiss-<n>.index     the faiss index of the embeddings
-
-Every write makes generation ``n + 1`` files, then replaces ``index.json``
-atomically, then removes generation ``n``: a crash leaves the previous
-index readable. Embeddings are L2-normalised; faiss searches by inner
-product, exactly (``IndexFlatIP``) below ``approximate_from`` images and
-with an HNSW graph above.
-"""
-import hashlib
-import io
-import json
+"""The person searcher: a gallery index (:mod:`clear_mm.search.store`)
+and the model that made it, answering attribute, description and image
+queries."""
 import os
 import os.path as osp
 import re
@@ -27,44 +9,13 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
+from clear_mm.models import AttributeModel
 from clear_mm.utils.io import atomic_write
 from .query import ParsedQuery, QueryParser
 from .scoring import QueryScorer
-
-FORMAT = 1
-# HNSW search breadth: recall@10 1.000 at 1M items, 0.36 ms per query, in
-# tools/analysis_tools/benchmark_search.py (faiss' default is 16)
-EF_SEARCH = 128
-CAMERA = re.compile(r'_c(\d+)')
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def weights_sha256(path: str) -> str:
-    """sha256 of a checkpoint file, or of a model folder (CLIP: every
-    file's relative path and sha256, in order)."""
-    if osp.isfile(path):
-        return file_sha256(path)
-    digest = hashlib.sha256()
-    for root, _, names in sorted(os.walk(path)):
-        for name in sorted(names):
-            full = osp.join(root, name)
-            digest.update(osp.relpath(full, path).encode('utf-8'))
-            digest.update(file_sha256(full).encode('ascii'))
-    return digest.hexdigest()
-
-
-def camera_of(path: Optional[str]) -> int:
-    """The camera of a Market-1501-style name (``0002_c3s1_...`` -> 3),
-    else -1."""
-    match = CAMERA.search(osp.basename(path or ''))
-    return int(match.group(1)) if match else -1
+from .store import (FORMAT, build_faiss, camera_of, next_generation,
+                    read_gallery, read_info, weights_sha256,
+                    write_generation)
 
 
 class PersonSearcher:
@@ -128,12 +79,12 @@ class PersonSearcher:
             searcher.add(images, batch_size)
             return searcher
         model = init_model(cfg, checkpoint, device, metainfo=metainfo)
-        if not hasattr(model, 'encode_queries'):
+        if not isinstance(model, AttributeModel):
             raise ValueError(
                 f'{type(model).__name__} does not embed attribute queries: '
                 'index with a retrieval model (CLEAR retriever, ASMR, the '
                 'multi-task model, Cerberus) or CLIP.')
-        weights = checkpoint or getattr(model, 'clip_folder', None)
+        weights = checkpoint or model.weights_folder
         if not weights:
             raise ValueError('Give the checkpoint that made the model.')
         info = dict(
@@ -186,16 +137,7 @@ class PersonSearcher:
         from mmengine.config import Config
 
         from clear_mm.apis import init_model
-        path = osp.join(index_dir, 'index.json')
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'{index_dir} is no gallery index (no index.json); build '
-                'one with tools/search.py index.')
-        with open(path, encoding='utf-8') as f:
-            info = json.load(f)
-        if info.get('format') != FORMAT:
-            raise ValueError(f'{path}: index format {info.get("format")}, '
-                             f'this version reads {FORMAT}.')
+        info = read_info(index_dir)
         checkpoint = info['model']['checkpoint']
         if not osp.exists(checkpoint):
             raise FileNotFoundError(
@@ -212,20 +154,9 @@ class PersonSearcher:
             checkpoint = None
         model = init_model(cfg, checkpoint, device,
                            metainfo=info.get('schema'))
-        with np.load(osp.join(index_dir, info['files']['gallery'])) as data:
-            gallery = {k: data[k] for k in data.files}
-        if len(gallery['paths']) != info['count']:
-            raise ValueError(f'{index_dir}: index.json lists '
-                             f'{info["count"]} images, the gallery file '
-                             f'{len(gallery["paths"])}.')
+        gallery, faiss_index = read_gallery(index_dir, info)
         searcher = cls(index_dir, model, info, gallery, **kwargs)
-        faiss_file = info['files'].get('faiss')
-        if faiss_file:
-            import faiss
-            searcher.faiss_index = faiss.read_index(
-                osp.join(index_dir, faiss_file))
-            if hasattr(searcher.faiss_index, 'hnsw'):
-                searcher.faiss_index.hnsw.efSearch = EF_SEARCH
+        searcher.faiss_index = faiss_index
         return searcher
 
     def _embed(self, images, batch_size: int) -> dict:
@@ -306,53 +237,19 @@ class PersonSearcher:
         if get_rank() == 0:
             self._save()
         else:  # the files rank 0 writes
-            n = self.info['generation'] + 1
-            self.info = dict(
-                self.info, generation=n, count=int(len(paths)),
-                files=dict(gallery=f'gallery-{n}.npz',
-                           faiss=f'faiss-{n}.index'),
-                approximate=len(paths) >= self.approximate_from)
+            self.info = next_generation(
+                self.info, len(paths), len(paths) >= self.approximate_from)
         barrier()
         return len(result['img_paths'])
 
     def _build_faiss(self, embeddings: np.ndarray):
-        import faiss
-        dim = embeddings.shape[1]
-        if len(embeddings) >= self.approximate_from:
-            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = EF_SEARCH
-        else:
-            index = faiss.IndexFlatIP(dim)
-        index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
-        return index
+        return build_faiss(embeddings,
+                           len(embeddings) >= self.approximate_from)
 
     def _save(self) -> None:
-        """Write generation n + 1, switch ``index.json`` to it, then remove
-        generation n."""
-        import faiss
-        info = dict(self.info)
-        old_files = dict(info.get('files') or {})
-        n = info['generation'] + 1
-        files = dict(gallery=f'gallery-{n}.npz', faiss=f'faiss-{n}.index')
-        buffer = io.BytesIO()
-        np.savez(buffer, **self.gallery)
-        atomic_write(buffer.getvalue(),
-                     osp.join(self.index_dir, files['gallery']))
-        atomic_write(
-            faiss.serialize_index(self.faiss_index).tobytes(),
-            osp.join(self.index_dir, files['faiss']))
-        info.update(generation=n, files=files,
-                    count=int(len(self.gallery['paths'])),
-                    approximate=len(self.gallery['paths']) >=
-                    self.approximate_from)
-        atomic_write(json.dumps(info, indent=1).encode('utf-8'),
-                     osp.join(self.index_dir, 'index.json'))
-        self.info = info
-        for name in old_files.values():
-            path = osp.join(self.index_dir, name)
-            if osp.isfile(path):
-                os.remove(path)
+        self.info = write_generation(
+            self.index_dir, self.info, self.gallery, self.faiss_index,
+            len(self.gallery['paths']) >= self.approximate_from)
 
     # -- searching -----------------------------------------------------------
     def __len__(self) -> int:
@@ -413,7 +310,7 @@ class PersonSearcher:
     @property
     def text_search(self) -> bool:
         """Whether queries are embedded as text (CLIP)."""
-        return hasattr(self.model, 'encode_text')
+        return self.model.embeds_text
 
     def _parse_for_text(self, text: str) -> ParsedQuery:
         """CLIP searches with the text itself; what the parser

@@ -27,8 +27,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from clear_mm.datasets.descriptions import attribute_words
-from clear_mm.datasets.schema import exclusive_conflicts
+from clear_mm.structures.descriptions import attribute_words
+from clear_mm.structures.schema import exclusive_conflicts
 
 NEGATIONS = ('no', 'not', 'without', 'non', 'none')
 # words that carry no attribute; they are not reported as ignored

@@ -41,31 +41,25 @@ class QueryScorer:
     """Scores a gallery for :class:`ParsedQuery` queries with ``model``.
 
     Args:
-        model: A retrieval model (``encode_queries``; the proxies and their
-            counts of :class:`BaseAttributeRetriever`, or Cerberus).
-        sigma (float, optional): Aggregation scale. Defaults to the scale
-            of the model's angular margin loss (12 when it has none).
+        model (AttributeModel): A retrieval model (its query encoder,
+            training combinations, or its own encoding of partial queries).
+        sigma (float, optional): Aggregation scale. Defaults to the
+            model's ``score_scale``.
     """
 
     def __init__(self, model, sigma: Optional[float] = None):
         self.model = model
-        loss = getattr(model, 'loss_module', None) or getattr(
-            model, 'ma_loss', None)
-        self.sigma = float(sigma or getattr(loss, 'scale', 12.0))
+        self.sigma = float(sigma or model.score_scale)
         self._proxy_emb: Optional[torch.Tensor] = None
 
-    @property
-    def is_cerberus(self) -> bool:
-        return hasattr(self.model, 'sids')
-
     def proxies(self) -> Tuple[np.ndarray, np.ndarray]:
-        """The training combinations ``(P, A)`` and their image counts
-        (all 1 when the checkpoint did not record them)."""
-        attrs = self.model.train_attrs.cpu().numpy()
-        counts = getattr(self.model, 'proxy_counts', None)
-        if counts is None:
-            counts = np.ones(len(attrs), dtype=np.int64)
-        return attrs, np.asarray(counts)
+        """The training combinations ``(P, A)`` and their image counts."""
+        combinations = self.model.train_combinations()
+        if combinations is None:
+            raise ValueError(
+                f'{type(self.model).__name__} keeps no training '
+                'combinations to score partial queries over.')
+        return combinations
 
     @torch.no_grad()
     def _proxy_embeddings(self) -> torch.Tensor:
@@ -83,16 +77,11 @@ class QueryScorer:
         ``attribute-scores``), the query embeddings ``embeddings``
         ``(C, D)`` and their ``log_weights`` ``(C, )``."""
         vector = np.asarray(vector)
-        if self.is_cerberus:
-            groups = [
-                g for g, cols in zip(self.model.groups,
-                                     self.model.sids.columns)
-                if (vector[cols] >= 0).any()
-            ]
-            if not groups:
+        own = self.model.encode_partial_query(vector)
+        if own is not None:  # the model encodes the known part itself
+            emb, groups = own
+            if emb is None:
                 return dict(mode='attribute-scores')
-            emb = self.model.encode_queries(
-                np.maximum(vector, 0)[None], known_groups=groups)
             return dict(mode='known-groups', groups=groups,
                         embeddings=F.normalize(emb.float().cpu(), dim=1),
                         log_weights=torch.zeros(1))
@@ -136,7 +125,7 @@ class QueryScorer:
         """Whether the attribute probabilities join the embedding score
         (not for Cerberus, whose scores are decoded 0/1 prototypes)."""
         return (gallery_scores is not None and gallery_scores.numel() > 0
-                and not self.is_cerberus)
+                and self.model.scores_are_probabilities)
 
     def combine(self, plan: dict, vector: np.ndarray, sims: torch.Tensor,
                 gallery_scores: Optional[torch.Tensor]) -> torch.Tensor:

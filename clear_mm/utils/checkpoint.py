@@ -4,10 +4,16 @@ torch 2.6 made ``torch.load(weights_only=True)`` the default, and mmengine
 0.10.7 calls ``torch.load`` without the argument, so its own checkpoints
 (which pickle a ``HistoryBuffer`` and numpy arrays in ``message_hub``) are
 refused: ``resume``, ``load_from`` and ``tools/test.py`` break. Instead of
-turning ``weights_only`` off, this module re-registers mmengine's loader for
-local files with an allow-list of exactly the classes MMEngine checkpoints
-contain. A file holding anything else is refused with a message that names
-the offending globals and says how to trust the file explicitly.
+turning ``weights_only`` off, :func:`load_from_local` reads local files
+with an allow-list of exactly the classes MMEngine checkpoints contain. A
+file holding anything else is refused with a message that names the
+offending globals and says how to trust the file explicitly.
+
+Importing clear_mm changes nothing in MMEngine: our APIs and models load
+through :func:`load_checkpoint_file`, and our tools (``tools/train.py``,
+``tools/test.py``), whose runner loads ``load_from`` and ``--resume``
+through MMEngine's ``CheckpointLoader``, call
+:func:`use_safe_checkpoint_loading` for their own process.
 """
 import os
 import os.path as osp
@@ -94,7 +100,6 @@ def _check_checkpoint_file(filename: str) -> None:
             'checkpoint: it is truncated, corrupt or another kind of file.')
 
 
-@CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local(filename: str, map_location=None) -> dict:
     """mmengine's local-file scheme, with ``weights_only`` kept on."""
     filename = osp.expanduser(filename)
@@ -140,6 +145,22 @@ def load_from_local(filename: str, map_location=None) -> dict:
             f'to the {TRUST_ENV} environment variable.') from None
 
 
+def use_safe_checkpoint_loading() -> None:
+    """Make MMEngine's ``CheckpointLoader`` read local files with
+    :func:`load_from_local` in this process (our tools' runners); nothing
+    calls it on import."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
+
+
+def load_checkpoint_file(path: str, map_location='cpu') -> dict:
+    """A checkpoint: a local file through :func:`load_from_local`, a URL or
+    another scheme through MMEngine's ``CheckpointLoader``."""
+    if '://' not in str(path):
+        return load_from_local(path, map_location=map_location)
+    return CheckpointLoader.load_checkpoint(path, map_location=map_location)
+
+
 def state_dict_mismatch(model_state: dict, ckpt_state: dict) -> dict:
     """What keeps ``ckpt_state`` from loading into a model whose state dict
     is ``model_state``: ``missing`` (model keys the checkpoint lacks),
@@ -183,8 +204,7 @@ def load_model_weights(model: torch.nn.Module, path: str,
     that does not fit (missing or unexpected keys, other shapes) is a
     ``ValueError`` naming ``what``, the file and the first mismatching
     keys. Returns the loaded checkpoint."""
-    from mmengine.runner.checkpoint import CheckpointLoader
-    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    checkpoint = load_checkpoint_file(path)
     state = checkpoint.get('state_dict', checkpoint)
     state = {k[len('module.'):] if k.startswith('module.') else k: v
              for k, v in state.items()}

@@ -48,9 +48,8 @@ def _python(code: str, dest: str) -> str:
 
 
 def _pretrained_files(model_cfg) -> List[RequiredFile]:
-    from clear_mm.models.utils.pretrained import (_hub_cache, _url_cache,
-                                                  pretrained_inits,
-                                                  where_from)
+    from clear_mm.models.utils.pretrained import pretrained_inits, where_from
+    from clear_mm.models.utils.pretrained.files import _hub_cache, _url_cache
     files = []
     for key, init in pretrained_inits(model_cfg):
         src = where_from(*(init.get(k) for k in ('weights', 'checkpoint',

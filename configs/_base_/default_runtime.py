@@ -1,4 +1,4 @@
-default_scope = 'mmpretrain'
+default_scope = 'clear_mm'
 custom_imports = dict(imports=['clear_mm'], allow_failed_imports=False)
 
 default_hooks = dict(

@@ -13,6 +13,7 @@ _base_ = [
     '../_base_/runtimes/cerberus.py',
 ]
 model = dict(
+    _scope_='clear_mm',
     type='Cerberus',
     backbone=dict(
         type='ResNet',
@@ -34,14 +35,14 @@ model = dict(
     reg_weight=0.001)
 keys = ['person_id', 'camera_id', 'is_query']
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(128, 384)),  # (w, h)
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
     dict(type='PackInputs', algorithm_keys=keys),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(128, 384)),
     dict(type='PackInputs', algorithm_keys=keys),
 ]

@@ -35,14 +35,14 @@ generator = dict(num_train=2000, num_val=400, num_test=800, seed=0,
                  identities=dict(images_per_id=4, num_cameras=3))
 keys = ['person_id', 'camera_id', 'is_query']
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(64, 128), interpolation='area'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
     dict(type='PackInputs', algorithm_keys=keys),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(64, 128), interpolation='area'),
     dict(type='PackInputs', algorithm_keys=keys),
 ]

@@ -9,6 +9,7 @@ _base_ = [
     '../_base_/runtimes/par.py',
 ]
 model = dict(
+    _scope_='clear_mm',
     type='CLIPZeroShotPAR',
     clip='checkpoints/clip-vit-base-patch16',
     groups='auto',

@@ -11,6 +11,7 @@ _base_ = [
     '../_base_/runtimes/score_ranking.py',
 ]
 model = dict(
+    _scope_='clear_mm',
     type='ImageClassifier',
     backbone=dict(
         type='ResNet',

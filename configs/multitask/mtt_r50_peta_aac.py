@@ -1,6 +1,6 @@
 # Table 4.3 "+ AAC": additional plausible attribute combinations as extra
 # proxies of the MA and ASMR losses (PETA's exclusion rules in
-# clear_mm/datasets/attribute_combinations.py). The paper does not say how
+# clear_mm/structures/attribute_combinations.py). The paper does not say how
 # many; we add at most 5,000 (seeded).
 _base_ = ['./mtt_r50_peta.py']
 model = dict(

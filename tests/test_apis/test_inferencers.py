@@ -12,13 +12,13 @@ import torch
 import torch.nn.functional as F
 from mmcv.image import imread
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 
 from clear_mm.apis import (AttributeRetrievalInferencer, PARInferencer,
                            inference_model, list_images, list_models,
                            load_thresholds)
 from clear_mm.datasets.synthetic.synthetic_pedestrians import \
     generate_synthetic_dataset
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import synthetic_meta, tiny_par_checkpoint
 
@@ -234,7 +234,7 @@ def _trained_like(config, tmp_path, tiny_clip):
     """(config, checkpoint or None, cfg_options, metainfo) of a model of
     ``config`` bound to the synthetic schema, as tools/train.py leaves
     it."""
-    from clear_mm.datasets.semantic_ids import SemanticIDs
+    from clear_mm.structures.semantic_ids import SemanticIDs
     rng = np.random.default_rng(0)
     labels = (rng.random((40, 26)) < 0.3).astype(np.int64)
     meta = synthetic_meta(train_labels=labels, person_ids=np.arange(40))

@@ -6,7 +6,7 @@ import pytest
 import scipy.io as sio
 from mmengine.dataset import Compose
 
-from clear_mm.datasets import PA100K, RAPv2, UPAR2024
+from clear_mm.datasets import PA100K, UPAR2024, RAPv2
 from clear_mm.datasets.upar2024 import UPAR_ATTRIBUTES
 
 
@@ -62,7 +62,7 @@ def test_missing_image_fails_when_loaded(tmp_path):
     ds = PA100K(
         data_root=str(tmp_path),
         split='train',
-        pipeline=[dict(type='LoadImageFromFile')])
+        pipeline=[dict(type='LoadPedestrianImage')])
     with pytest.raises(FileNotFoundError, match='000001.jpg'):
         ds[0]
     (tmp_path / 'data').mkdir()
@@ -199,20 +199,22 @@ def test_pipeline_packs_gt_ignore(tmp_path):
     assert sample.gt_score.tolist() == info['gt_score'].tolist()
 
 
-def test_stock_tools_find_the_image_loader():
-    """mmpretrain's inferencers find the loading step by its stock name to
-    drop it (they load images themselves): the configs' loader is it."""
+def test_inferencers_drop_the_image_loader():
+    """The inferencers load images themselves (paths and arrays): the
+    configs' own loader is dropped from the test pipeline, and it is
+    ours, under its own name."""
     from mmengine.config import Config
-    from mmpretrain.datasets import remove_transform
-    from mmpretrain.registry import TRANSFORMS
 
+    from clear_mm.apis.base import test_pipeline
     from clear_mm.datasets.transforms import LoadPedestrianImage
+    from clear_mm.registry import TRANSFORMS
     from tests.conftest import REPO
-    assert TRANSFORMS.get('LoadImageFromFile') is LoadPedestrianImage
+    assert TRANSFORMS.get('LoadPedestrianImage') is LoadPedestrianImage
     cfg = Config.fromfile(f'{REPO}/configs/clear/par_synthetic.py')
-    pipeline = remove_transform(cfg.test_dataloader.dataset.pipeline,
-                                'LoadImageFromFile')
-    assert [t['type'] for t in pipeline] == ['Resize', 'PackInputs']
+    assert [t['type'] for t in cfg.test_dataloader.dataset.pipeline
+            ] == ['LoadPedestrianImage', 'Resize', 'PackInputs']
+    steps = test_pipeline(cfg).transforms
+    assert [type(t).__name__ for t in steps[1:]] == ['Resize', 'PackInputs']
 
 
 def test_schema_from_the_config_is_checked(tmp_path):

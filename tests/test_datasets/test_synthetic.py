@@ -47,7 +47,7 @@ def test_dataset_reads_images(tmp_path):
         num_val=1,
         num_test=3,
         split='test',
-        pipeline=[dict(type='LoadImageFromFile'),
+        pipeline=[dict(type='LoadPedestrianImage'),
                   dict(type='PackInputs')])
     assert len(ds) == 3 and len(ds.metainfo['attributes']) == 26
     item = ds[0]

@@ -8,10 +8,11 @@ from mmengine.model import BaseModel
 
 from clear_mm.engine import DatasetMetaHook, training_meta
 from clear_mm.evaluation import AttrRetrievalMetric, PARMetric
+from clear_mm.models import AttributeModel
 from tests.utils import synthetic_meta
 
 
-class Recorder(BaseModel):
+class Recorder(BaseModel, AttributeModel):
     """A model that records what it is given and embeds queries by their
     vectors; a BatchNorm shows whether it runs in eval mode."""
 
@@ -19,11 +20,17 @@ class Recorder(BaseModel):
         super().__init__()
         self.norm = torch.nn.BatchNorm1d(3, affine=False)
         self.metas = []
-        if columns is not None:
-            self.query_columns = np.array(columns)
+        self.columns = None if columns is None else np.array(columns)
+
+    @property
+    def query_columns(self):
+        return self.columns
 
     def set_dataset_meta(self, meta):
         self.metas.append(meta)
+
+    def embed_images(self, inputs):
+        return inputs
 
     def encode_queries(self, attrs):
         assert not self.training  # the loop is not in eval mode yet
@@ -113,7 +120,7 @@ def test_queries_prepared_by_the_model_reach_the_metric_as_tensors():
 
 
 def test_a_classifier_gets_its_head_checked_and_positive_ratios():
-    from mmpretrain.registry import MODELS
+    from clear_mm.registry import MODELS
     model = MODELS.build(dict(
         type='ImageClassifier',
         backbone=dict(type='ResNet', depth=18, base_channels=8,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from clear_mm.evaluation import (ReIDMetric, evaluate_ranking,
-                                 evaluate_ranking_loop)
+from clear_mm.evaluation import ReIDMetric, evaluate_ranking
+from tests.utils import ranking_loop
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2, 3])
@@ -18,9 +18,28 @@ def test_vectorised_equals_per_query_loop(seed):
     gallery_ids = rng.integers(0, 60, num_g)
     got = evaluate_ranking(scores, query_ids, gallery_ids, (1, 3, 10),
                            chunk_size=7)
-    want = evaluate_ranking_loop(scores, query_ids, gallery_ids, (1, 3, 10))
+    want = ranking_loop(scores, query_ids[:, None] == gallery_ids[None],
+                        (1, 3, 10))
     assert got['num_skipped'] == want['num_skipped'] > 0
     for key in ('R1', 'R3', 'R10', 'mAP'):
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
+    # the same queries given as a relevance mask (partial queries' form)
+    mask = evaluate_ranking(scores, topk=(1, 3, 10), chunk_size=7,
+                            relevant=query_ids[:, None] == gallery_ids[None])
+    assert mask == got
+
+
+def test_relevance_mask_equals_per_query_loop():
+    """Partial queries: any set of relevant items per query, not ids."""
+    rng = np.random.default_rng(5)
+    scores = torch.from_numpy(rng.integers(0, 6, (30, 200)) / 6.0)
+    relevant = rng.random((30, 200)) < 0.05
+    relevant[3] = False  # a query without a relevant item is skipped
+    got = evaluate_ranking(scores, topk=(1, 5), chunk_size=8,
+                           relevant=relevant)
+    want = ranking_loop(scores, relevant, (1, 5))
+    assert got['num_skipped'] == want['num_skipped'] == 1
+    for key in ('R1', 'R5', 'mAP'):
         assert got[key] == pytest.approx(want[key], abs=1e-9), key
 
 

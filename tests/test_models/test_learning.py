@@ -5,9 +5,9 @@ import os.path as osp
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 
 from clear_mm.evaluation import PARMetric
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import fit_toy, toy_batch
 

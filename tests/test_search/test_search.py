@@ -12,12 +12,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 from PIL import Image
 
+from clear_mm.registry import MODELS
 from clear_mm.search import PersonSearcher, QueryParser, QueryScorer
 from tests.conftest import REPO
-from tests.utils import synthetic_meta, tiny_par_checkpoint, ToyRetriever
+from tests.utils import ToyRetriever, synthetic_meta, tiny_par_checkpoint
 
 pytest.importorskip('faiss')
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
@@ -199,15 +199,15 @@ def test_index_build_add_reopen(retriever, tmp_path):
 
 KILL_DURING_SAVE = '''
 import os, sys
-import clear_mm.search.index as index_module
+import clear_mm.search.store as store_module
 from clear_mm.search import PersonSearcher
 searcher = PersonSearcher.open(sys.argv[1])
-real = index_module.atomic_write
+real = store_module.atomic_write
 def dying(data, path):
     if path.endswith('.index'):   # the new gallery file is written: die
         os.kill(os.getpid(), 9)
     real(data, path)
-index_module.atomic_write = dying
+store_module.atomic_write = dying
 searcher.add(sys.argv[2])
 '''
 

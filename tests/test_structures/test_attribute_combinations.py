@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from clear_mm.datasets import SyntheticPedestrians
-from clear_mm.datasets.attribute_combinations import (additional_combinations,
-                                                      check_rules)
 from clear_mm.datasets.synthetic.synthetic_pedestrians import (
     ATTRIBUTES, PA100K_GROUPS, sample_attributes)
+from clear_mm.structures.attribute_combinations import (
+    additional_combinations, check_rules)
 
 RULES = SyntheticPedestrians.METAINFO['exclusion_rules']
 

@@ -2,13 +2,12 @@
 import numpy as np
 import pytest
 
-from mmpretrain.registry import DATASETS
-
-from clear_mm.datasets.descriptions import (PseudoDescriptionBuilder,
-                                            attribute_words)
 from clear_mm.datasets.market1501_attr import MARKET_ATTRIBUTES
 from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
 from clear_mm.datasets.upar2024 import UPAR_ATTRIBUTES
+from clear_mm.registry import DATASETS
+from clear_mm.structures.descriptions import (PseudoDescriptionBuilder,
+                                              attribute_words)
 from tests.conftest import realdata
 
 PA100K = list(ATTRIBUTES)  # the synthetic set uses the PA100K schema
@@ -149,7 +148,7 @@ def test_errors_name_the_problem():
 
 
 def test_contradictory_queries_are_named():
-    from clear_mm.datasets.schema import exclusive_conflicts
+    from clear_mm.structures.schema import exclusive_conflicts
     from tests.utils import synthetic_meta
     meta = synthetic_meta()
     builder = PseudoDescriptionBuilder(PA100K, table('PA100K'))
@@ -178,7 +177,7 @@ def test_attribute_words():
 
 
 def test_tables_use_known_slots():
-    from clear_mm.datasets.schema import SLOTS
+    from clear_mm.structures.schema import SLOTS
     for name in ('PA100K', 'SyntheticPedestrians', 'PETA', 'RAPv2',
                  'Market1501Attr', 'UPAR2024'):
         for attr, (slot, pos, neg) in table(name).items():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from clear_mm.models.utils.extra_state import pack_state, unpack_state
+from clear_mm.structures.extra_state import pack_state, unpack_state
 
 
 def test_round_trip_keeps_values_dtypes_and_shapes():

@@ -6,7 +6,7 @@ import pytest
 import scipy.io as sio
 
 from clear_mm.datasets import Market1501Attr, SyntheticPedestrians
-from clear_mm.datasets.semantic_ids import SemanticIDs
+from clear_mm.structures.semantic_ids import SemanticIDs
 from tests.conftest import realdata
 
 

@@ -3,15 +3,15 @@ tools/train.py (P x K sampler, SIDs from the data) and tools/test.py
 (reID, APS and PAR metrics from the one model)."""
 import json
 import os
-import re
 import os.path as osp
+import re
 
 import numpy as np
 from mmengine.config import Config
-from mmpretrain.registry import DATASETS
 
 from clear_mm.datasets import IdentityBalancedSampler
-from clear_mm.datasets.semantic_ids import SemanticIDs
+from clear_mm.registry import DATASETS
+from clear_mm.structures.semantic_ids import SemanticIDs
 from tests.conftest import REPO
 from tests.utils import cli, run
 

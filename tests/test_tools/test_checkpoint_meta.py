@@ -10,8 +10,8 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import cli, run, small
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import cli, run, small, synthetic_meta, tiny_par_checkpoint
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import cli, run, small, synthetic_meta, tiny_par_checkpoint
 
@@ -96,5 +96,6 @@ def test_vis_cam(tmp_path):
               str(tmp_path / 'cam.png'))
     assert 'backbone.global_branch.layers.3: Female, Backpack' in out
     from PIL import Image
+
     # the image and two maps, each 2x the 128x64 input, plus a title row
     assert Image.open(tmp_path / 'cam.png').size == (3 * 128, 256 + 16)

@@ -3,15 +3,15 @@ tools/test.py and tools/analysis_tools/attribute_search.py on a tiny run,
 with a random 1-layer BERT as the language model."""
 import json
 import os
-import re
 import os.path as osp
+import re
 import subprocess
 import sys
 
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import cli, run, small
 

@@ -9,6 +9,9 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from clear_mm.utils import TRUST_ENV, trust_checkpoint
 
+# MMEngine's CheckpointLoader as our tools set it up (restored after each)
+pytestmark = pytest.mark.usefixtures('safe_checkpoint_loading')
+
 
 class Arbitrary:
     """Not something an MMEngine checkpoint holds."""
@@ -32,7 +35,7 @@ def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
     # plain torch.load (weights_only=True by default) refuses it...
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
-    # ...mmengine's loader, as clear_mm re-registers it, accepts it
+    # ...mmengine's loader, as our tools set it up, accepts it
     ckpt = _load_checkpoint(path, map_location='cpu')
     assert ckpt['meta']['epoch'] == 1
     buffer = ckpt['message_hub']['log_scalars']['train/loss']

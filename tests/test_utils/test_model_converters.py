@@ -108,8 +108,9 @@ def test_timm_swin():
 def test_timm_weights_load_through_timm_backbone(tmp_path):
     """The c2t route: timm reads a local file itself (no conversion) and
     resamples the position embedding to 256x128."""
-    from mmpretrain.registry import MODELS
     from safetensors.torch import save_file
+
+    from clear_mm.registry import MODELS
 
     src = timm.create_model(
         'vit_tiny_patch16_224', pretrained=False, num_classes=0)

@@ -1,4 +1,7 @@
-"""Search the gallery of a trained AttributeRetriever with attribute queries.
+"""Search a test split with attribute queries and draw the top-k images,
+like CLEAR's Fig. 5, on :class:`clear_mm.apis.AttributeRetrievalInferencer`
+(whose matches are marked against the split's labels). For a folder of
+your own crops, use ``tools/search.py``.
 
 Examples:
     # a query given by attribute names (the others are absent)
@@ -16,11 +19,7 @@ import os.path as osp
 import textwrap
 
 import numpy as np
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
-from torch.utils.data import DataLoader
+from mmengine.config import DictAction
 
 
 def parse_args():
@@ -56,30 +55,7 @@ def parse_args():
     return parser.parse_args()
 
 
-@torch.no_grad()
-def gallery_embeddings(model, dataset, batch_size):
-    loader = DataLoader(
-        dataset, batch_size=batch_size, collate_fn=pseudo_collate)
-    embeddings, attrs, paths = [], [], []
-    for batch in loader:
-        data = model.data_preprocessor(batch, False)
-        embeddings.append(model.embed_images(data['inputs']).cpu())
-        for sample in data['data_samples']:
-            attrs.append(sample.gt_score.cpu().numpy())
-            paths.append(sample.img_path)
-    return torch.cat(embeddings), np.stack(attrs).astype(np.int64), paths
-
-
-def search(model, queries, gallery_emb, topk):
-    """(scores, indices) of the top-k gallery images of each query."""
-    with torch.no_grad():
-        q = torch.nn.functional.normalize(model.encode_queries(queries), dim=1)
-    g = torch.nn.functional.normalize(gallery_emb, dim=1)
-    scores = q.cpu() @ g.t()
-    return scores.topk(min(topk, len(g)), dim=1)
-
-
-def draw(path, descriptions, paths, top, matches, topk):
+def draw(path, descriptions, answers, matches, topk):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -97,16 +73,16 @@ def draw(path, descriptions, paths, top, matches, topk):
             ax = axes[r, c + 1]
             ax.set_xticks([])
             ax.set_yticks([])
-            if c >= len(top[1][r]):
+            hits = answers[r]['results']
+            if c >= len(hits):
                 ax.axis('off')
                 continue
-            i = int(top[1][r][c])
-            ax.imshow(Image.open(paths[i]).convert('RGB'))
+            ax.imshow(Image.open(hits[c]['img_path']).convert('RGB'))
             ok = matches[r][c]
             for side in ax.spines.values():
                 side.set_color('green' if ok else 'red')
                 side.set_linewidth(4)
-            ax.set_title(f'{c + 1}: {float(top[0][r][c]):.2f}' +
+            ax.set_title(f'{c + 1}: {hits[c]["score"]:.2f}' +
                          (' \u2713' if ok else ''), fontsize=8,
                          color='green' if ok else 'black')
     fig.tight_layout()
@@ -117,42 +93,22 @@ def draw(path, descriptions, paths, top, matches, topk):
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    for module in cfg.get('custom_imports', {}).get('imports', []):
-        __import__(module)
-    from mmpretrain.registry import DATASETS, MODELS
-
-    from clear_mm.datasets.schema import exclusive_conflicts
-    from clear_mm.utils.checkpoint import (load_model_weights,
-                                           trust_checkpoint)
+    from clear_mm.apis import AttributeRetrievalInferencer
+    from clear_mm.apis.base import build_test_dataset
+    from clear_mm.apis.model_index import config_of
+    from clear_mm.utils.checkpoint import trust_checkpoint
     if args.trust_checkpoint:
         trust_checkpoint(args.checkpoint)
+    cfg = config_of(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    inferencer = AttributeRetrievalInferencer(cfg, pretrained=args.checkpoint)
+    dataset = build_test_dataset(cfg, args.split)
+    paths = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
+    gallery_attrs = dataset.get_attribute_matrix().astype(np.int64)
+    inferencer.set_gallery(paths, args.batch_size)
 
-    model_cfg = cfg.model
-    if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
-        model_cfg['data_preprocessor'] = cfg.data_preprocessor
-    model_cfg['par_checkpoint'] = None  # the retrieval checkpoint holds f_par
-    model = MODELS.build(model_cfg)
-    load_model_weights(model, args.checkpoint, f'the model of {args.config}')
-    model.eval()
-
-    dataset_cfg = cfg.test_dataloader.dataset
-    if args.split:
-        dataset_cfg['split'] = args.split
-    dataset = DATASETS.build(dataset_cfg)
-    # the checkpoint carries the schema; the split must have its attributes
-    model.set_dataset_meta(dataset.metainfo)
-    builder = model.builder
-
-    queries = [builder.vector_from_names(q) for q in args.query]
-    for text, vector in zip(args.query, queries):
-        conflicts = exclusive_conflicts(vector, model.schema)
-        if conflicts:
-            raise SystemExit(f'Query {text!r} contradicts itself: '
-                             f'{"; ".join(conflicts)}.')
+    queries = list(inferencer.query_vectors(args.query)) if args.query else []
     if args.num_random:
         pool = dataset.get_query_attributes()
         rng = np.random.default_rng(args.seed)
@@ -162,29 +118,28 @@ def main():
     if not queries:
         raise SystemExit('Give --query and/or --num-random.')
     queries = np.stack(queries)
-
-    gallery_emb, gallery_attrs, paths = gallery_embeddings(
-        model, dataset, args.batch_size)
-    top = search(model, queries, gallery_emb, args.topk)
+    builder = getattr(inferencer.model, 'builder', None)
+    answers = inferencer(queries, args.topk)
     descriptions, matches = [], []
-    for r, query in enumerate(queries):
-        names = [a for a, v in zip(builder.attributes, query) if v]
-        description = builder(query)
+    for r, (query, answer) in enumerate(zip(queries, answers)):
+        description = builder(query) if builder is not None else \
+            ', '.join(answer['query'])
         descriptions.append(description)
         relevant = (gallery_attrs == query).all(axis=1)
-        print(f'\nQuery {r + 1}: {", ".join(names) or "(no attribute)"}')
+        print(f'\nQuery {r + 1}: '
+              f'{", ".join(answer["query"]) or "(no attribute)"}')
         print(f'  pseudo-description: {description}')
         print(f'  {int(relevant.sum())} relevant gallery images')
         row = []
-        for rank, (score, i) in enumerate(zip(top[0][r], top[1][r]), 1):
-            ok = bool(relevant[int(i)])
+        for rank, hit in enumerate(answer['results'], 1):
+            ok = bool(relevant[hit['index']])
             row.append(ok)
-            print(f'  {rank:2d}. {float(score):.4f} {"*" if ok else " "} '
-                  f'{paths[int(i)]}')
+            print(f'  {rank:2d}. {hit["score"]:.4f} {"*" if ok else " "} '
+                  f'{hit["img_path"]}')
         matches.append(row)
     print('\n(* = exact attribute match)')
     if args.out:
-        draw(args.out, descriptions, paths, top, matches, args.topk)
+        draw(args.out, descriptions, answers, matches, args.topk)
         print(f'Picture written to {args.out}')
 
 

@@ -17,7 +17,8 @@ import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import MODELS
+
+from clear_mm.registry import MODELS
 
 
 def parse_args():

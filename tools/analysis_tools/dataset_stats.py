@@ -26,7 +26,7 @@ def dataset_stats(train, test) -> dict:
     test_attrs = test.get_attribute_matrix()
     train_set = {row.tobytes() for row in train_attrs.astype(np.int8)}
     test_set = {row.tobytes() for row in test_attrs.astype(np.int8)}
-    from clear_mm.datasets.schema import table1_attribute_count
+    from clear_mm.structures.schema import table1_attribute_count
     return {
         # each multi-class group (Market's age, PETA's colours) once
         'attributes': table1_attribute_count(train.metainfo),
@@ -59,7 +59,7 @@ def main():
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     for module in cfg.get('custom_imports', {}).get('imports', []):
         __import__(module)
-    from mmpretrain.registry import DATASETS
+    from clear_mm.registry import DATASETS
     built = []
     for loader, split in (('train_dataloader', args.train_split),
                           ('test_dataloader', args.test_split)):

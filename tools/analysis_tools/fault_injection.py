@@ -242,10 +242,10 @@ def _evil_ckpt(tmp):
 def retriever():
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
 
     import clear_mm  # noqa: F401
-    init_default_scope('mmpretrain')
+    from clear_mm.registry import MODELS
+    init_default_scope('clear_mm')
     par = Config.fromfile(CONFIG).model
     model = MODELS.build(dict(type='AttributeRetriever', par_model=par,
                               query_forms=('hard', ), embed_dims=8,
@@ -281,15 +281,15 @@ def _query_width(tmp):
 @case('empty query by names', 'empty query')
 def _query_empty(tmp):
     model, _ = retriever()
-    from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
     from clear_mm.datasets.pa100k import PA100K_DESCRIPTIONS
+    from clear_mm.structures.descriptions import PseudoDescriptionBuilder
     PseudoDescriptionBuilder(model.schema['attributes'],
                              PA100K_DESCRIPTIONS).vector_from_names(' ')
 
 
 @case('contradictory query (two ages)', 'age', 'AgeLess18', 'Age18-60')
 def _query_contradiction(tmp):
-    from clear_mm.datasets.schema import exclusive_conflicts
+    from clear_mm.structures.schema import exclusive_conflicts
     model, meta = retriever()
     q = np.zeros(26, int)
     q[[meta['attributes'].index('AgeLess18'),
@@ -302,8 +302,8 @@ def _query_contradiction(tmp):
 @case('unknown attribute name', 'no attribute', 'Backpak', 'Backpack')
 def _query_unknown(tmp):
     model, _ = retriever()
-    from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
     from clear_mm.datasets.pa100k import PA100K_DESCRIPTIONS
+    from clear_mm.structures.descriptions import PseudoDescriptionBuilder
     PseudoDescriptionBuilder(model.schema['attributes'],
                              PA100K_DESCRIPTIONS).vector_from_names(
                                  'Female, Backpak')
@@ -331,6 +331,8 @@ def runner(tmp, epochs=1, config=CONFIG, **extra):
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(small(tmp, epochs, **extra))
     cfg.work_dir = osp.join(tmp, 'work')
+    from clear_mm.utils import use_safe_checkpoint_loading
+    use_safe_checkpoint_loading()  # as tools/train.py does
     return Runner.from_cfg(cfg)
 
 
@@ -398,7 +400,7 @@ def _resume_best(tmp):
 KILLER = '''
 import os, signal
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
+from clear_mm.registry import HOOKS
 
 @HOOKS.register_module()
 class KillDuringSaveHook(Hook):

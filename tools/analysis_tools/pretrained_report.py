@@ -27,7 +27,7 @@ from clear_mm.models.utils.pretrained import (pretrained_inits,
 def build_and_init(cfg):
     """The model of ``cfg`` after ``init_weights`` and its load reports."""
     import clear_mm  # noqa: F401 - registers the modules
-    from mmpretrain.registry import MODELS
+    from clear_mm.registry import MODELS
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model = MODELS.build(cfg.model)
     model.init_weights()

@@ -39,14 +39,11 @@ def parse_args():
 
 def publish(in_file: str, out_file: str) -> str:
     """Write the published checkpoint; returns its final path."""
-    import clear_mm  # noqa: F401  (the safe loader for MMEngine checkpoints)
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    from clear_mm.datasets.schema import plain
+    from clear_mm.structures.schema import plain
+    from clear_mm.utils.checkpoint import load_checkpoint_file
     from clear_mm.utils.io import atomic_write
     from clear_mm.version import __version__
-    checkpoint = CheckpointLoader.load_checkpoint(in_file,
-                                                  map_location='cpu')
+    checkpoint = load_checkpoint_file(in_file)
     if 'state_dict' not in checkpoint:
         checkpoint = dict(state_dict=checkpoint)
     meta = dict(checkpoint.get('meta') or {})

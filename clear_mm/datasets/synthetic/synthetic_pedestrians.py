@@ -7,9 +7,9 @@ from typing import Optional
 import numpy as np
 from mmengine.dist import barrier, get_rank
 from mmengine.utils import track_parallel_progress, track_progress
-from mmpretrain.registry import DATASETS
 from scipy.io import loadmat
 
+from clear_mm.registry import DATASETS
 from ..base_par_dataset import AttributeTable, BasePARDataset
 from ..pa100k import PA100K_DESCRIPTIONS, PA100K_GROUPS, PA100K_SID_GROUPS
 from .render import render_pedestrian

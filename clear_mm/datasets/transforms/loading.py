@@ -1,12 +1,9 @@
 import os.path as osp
 
 import cv2
-
-# mmpretrain registers mmcv's transforms when its transforms are imported:
-# that must happen before the stock name is taken over below.
-import mmpretrain.datasets.transforms  # noqa: F401
 from mmcv.transforms import LoadImageFromFile
-from mmpretrain.registry import TRANSFORMS
+
+from clear_mm.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
@@ -18,10 +15,10 @@ class LoadPedestrianImage(LoadImageFromFile):
     that does not decode raises ``ValueError``, each with its path, instead
     of a bare assertion.
 
-    It is also registered as ``LoadImageFromFile`` in mmpretrain's
-    ``TRANSFORMS`` (configs use that name), so mmpretrain's inferencers and
-    tools, which find the loading step by that name to replace or drop it,
-    recognise it; loading is the same, only the errors are clearer.
+    Our configs name it ``LoadPedestrianImage``; mmcv's
+    ``LoadImageFromFile`` stays what it is for everyone else. Loading is
+    the same, only the errors are clearer. Tools that drop the loading step
+    of a pipeline drop both (:data:`LOADING_TRANSFORMS`).
     """
 
     def transform(self, results: dict) -> dict:
@@ -42,7 +39,6 @@ class LoadPedestrianImage(LoadImageFromFile):
         return out
 
 
-# The stock name: mmpretrain's inferencers and tools (ImageClassification-
-# Inferencer, verify_dataset.py, vis_tsne.py) look for it in a pipeline.
-TRANSFORMS.register_module(
-    name='LoadImageFromFile', module=LoadPedestrianImage, force=True)
+
+# the steps that load an image file, which inferencers replace
+LOADING_TRANSFORMS = ('LoadPedestrianImage', 'LoadImageFromFile')

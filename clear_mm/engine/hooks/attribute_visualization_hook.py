@@ -4,8 +4,9 @@ from typing import Optional, Sequence
 
 from mmcv.image import imread
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
 from PIL import Image
+
+from clear_mm.registry import HOOKS
 
 
 @HOOKS.register_module()

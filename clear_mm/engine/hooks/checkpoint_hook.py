@@ -13,12 +13,12 @@ import os.path as osp
 from typing import Optional
 
 import torch
+from mmengine.dist import is_main_process
 from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
-from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
-from mmpretrain.registry import HOOKS
 
+from clear_mm.registry import HOOKS
 from clear_mm.utils.io import atomic_write
 
 

@@ -4,8 +4,8 @@ import re
 from mmengine.hooks import Hook
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
-from mmpretrain.registry import HOOKS
 
+from clear_mm.registry import HOOKS
 from clear_mm.utils.checkpoint import describe_mismatch, state_dict_mismatch
 
 

@@ -5,11 +5,12 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmpretrain.registry import HOOKS
 from mmpretrain.utils import get_ori_model
 
 from clear_mm.evaluation.metrics import AttrRetrievalMetric
+from clear_mm.models import AttributeModel
 from clear_mm.models.utils.dataset_meta import set_classifier_meta
+from clear_mm.registry import HOOKS
 
 
 def training_meta(dataset) -> dict:
@@ -94,13 +95,11 @@ class DatasetMetaHook(Hook):
         the config (Cerberus, CLIP zero-shot). None, with a warning, when
         neither is available."""
         model = get_ori_model(runner.model)
-        train = getattr(model, 'train_attrs', None)
-        if train is not None and len(train):
-            train = train.cpu().numpy()
-            counts = getattr(model, 'proxy_counts', None)
-            if counts is not None:  # AAC proxies are not training images
-                train = train[np.asarray(counts) > 0]
-            return train
+        own = model.train_combinations() if isinstance(
+            model, AttributeModel) else None
+        if own is not None and len(own[0]):
+            train, counts = own
+            return train[counts > 0]  # AAC proxies are not training images
         if self._config_combinations is None:
             loader = (getattr(runner, 'cfg', None) or {}).get(
                 'train_dataloader')
@@ -112,7 +111,7 @@ class DatasetMetaHook(Hook):
                     'retrieval is not reported for seen and unseen '
                     'queries apart.', logger='current', level=logging.WARNING)
                 return None
-            from mmpretrain.registry import DATASETS
+            from clear_mm.registry import DATASETS
             try:
                 dataset = DATASETS.build(dataset_cfg)
             except Exception as e:  # evaluation must not need it
@@ -144,7 +143,7 @@ class DatasetMetaHook(Hook):
     @staticmethod
     def _set(runner, meta: dict, stage: str) -> None:
         model = get_ori_model(runner.model)
-        if hasattr(model, 'set_dataset_meta'):
+        if isinstance(model, AttributeModel):
             model.set_dataset_meta(meta)
         else:
             set_classifier_meta(model, meta, stage)
@@ -167,7 +166,8 @@ class DatasetMetaHook(Hook):
             return
         model = get_ori_model(runner.model)
         queries = np.asarray(loop.dataloader.dataset.get_query_attributes())
-        columns: Optional[np.ndarray] = getattr(model, 'query_columns', None)
+        columns: Optional[np.ndarray] = model.query_columns if isinstance(
+            model, AttributeModel) else None
         if columns is not None:
             # a model that cannot see some attributes (Cerberus and the
             # view) is asked for the distinct vectors of the others
@@ -176,7 +176,7 @@ class DatasetMetaHook(Hook):
             queries = np.unique(masked, axis=0)
         embeddings = None
         if any(m.uses_embeddings for m in metrics):
-            if not hasattr(model, 'encode_queries'):
+            if not isinstance(model, AttributeModel):
                 raise RuntimeError(
                     f'{type(model).__name__} has no encode_queries: rank by '
                     'attribute scores with ScoreRetrievalMetric.')

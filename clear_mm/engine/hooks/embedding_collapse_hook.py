@@ -2,7 +2,8 @@ import math
 from typing import List, Optional
 
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
+
+from clear_mm.registry import HOOKS
 
 
 @HOOKS.register_module()

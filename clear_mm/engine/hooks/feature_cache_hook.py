@@ -8,11 +8,11 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.utils import track_iter_progress
-from mmpretrain.registry import DATASETS, HOOKS
 from mmpretrain.utils import get_ori_model
 from torch.utils.data import DataLoader
 
 from clear_mm.datasets import CachedFeatureDataset
+from clear_mm.registry import DATASETS, HOOKS
 
 
 @HOOKS.register_module()
@@ -57,10 +57,13 @@ class RetrievalFeatureCacheHook(Hook):
         loop = runner.train_loop
         old = loop.dataloader
         model = get_ori_model(runner.model)
-        if not getattr(model, 'freeze_par', True):
+        from clear_mm.models.retrievers import AttributeRetriever
+        if not isinstance(model, AttributeRetriever) or not model.freeze_par:
             raise RuntimeError(
-                'RetrievalFeatureCacheHook needs a frozen f_par '
-                '(freeze_par=True); remove the hook to train f_par.')
+                'RetrievalFeatureCacheHook needs a retriever with a frozen '
+                'f_par (AttributeRetriever, ASMRRetriever with '
+                f'freeze_par=True), got {type(model).__name__}; remove the '
+                'hook to train f_par.')
         dataset = self._extraction_dataset(runner)
         batch_size = self.batch_size or old.batch_size
         loader = DataLoader(

@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
 
+from clear_mm.registry import HOOKS
 from clear_mm.utils.io import atomic_torch_save
 
 STATE_FILE = 'rng_state.pt'  # not a checkpoint: no .pth

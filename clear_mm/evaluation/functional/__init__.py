@@ -1,7 +1,3 @@
-from .ranking import (attribute_ids, evaluate_ranking, evaluate_ranking_loop,
-                      ranks_of, relevant_pairs)
+from .ranking import attribute_ids, evaluate_ranking, ranks_of, relevant_pairs
 
-__all__ = [
-    'attribute_ids', 'evaluate_ranking', 'evaluate_ranking_loop', 'ranks_of',
-    'relevant_pairs'
-]
+__all__ = ['attribute_ids', 'evaluate_ranking', 'ranks_of', 'relevant_pairs']

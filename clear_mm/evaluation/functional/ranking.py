@@ -1,9 +1,12 @@
-"""The one ranking core of attribute retrieval, re-identification and the
-search tool: CMC and mAP of queries against a gallery, from any scores.
+"""The one ranking core of attribute retrieval, re-identification, partial
+queries and the search tool: CMC and mAP of queries against a gallery,
+from any scores. Every AP and CMC of the package is computed here; the
+per-query reference it is checked against lives in the tests.
 
 Counting rules (the stable-sort convention): gallery items are ranked by
 descending score, tied items keep their gallery order; a query's relevant
-items are the gallery items with its id; a query without any has no AP and
+items are the gallery items with its id (or, for partial queries, those a
+relevance mask marks); a query without any has no AP and
 is left out of every average (``num_skipped`` counts them). Items a query
 must not see (re-identification: the same person seen by the same camera)
 are removed from its ranking with ``ignore``.
@@ -36,13 +39,18 @@ def attribute_ids(*matrices) -> List[np.ndarray]:
     return out
 
 
+def _floating(scores: torch.Tensor) -> torch.Tensor:
+    """Scores as floats, keeping float64 (a cast could make ties)."""
+    return scores if scores.dtype == torch.float64 else scores.float()
+
+
 def as_score_fn(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
                 num_queries: int, num_gallery: int) -> ScoreFn:
     """A ``(start, stop) -> (stop - start, G)`` function from a score
     matrix (or the function itself)."""
     if callable(scores):
         return scores
-    matrix = torch.as_tensor(scores).float()
+    matrix = _floating(torch.as_tensor(scores))
     if tuple(matrix.shape) != (num_queries, num_gallery):
         raise ValueError(f'Scores of shape {tuple(matrix.shape)} for '
                          f'{num_queries} queries and {num_gallery} gallery '
@@ -106,13 +114,13 @@ def ranks_of(sim: torch.Tensor, qi: torch.Tensor,
 
 
 def evaluate_ranking(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
-                     query_ids,
-                     gallery_ids,
+                     query_ids=None,
+                     gallery_ids=None,
                      topk: Sequence[int] = (1, 5, 10),
                      chunk_size: int = 256,
                      ignore: Optional[Callable[[int, int],
-                                               torch.Tensor]] = None
-                     ) -> Dict[str, float]:
+                                               torch.Tensor]] = None,
+                     relevant=None) -> Dict[str, float]:
     """CMC and mAP (percent) of queries against a gallery.
 
     Args:
@@ -126,21 +134,31 @@ def evaluate_ranking(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
         chunk_size: queries scored at once.
         ignore: ``(start, stop) -> (stop - start, G)`` bool mask of the
             items each query must not see (removed from its ranking).
+        relevant: ``(Q, G)`` bool mask of each query's relevant items,
+            instead of ids (partial queries: the items with the query's
+            specified attributes).
 
     Returns:
         dict: ``R<k>`` for each k and ``mAP`` in percent (0 when no query
         has a relevant item), and ``num_skipped``.
     """
-    query_ids = torch.as_tensor(np.asarray(query_ids)).long()
-    gallery_ids = torch.as_tensor(np.asarray(gallery_ids)).long()
-    num_queries, num_gallery = len(query_ids), len(gallery_ids)
+    if relevant is not None:
+        relevant = torch.as_tensor(np.asarray(relevant)).bool()
+        if relevant.dim() != 2:
+            raise ValueError('relevant must be a (Q, G) mask, got shape '
+                             f'{tuple(relevant.shape)}.')
+        num_queries, num_gallery = relevant.shape
+    else:
+        query_ids = torch.as_tensor(np.asarray(query_ids)).long()
+        gallery_ids = torch.as_tensor(np.asarray(gallery_ids)).long()
+        num_queries, num_gallery = len(query_ids), len(gallery_ids)
+        sorted_ids, order = torch.sort(gallery_ids, stable=True)
     score_fn = as_score_fn(scores, num_queries, num_gallery)
-    sorted_ids, order = torch.sort(gallery_ids, stable=True)
     hits = {k: 0.0 for k in topk}
     ap_sum, num_valid = 0.0, 0
     for start in range(0, num_queries, chunk_size):
         stop = min(start + chunk_size, num_queries)
-        sim = torch.as_tensor(score_fn(start, stop)).float()
+        sim = _floating(torch.as_tensor(score_fn(start, stop)))
         if tuple(sim.shape) != (stop - start, num_gallery):
             raise ValueError(
                 f'The scores of queries {start} to {stop - 1} have shape '
@@ -153,7 +171,11 @@ def evaluate_ranking(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
                 f'Non-finite retrieval scores for queries {start} to '
                 f'{stop - 1} (NaN or inf in the embeddings or attribute '
                 'scores).')
-        qi, gi = relevant_pairs(query_ids[start:stop], sorted_ids, order)
+        if relevant is not None:
+            qi, gi = torch.nonzero(relevant[start:stop], as_tuple=True)
+        else:
+            qi, gi = relevant_pairs(query_ids[start:stop], sorted_ids,
+                                    order)
         if ignore is not None:
             hidden = torch.as_tensor(ignore(start, stop)).bool()
             keep = ~hidden[qi, gi]
@@ -184,31 +206,3 @@ def evaluate_ranking(scores: Union[torch.Tensor, np.ndarray, ScoreFn],
     out['num_skipped'] = num_queries - num_valid
     return out
 
-
-def evaluate_ranking_loop(scores: Union[torch.Tensor, np.ndarray],
-                          query_ids,
-                          gallery_ids,
-                          topk: Sequence[int] = (1, 5, 10)
-                          ) -> Dict[str, float]:
-    """The same numbers, one query at a time by a stable sort: the
-    reference the vectorised :func:`evaluate_ranking` is checked (and
-    benchmarked) against."""
-    scores = torch.as_tensor(scores).float()
-    query_ids, gallery_ids = np.asarray(query_ids), np.asarray(gallery_ids)
-    hits = {k: 0 for k in topk}
-    aps = []
-    for q in range(len(query_ids)):
-        ranked = torch.argsort(-scores[q], stable=True).numpy()
-        good = gallery_ids[ranked] == query_ids[q]
-        if not good.any():
-            continue
-        first = int(np.argmax(good))
-        for k in topk:
-            hits[k] += first < k
-        ranks = np.nonzero(good)[0] + 1
-        aps.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
-    n = max(len(aps), 1)
-    out = {f'R{k}': 100.0 * hits[k] / n for k in topk}
-    out['mAP'] = 100.0 * float(np.sum(aps)) / n
-    out['num_skipped'] = len(query_ids) - len(aps)
-    return out

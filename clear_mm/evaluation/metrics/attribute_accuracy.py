@@ -4,7 +4,8 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmpretrain.registry import METRICS
+
+from clear_mm.registry import METRICS
 
 
 @METRICS.register_module()

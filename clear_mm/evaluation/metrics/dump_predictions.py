@@ -8,7 +8,8 @@ import numpy as np
 from mmengine.evaluator import DumpResults
 from mmengine.fileio import dump
 from mmengine.logging import print_log
-from mmpretrain.registry import METRICS
+
+from clear_mm.registry import METRICS
 
 # what a prediction dump keeps of each data sample
 FIELDS = ('gt_score', 'gt_ignore', 'pred_score', 'pred_embedding')

@@ -3,7 +3,8 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmpretrain.registry import METRICS
+
+from clear_mm.registry import METRICS
 
 EPS = 1e-20
 

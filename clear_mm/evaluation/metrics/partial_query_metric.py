@@ -1,10 +1,12 @@
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
-from mmpretrain.registry import METRICS
+
+from clear_mm.registry import METRICS
+from ..functional import evaluate_ranking
 
 
 @METRICS.register_module()
@@ -92,15 +94,12 @@ class PartialQueryMetric(BaseMetric):
         return np.unique(out, axis=0)
 
     @staticmethod
-    def calculate(scores: np.ndarray, relevant: np.ndarray,
-                  topk: Sequence[int]) -> Tuple[float, List[bool]]:
-        """AP and top-n hits of one query: ``scores`` ``(G, )`` (higher is
-        better; ties keep gallery order), ``relevant`` ``(G, )`` bool."""
-        order = np.argsort(-scores, kind='stable')
-        hits = relevant[order]
-        ranks = np.flatnonzero(hits) + 1
-        ap = float(np.mean(np.arange(1, len(ranks) + 1) / ranks))
-        return ap, [bool(ranks[0] <= n) for n in topk]
+    def calculate(scores, relevant, topk: Sequence[int] = (1, 5, 10)) -> dict:
+        """R@n and mAP (percent) of queries ``scores`` ``(Q, G)`` (higher is
+        better; ties keep gallery order) with relevant images ``relevant``
+        ``(Q, G)`` bool, by the ranking core
+        (:func:`clear_mm.evaluation.functional.evaluate_ranking`)."""
+        return evaluate_ranking(scores, topk=topk, relevant=relevant)
 
     def compute_metrics(self, results: list) -> dict:
         if self.scorer is None:
@@ -123,30 +122,28 @@ class PartialQueryMetric(BaseMetric):
             if k > len(groups):
                 continue
             queries = self.masked_queries(combos, groups, k, rng)
-            rows = []
-            for q in queries:
-                known = q >= 0
-                relevant = (labels[:, known] == q[known]).all(axis=1)
-                scores, _ = self.scorer.score(q, emb, probs)
-                rows.append((q, *self.calculate(scores.numpy(), relevant,
-                                                self.topk)))
-            metrics.update(self._summary(f'k{k}', rows))
+            relevant = np.stack([
+                (labels[:, q >= 0] == q[q >= 0]).all(axis=1) for q in queries
+            ])
+            scores = torch.stack(
+                [self.scorer.score(q, emb, probs)[0] for q in queries])
+            metrics.update(self._summary(f'k{k}', scores, relevant))
             if k == 0 and self.train_combinations is not None:
                 train = {r.tobytes() for r in self.train_combinations.astype(
                     np.int64)}
-                seen = [r for r in rows if r[0].tobytes() in train]
-                unseen = [r for r in rows if r[0].tobytes() not in train]
-                metrics.update(self._summary('seen', seen))
-                metrics.update(self._summary('unseen', unseen))
+                seen = torch.tensor([q.tobytes() in train for q in queries])
+                metrics.update(self._summary('seen', scores[seen],
+                                             relevant[seen.numpy()]))
+                metrics.update(self._summary('unseen', scores[~seen],
+                                             relevant[~seen.numpy()]))
         return metrics
 
-    def _summary(self, name: str, rows: list) -> dict:
-        if not rows:
+    def _summary(self, name: str, scores: torch.Tensor,
+                 relevant: np.ndarray) -> dict:
+        if not len(scores):
             return {f'{name}/queries': 0}
-        out = {
-            f'{name}/R{n}': 100 * float(np.mean([r[2][i] for r in rows]))
-            for i, n in enumerate(self.topk)
-        }
-        out[f'{name}/mAP'] = 100 * float(np.mean([r[1] for r in rows]))
-        out[f'{name}/queries'] = len(rows)
+        out = self.calculate(scores, relevant, self.topk)
+        skipped = out.pop('num_skipped')
+        out = {f'{name}/{key}': value for key, value in out.items()}
+        out[f'{name}/queries'] = len(scores) - skipped
         return out

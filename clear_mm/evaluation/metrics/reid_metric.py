@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmpretrain.registry import METRICS
 
+from clear_mm.registry import METRICS
 from ..functional import evaluate_ranking
 
 

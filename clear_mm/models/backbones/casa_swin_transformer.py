@@ -5,8 +5,8 @@ import torch
 from mmengine.model import ModuleList
 from mmpretrain.models.backbones import SwinTransformer
 from mmpretrain.models.utils import resize_pos_embed
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from ..utils import ChannelAwareSelfAttention
 
 

@@ -3,7 +3,8 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
-from mmpretrain.registry import MODELS
+
+from clear_mm.registry import MODELS
 
 IMG_SIZE = (256, 128)
 

@@ -2,8 +2,8 @@ from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from .par_head import PARHead
 
 

@@ -2,8 +2,9 @@ from typing import List, Optional
 
 import torch
 from mmpretrain.models.heads import MultiLabelLinearClsHead
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from clear_mm.registry import MODELS
 
 
 @MODELS.register_module()

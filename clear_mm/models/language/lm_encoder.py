@@ -9,8 +9,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.logging import MMLogger
 from mmengine.utils import track_iter_progress
-from mmpretrain.registry import MODELS
 
+from clear_mm.registry import MODELS
 from clear_mm.utils.io import atomic_torch_save
 
 PACKAGE_SCHEME = 'package://'

@@ -4,7 +4,8 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
+
+from clear_mm.registry import MODELS
 
 
 @MODELS.register_module()

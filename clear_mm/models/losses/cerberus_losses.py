@@ -5,7 +5,8 @@ from typing import List, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
+
+from clear_mm.registry import MODELS
 
 
 def adaptive_margins(counts: Sequence[int], alpha: float = 0.4,

@@ -7,7 +7,8 @@ from mmengine.model.weight_init import trunc_normal_
 from mmpretrain.models.backbones.vision_transformer import \
     TransformerEncoderLayer
 from mmpretrain.models.utils import resize_pos_embed
-from mmpretrain.registry import MODELS
+
+from clear_mm.registry import MODELS
 
 
 @MODELS.register_module()

@@ -3,7 +3,8 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmpretrain.registry import MODELS
+
+from clear_mm.registry import MODELS
 
 
 class CrossAttentionFusion(BaseModule):

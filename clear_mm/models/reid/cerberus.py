@@ -8,16 +8,17 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmpretrain.models.utils import ClsDataPreprocessor
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.semantic_ids import GROUP_NAMES, SemanticIDs
+from clear_mm.models.attribute_model import AttributeModel
 from clear_mm.models.losses import PrototypeRegularizer, adaptive_margins
 from clear_mm.models.utils import with_defaults
 from clear_mm.models.utils.dataset_meta import (HOW_TO_SET,
                                                 check_same_attributes,
                                                 require_attributes, schema_of)
-from clear_mm.models.utils.extra_state import pack_state, unpack_state
+from clear_mm.registry import MODELS
+from clear_mm.structures.extra_state import pack_state, unpack_state
+from clear_mm.structures.semantic_ids import GROUP_NAMES, SemanticIDs
 
 LOCAL_GROUPS = ('head', 'upper', 'lower')
 
@@ -61,7 +62,7 @@ class _Embed(nn.Sequential):
 
 
 @MODELS.register_module()
-class Cerberus(BaseModel):
+class Cerberus(BaseModel, AttributeModel):
     """Cerberus (Eom et al.; paper 003): attribute-based person reID with
     semantic IDs, which also does attribute-based person search (APS) and
     PAR with the same model.
@@ -305,6 +306,33 @@ class Cerberus(BaseModel):
                 part_average_pool(local_map, len(self.local_groups))))
         gap = global_map.mean(dim=(2, 3))
         return [self.embeds[g](pooled.get(g, gap)) for g in self.groups]
+
+    def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The L2-normalised parts, concatenated and scaled by
+        1/sqrt(#groups) (``pred_embedding``): unit vectors whose cosine
+        with a query is the mean cosine over the groups."""
+        parts = [F.normalize(f, dim=1) for f in self.extract_parts(inputs)]
+        return torch.cat(parts, dim=1) / len(self.groups)**0.5
+
+    # the interface's declarations: PAR by the nearest prototypes, queries
+    # by prototype look-ups (no network to export)
+    predicts_attribute_scores = True
+    query_graph_exportable = False
+    scores_are_probabilities = False
+
+    def encode_partial_query(self, vector: np.ndarray):
+        """The known groups of ``vector`` (1 / 0 / -1 unknown) encoded as
+        Sec. 3.3 of the paper does; ``(None, [])`` when none is known."""
+        self._require_sids()
+        vector = np.asarray(vector)
+        groups = [
+            g for g, cols in zip(self.groups, self.sids.columns)
+            if (vector[cols] >= 0).any()
+        ]
+        if not groups:
+            return None, []
+        return self.encode_queries(
+            np.maximum(vector, 0)[None], known_groups=groups), groups
 
     def _require_sids(self):
         if self.sids is None:

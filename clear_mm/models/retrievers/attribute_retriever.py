@@ -4,10 +4,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.descriptions import PseudoDescriptionBuilder
+from clear_mm.registry import MODELS
+from clear_mm.structures.descriptions import PseudoDescriptionBuilder
 from clear_mm.utils.checkpoint import load_model_weights
 from ..utils import with_defaults
 from ..utils.dataset_meta import HOW_TO_SET, merged_table
@@ -301,6 +301,41 @@ class AttributeRetriever(BaseAttributeRetriever):
             self.query_adapters[form](self.query_inputs(form, attrs))
             for form in self.query_forms
         ], dim=1)
+
+    def query_graph(self, attributes: torch.Tensor,
+                    *text_states: torch.Tensor) -> torch.Tensor:
+        """:meth:`encode_queries` from the vectors and, for the text forms,
+        the language model's states (in :attr:`text_query_forms` order)."""
+        states = iter(text_states)
+        return torch.cat([
+            self.query_adapters[form](
+                attributes if form == 'hard' else next(states))
+            for form in self.query_forms
+        ], dim=1)
+
+    @property
+    def text_query_forms(self):
+        return [form for form in self.query_forms if form != 'hard']
+
+    @property
+    def score_scale(self) -> float:
+        return float(getattr(self.loss_module, 'scale', 12.0))
+
+    # -- attribute scores ----------------------------------------------
+    @property
+    def predicts_attribute_scores(self) -> bool:
+        """With f_par frozen (CLEAR), its recognition head gives the
+        attribute scores; a visual model trained for retrieval (ASMR end to
+        end) has no trained head."""
+        from mmpretrain.models import ImageClassifier
+        return (self.freeze_par and isinstance(self.par_model, ImageClassifier)
+                and self.par_model.with_head)
+
+    recognition_graph_exportable = predicts_attribute_scores
+
+    def attribute_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """f_par's attribute logits ``(B, A)``."""
+        return self.par_model(inputs, mode='tensor')
 
     # -- images --------------------------------------------------------
     def extract_vis(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -4,16 +4,17 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.attribute_combinations import additional_combinations
+from clear_mm.registry import MODELS
+from clear_mm.structures.attribute_combinations import additional_combinations
+from clear_mm.structures.extra_state import pack_state, unpack_state
+from ..attribute_model import AttributeModel
 from ..utils.dataset_meta import (HOW_TO_SET, check_same_attributes,
                                   require_attributes, schema_of)
-from ..utils.extra_state import pack_state, unpack_state
 
 
-class BaseAttributeRetriever(BaseModel):
+class BaseAttributeRetriever(BaseModel, AttributeModel):
     """What every model trained with attribute combinations as proxies
     shares (:class:`AttributeRetriever`,
     :class:`MultiTaskAttributeTransformer`):
@@ -67,9 +68,14 @@ class BaseAttributeRetriever(BaseModel):
         self.proxy_counts: Optional[np.ndarray] = None
 
     # -- dataset and proxies --------------------------------------------
-    @property
-    def attributes(self) -> Optional[List[str]]:
-        return None if self.schema is None else self.schema['attributes']
+    def train_combinations(self):
+        """The proxies ``(P, A)`` and their image counts (ones when the
+        checkpoint did not record them)."""
+        attrs = self.train_attrs.cpu().numpy()
+        counts = self.proxy_counts
+        if counts is None:
+            counts = np.ones(len(attrs), dtype=np.int64)
+        return attrs, np.asarray(counts)
 
     def set_dataset_meta(self, meta: dict) -> None:
         """The dataset the model runs on: its ``metainfo`` (schema), plus

@@ -4,9 +4,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.models.utils import ClsDataPreprocessor
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from clear_mm.registry import MODELS
 from ..utils import with_defaults
 from ..utils.dataset_meta import set_classifier_meta
 from .adapters import RetrievalAdapter
@@ -193,6 +193,21 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
     def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """The ``(B, embed_dims)`` image embeddings."""
         return self.image_embedding(*self.extract_feat(inputs))
+
+    predicts_attribute_scores = True
+    recognition_graph_exportable = True
+
+    @property
+    def score_scale(self) -> float:
+        return float(getattr(self.ma_loss, 'scale', 12.0))
+
+    def attribute_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The attribute tokens' logits ``(B, A)``."""
+        return self.head(self.extract_feat(inputs))
+
+    def query_graph(self, attributes: torch.Tensor,
+                    *text_states: torch.Tensor) -> torch.Tensor:
+        return self.attr_encoder(attributes)
 
     @torch.no_grad()
     def encode_queries(self, attrs) -> torch.Tensor:

@@ -2,8 +2,9 @@ from typing import Optional, Union
 
 import torch
 from mmpretrain.models.utils import ClsDataPreprocessor
-from mmpretrain.registry import MODELS
 from torch import nn
+
+from clear_mm.registry import MODELS
 
 
 def with_defaults(data_preprocessor: Optional[Union[dict, nn.Module]],

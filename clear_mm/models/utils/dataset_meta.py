@@ -1,7 +1,7 @@
 """How a model learns about its dataset: ``set_dataset_meta(meta)``.
 
 ``meta`` is a dataset's ``metainfo`` (its schema, see
-:mod:`clear_mm.datasets.schema`). Before training, :class:`DatasetMetaHook`
+:mod:`clear_mm.structures.schema`). Before training, :class:`DatasetMetaHook`
 adds what the model may need from the training split itself:
 
 - ``train_labels``: ``(N, A)`` 0/1 labels of the training images (the

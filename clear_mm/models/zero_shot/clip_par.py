@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from clear_mm.registry import MODELS
+from ..attribute_model import AttributeModel
 from ..utils import with_defaults
 from ..utils.dataset_meta import HOW_TO_SET, merged_table, schema_of
 from .person_crop import letterbox
@@ -16,7 +17,7 @@ from .prompts import attribute_prompts
 
 
 @MODELS.register_module()
-class CLIPZeroShotPAR(BaseModel):
+class CLIPZeroShotPAR(BaseModel, AttributeModel):
     """Zero-shot pedestrian attribute recognition with CLIP (paper 002,
     Sec. 6.3): no training; each attribute is scored by the image's
     similarity to text prompts.
@@ -81,8 +82,8 @@ class CLIPZeroShotPAR(BaseModel):
                 f'{dp.mean.flatten().tolist()} and std '
                 f'{dp.std.flatten().tolist()} (a dataset base\'s ImageNet '
                 'values?).')
-        from transformers import (AutoTokenizer, CLIPImageProcessor,
-                                  CLIPModel)
+        from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
+
         from clear_mm.utils.checkpoints_root import locate
         clip = locate(clip)
         if not osp.isdir(clip):
@@ -115,7 +116,6 @@ class CLIPZeroShotPAR(BaseModel):
         self.person_crop = None if person_crop is None else MODELS.build(
             person_crop)
         self.thr = thr
-        self.attributes: Optional[List[str]] = None
         self.schema: Optional[dict] = None
         self.groups: List[List[int]] = []
         self.prompt_pairs: Dict[str, tuple] = {}
@@ -141,7 +141,6 @@ class CLIPZeroShotPAR(BaseModel):
             raise ValueError('CLIPZeroShotPAR.set_dataset_meta: the dataset '
                              "meta has no 'attributes'.")
         attributes = list(attributes)
-        self.schema = schema_of(meta)
         self.prompt_pairs = attribute_prompts(
             attributes, merged_table(meta, self.table), prompts=self.prompts)
         attribute_groups = meta.get('attribute_groups') or {}
@@ -163,7 +162,7 @@ class CLIPZeroShotPAR(BaseModel):
         self.groups = [[index[a] for a in g] for g in groups]
         texts = [t for a in attributes for t in self.prompt_pairs[a]]
         self.text_emb = self.encode_text(texts).view(len(attributes), 2, -1)
-        self.attributes = attributes
+        self.schema = schema_of(meta)  # bound once the prompts are
         MMLogger.get_current_instance().info(
             f'CLIPZeroShotPAR: {len(attributes)} attributes, '
             f'{len(self.groups)} exclusive groups scored jointly.')
@@ -179,6 +178,20 @@ class CLIPZeroShotPAR(BaseModel):
         images = torch.stack(
             [letterbox(img, self.image_size, fill) for img in images])
         return (images - self.mean) / self.std
+
+    # the interface's declarations: attributes by prompts, a free-text
+    # query embedded as its text, no query network to export, the CLIP
+    # folder instead of a checkpoint
+    predicts_attribute_scores = True
+    embeds_text = True
+    query_graph_exportable = False
+
+    @property
+    def weights_folder(self) -> str:
+        return self.clip_folder
+
+    def embed_images(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.image_features(inputs)
 
     @torch.no_grad()
     def image_features(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -7,14 +7,14 @@ data_preprocessor = dict(
     to_rgb=True,
 )
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(128, 256)),  # (w, h)
     dict(type='RandomCrop', crop_size=(256, 128), padding=10),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', algorithm_keys=['gt_ignore']),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(128, 256)),
     dict(type='PackInputs'),
 ]

@@ -6,7 +6,7 @@ dataset_type = 'SyntheticPedestrians'
 data_root = 'data/synthetic'
 generator = dict(num_train=3000, num_val=500, num_test=1000, seed=0)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     # (w, h); 'area' averages pixels, so thin stripes do not alias.
     dict(type='Resize', scale=(64, 128), interpolation='area'),
     # No RandomCrop: the renderer already jitters position and scale, and
@@ -15,7 +15,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPedestrianImage'),
     dict(type='Resize', scale=(64, 128), interpolation='area'),
     dict(type='PackInputs'),
 ]

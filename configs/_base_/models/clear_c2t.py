@@ -2,6 +2,7 @@
 # Swin-B (2, 2, 18, 2), window 7; average-pooled Swin feature.
 _base_ = ['./clear_paper.py']
 model = dict(
+    _scope_='clear_mm',
     backbone=dict(
         arch='c2t',
         global_branch=dict(

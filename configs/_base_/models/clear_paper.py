@@ -6,6 +6,7 @@
 # blocks); CASA, the fusion and the head fresh (docs/method_notes.md,
 # "Pretrained initialisation"; files in checkpoints/, see docs/pretrained_weights.md).
 model = dict(
+    _scope_='clear_mm',
     type='ImageClassifier',
     backbone=dict(
         type='CrossTransformer',

@@ -13,6 +13,7 @@
 #       model.backbone.init_cfg.checkpoint=<that checkpoint>
 num_attributes = 35
 model = dict(
+    _scope_='clear_mm',
     type='MultiTaskAttributeTransformer',
     backbone=dict(
         type='ResNet',

@@ -2,6 +2,7 @@
 # BCE), the reference the tiny CLEAR is measured against in the
 # learnability study (docs/history.md, "Learnability"); 128x64 input, from scratch.
 model = dict(
+    _scope_='clear_mm',
     type='ImageClassifier',
     backbone=dict(type='ResNet', depth=18, out_indices=(3, )),
     neck=dict(type='GlobalAveragePooling'),

@@ -6,6 +6,7 @@
 # CLEAR's retrieval stage (Sec. 3.3): the frozen recognition model f_par +
 # f_vis, f_attr, f_text, HA+SP queries, margin learning.
 clear_stage = dict(
+    _scope_='clear_mm',
     type='AttributeRetriever',
     par_checkpoint=None,  # the recognition checkpoint: set it
     query_forms=('hard', 'soft'),  # HA+SP
@@ -26,6 +27,7 @@ clear_stage = dict(
 # have; 1.0 is ours). The visual model trains end to end unless
 # freeze_par=True.
 asmr_stage = dict(
+    _scope_='clear_mm',
     type='ASMRRetriever',
     par_checkpoint=None,
     embed_dims=128,

@@ -1,8 +1,8 @@
 import pytest
 import torch
-from mmpretrain.registry import MODELS
 
 from clear_mm.models import CASASwinTransformer, CrossTransformer
+from clear_mm.registry import MODELS
 
 
 def test_paper_preset_shapes():

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from clear_mm.datasets.semantic_ids import SemanticIDs
 from clear_mm.models import align_feature_map, part_average_pool
+from clear_mm.registry import MODELS
+from clear_mm.structures.semantic_ids import SemanticIDs
 
 ATTRS = ['hat', 'red_top', 'short_lower', 'female', 'old', 'bag']
 GROUPS = dict(head=['hat'], upper=['red_top'], lower=['short_lower'],

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
 from clear_mm.evaluation.metrics import AttrRetrievalMetric
 from clear_mm.models.retrievers import RetrievalAdapter
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import synthetic_meta
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from clear_mm.evaluation import AttrRetrievalMetric, PARMetric
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import fit_toy, toy_batch
 

@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
 from safetensors.torch import load_file, save_file
 
 from clear_mm.models.utils.pretrained import (check_pretrained,
@@ -18,6 +17,7 @@ from clear_mm.models.utils.pretrained import (check_pretrained,
                                               remove_pretrained,
                                               use_random_weights,
                                               write_random_weights)
+from clear_mm.registry import MODELS
 from tests.utils import REPO
 
 

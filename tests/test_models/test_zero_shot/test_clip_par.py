@@ -6,15 +6,13 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
 
 from clear_mm.datasets import PA100K
 from clear_mm.datasets.synthetic.synthetic_pedestrians import ATTRIBUTES
-from clear_mm.models import (TorchvisionPersonCrop, attribute_prompts,
-                             letterbox)
+from clear_mm.models import TorchvisionPersonCrop, attribute_prompts, letterbox
+from clear_mm.registry import MODELS
 from tests.conftest import REPO
 from tests.utils import cli, run, small
-
 
 TABLE = PA100K.METAINFO['descriptions']
 RULES = PA100K.METAINFO['exclusion_rules']
