@@ -171,7 +171,7 @@ def test_retrieval_config(path):
         assert cfg.test_evaluator == dict(type='AttrRetrievalMetric')
     assert cfg.default_hooks.checkpoint.save_best == 'retrieval/mAP'
     assert [h.type for h in cfg.custom_hooks] == [
-        'DatasetMetaHook', 'RetrievalFeatureCacheHook'
+        'DatasetMetaHook', 'PrepareQueriesHook', 'RetrievalFeatureCacheHook'
     ]
 
 
@@ -196,7 +196,7 @@ def test_asmr_config(path):
         assert not model.get('freeze_par', False)
         assert model.par_model.backbone.type == ('TIMMBackbone' if 'pvtv2'
                                                  in path else 'ResNet')
-        assert hooks == ['DatasetMetaHook']
+        assert hooks == ['DatasetMetaHook', 'PrepareQueriesHook']
     if ids:
         assert cfg.test_dataloader.dataset.data_root == 'data/synthetic_ids'
         assert [m['type'] for m in cfg.test_evaluator] == [
@@ -228,7 +228,7 @@ def test_multitask_config(path):
     assert model.regularizer.num_groups == MTT_GROUPS[dataset]
     # the collapse detector runs in every multi-task run
     assert [h.type for h in cfg.custom_hooks] == [
-        'DatasetMetaHook', 'EmbeddingCollapseHook'
+        'DatasetMetaHook', 'PrepareQueriesHook', 'EmbeddingCollapseHook'
     ]
     # the BNNeck before the image FC (the model's default)
     assert model.get('bnneck', True) is True
@@ -327,7 +327,7 @@ def test_par_baseline_config(path):
     assert cfg.model.type == 'ImageClassifier'
     assert cfg.model.head.num_classes == NUM_ATTRIBUTES[dataset]
     assert [h.type for h in cfg.custom_hooks] == [
-        'DatasetMetaHook'
+        'DatasetMetaHook', 'PrepareQueriesHook'
     ]
     assert cfg.test_evaluator == [
         dict(type='PARMetric'),
@@ -389,8 +389,9 @@ def test_cerberus_config(path):
         ['AttributeAccuracyMetric'] if path.endswith('market1501.py') else
         ['PartialQueryMetric'])
     assert [h.type for h in cfg.custom_hooks] == (
-        ['DatasetMetaHook'] if path.endswith('market1501.py') else
-        ['DatasetMetaHook', 'EarlyStoppingHook'])
+        ['DatasetMetaHook', 'PrepareQueriesHook']
+        if path.endswith('market1501.py') else
+        ['DatasetMetaHook', 'PrepareQueriesHook', 'EarlyStoppingHook'])
     if path.endswith('market1501.py'):
         assert model.backbone.depth == 50 and model.embed_dims == 512
         assert model.sigma == 5.0

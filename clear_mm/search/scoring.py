@@ -105,40 +105,19 @@ class QueryScorer:
             log_weights=torch.from_numpy(np.log(weights / weights.sum()))
             .float())
 
-    def aggregate(self, sims: torch.Tensor,
-                  log_weights: torch.Tensor) -> torch.Tensor:
-        """``(N, C)`` cosines -> ``(N, )`` soft maximum (see the module)."""
-        return torch.logsumexp(self.sigma * sims + log_weights[None],
-                               dim=1) / self.sigma
-
-    @staticmethod
-    def attribute_likelihood(vector: np.ndarray,
-                             scores: torch.Tensor) -> torch.Tensor:
-        """Mean log-probability of the specified attributes ``(N, )``
-        under the predicted scores ``(N, A)``."""
-        known = torch.from_numpy(np.flatnonzero(np.asarray(vector) >= 0))
-        want = torch.from_numpy(np.asarray(vector))[known].float()
-        p = scores[:, known].clamp(1e-6, 1 - 1e-6)
-        return (want * p.log() + (1 - want) * (1 - p).log()).mean(dim=1)
-
     def uses_scores(self, gallery_scores: Optional[torch.Tensor]) -> bool:
         """Whether the attribute probabilities join the embedding score
         (not for Cerberus, whose scores are decoded 0/1 prototypes)."""
-        return (gallery_scores is not None and gallery_scores.numel() > 0
-                and self.model.scores_are_probabilities)
+        return uses_scores(self.model.scores_are_probabilities,
+                           gallery_scores)
 
     def combine(self, plan: dict, vector: np.ndarray, sims: torch.Tensor,
                 gallery_scores: Optional[torch.Tensor]) -> torch.Tensor:
         """The final scores of images whose cosines with the plan's
         embeddings are ``sims`` ``(N, C)`` and whose predicted
         probabilities are ``gallery_scores`` ``(N, A)``."""
-        score = self.aggregate(sims, plan['log_weights'])
-        if not self.uses_scores(gallery_scores):
-            return score
-        plan['mode'] += '+attribute-scores'
-        known = int((np.asarray(vector) >= 0).sum())
-        return self.sigma * score + known * self.attribute_likelihood(
-            vector, gallery_scores)
+        return combine(plan, vector, sims, gallery_scores, self.sigma,
+                       self.uses_scores(gallery_scores))
 
     def score(self, vector: np.ndarray, gallery: torch.Tensor,
               gallery_scores: Optional[torch.Tensor] = None
@@ -147,12 +126,59 @@ class QueryScorer:
         ``(N, D)`` (and predicted probabilities ``(N, A)``, if given) for
         ``vector``, and the plan used."""
         plan = self.plan(vector)
-        if plan['mode'] == 'attribute-scores':
-            if not self.uses_scores(gallery_scores):
-                raise ValueError(
-                    'No training combination agrees with the query and the '
-                    'gallery has no predicted attribute scores to rank by: '
-                    'specify fewer attributes.')
-            return self.attribute_likelihood(vector, gallery_scores), plan
-        sims = gallery @ plan['embeddings'].t()
-        return self.combine(plan, vector, sims, gallery_scores), plan
+        return score_with_plan(plan, vector, gallery, gallery_scores,
+                               self.sigma,
+                               self.uses_scores(gallery_scores)), plan
+
+
+# -- the scoring itself: tensors in, tensors out (no model) -----------------
+def aggregate(sims: torch.Tensor, log_weights: torch.Tensor,
+              sigma: float) -> torch.Tensor:
+    """``(N, C)`` cosines -> ``(N, )`` soft maximum (see the module)."""
+    return torch.logsumexp(sigma * sims + log_weights[None], dim=1) / sigma
+
+
+def attribute_likelihood(vector: np.ndarray,
+                         scores: torch.Tensor) -> torch.Tensor:
+    """Mean log-probability of the specified attributes ``(N, )`` under
+    the predicted scores ``(N, A)``."""
+    known = torch.from_numpy(np.flatnonzero(np.asarray(vector) >= 0))
+    want = torch.from_numpy(np.asarray(vector))[known].float()
+    p = scores[:, known].clamp(1e-6, 1 - 1e-6)
+    return (want * p.log() + (1 - want) * (1 - p).log()).mean(dim=1)
+
+
+def uses_scores(scores_are_probabilities: bool,
+                gallery_scores: Optional[torch.Tensor]) -> bool:
+    return bool(scores_are_probabilities and gallery_scores is not None
+                and gallery_scores.numel() > 0)
+
+
+def combine(plan: dict, vector: np.ndarray, sims: torch.Tensor,
+            gallery_scores: Optional[torch.Tensor], sigma: float,
+            use_scores: bool) -> torch.Tensor:
+    """The final scores of images whose cosines with the plan's embeddings
+    are ``sims`` ``(N, C)`` (plus the likelihood of the specified
+    attributes under ``gallery_scores`` ``(N, A)`` when ``use_scores``)."""
+    score = aggregate(sims, plan['log_weights'], sigma)
+    if not use_scores:
+        return score
+    plan['mode'] += '+attribute-scores'
+    known = int((np.asarray(vector) >= 0).sum())
+    return sigma * score + known * attribute_likelihood(vector, gallery_scores)
+
+
+def score_with_plan(plan: dict, vector: np.ndarray, gallery: torch.Tensor,
+                    gallery_scores: Optional[torch.Tensor], sigma: float,
+                    use_scores: bool) -> torch.Tensor:
+    """Scores ``(N, )`` of the L2-normalised gallery embeddings ``(N, D)``
+    for ``vector`` by a plan the model prepared (:meth:`QueryScorer.plan`)."""
+    if plan['mode'] == 'attribute-scores':
+        if not use_scores:
+            raise ValueError(
+                'No training combination agrees with the query and the '
+                'gallery has no predicted attribute scores to rank by: '
+                'specify fewer attributes.')
+        return attribute_likelihood(vector, gallery_scores)
+    sims = gallery @ plan['embeddings'].t()
+    return combine(plan, vector, sims, gallery_scores, sigma, use_scores)

@@ -26,20 +26,13 @@ from typing import Optional, Tuple
 import numpy as np
 
 from clear_mm.utils.io import atomic_write
+from clear_mm.utils.provenance import sha256_of as file_sha256
 
 FORMAT = 1
 # HNSW search breadth: recall@10 1.000 at 1M items, 0.36 ms per query, in
 # tools/analysis_tools/benchmark_search.py (faiss' default is 16)
 EF_SEARCH = 128
 CAMERA = re.compile(r'_c(\d+)')
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weights_sha256(path: str) -> str:

@@ -29,7 +29,10 @@ resume_without_state = False  # tools/train.py: --resume-without-state
 # Hands the dataset's meta (schema, positive ratios, training labels) to the
 # model before training and evaluation, and the retrieval queries' embeddings
 # to AttrRetrievalMetric.
-custom_hooks = [dict(type='DatasetMetaHook')]
+custom_hooks = [
+    dict(type='DatasetMetaHook'),  # binds the dataset's schema
+    dict(type='PrepareQueriesHook'),  # the retrieval metrics' queries
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,4 +1,6 @@
-"""DatasetMetaHook: the one path from a dataset to its model and metrics."""
+"""DatasetMetaHook binds a dataset's schema to its model; PrepareQueriesHook
+has the model prepare the retrieval metrics' queries, which reach the
+metrics as tensors."""
 from types import SimpleNamespace
 
 import numpy as np
@@ -6,7 +8,8 @@ import pytest
 import torch
 from mmengine.model import BaseModel
 
-from clear_mm.engine import DatasetMetaHook, training_meta
+from clear_mm.engine import (DatasetMetaHook, PrepareQueriesHook,
+                             training_meta)
 from clear_mm.evaluation import AttrRetrievalMetric, PARMetric
 from clear_mm.models import AttributeModel
 from tests.utils import synthetic_meta
@@ -101,7 +104,7 @@ def test_queries_prepared_by_the_model_reach_the_metric_as_tensors():
     model = Recorder()
     model.train()
     metric = AttrRetrievalMetric()
-    DatasetMetaHook().before_val_epoch(
+    PrepareQueriesHook().before_val_epoch(
         runner_with(model, Dataset(labels), [metric, PARMetric()]))
     assert model.training  # back to training mode after encoding
     queries = np.unique(np.array(labels), axis=0)
@@ -112,7 +115,7 @@ def test_queries_prepared_by_the_model_reach_the_metric_as_tensors():
     # a model that sees only some attributes is asked for the distinct
     # vectors on those, and the metric compares only them
     masked = Recorder(columns=[0, 2])
-    DatasetMetaHook().before_test_epoch(
+    PrepareQueriesHook().before_test_epoch(
         runner_with(masked, Dataset(labels), [metric]))
     np.testing.assert_array_equal(metric.query_attrs,
                                   [[0, 0, 0], [1, 0, 0], [1, 0, 1]])

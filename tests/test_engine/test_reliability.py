@@ -46,7 +46,8 @@ def train_killed(tmp_path, work, hook, opts):
         f'_base_ = [{CONFIG!r}]\n'
         "custom_imports = dict(imports=['clear_mm', 'tests.fault_hooks'], "
         'allow_failed_imports=False)\n'
-        f"custom_hooks = [dict(type='DatasetMetaHook'), {hook}]\n")
+        "custom_hooks = [dict(type='DatasetMetaHook'), "
+        f"dict(type='PrepareQueriesHook'), {hook}]\n")
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', str(killing), '--work-dir', work,
          *opts],

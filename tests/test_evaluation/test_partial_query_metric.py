@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from clear_mm.engine import prepare_partial_queries
 from clear_mm.evaluation import AttrRetrievalMetric, PartialQueryMetric
-from clear_mm.search import QueryScorer
 from tests.utils import ToyRetriever
 
 
@@ -32,7 +32,7 @@ def test_complete_queries_match_attr_retrieval(data):
     toy = ToyRetriever(combos, np.ones(len(combos)), proxy_emb)
     partial = PartialQueryMetric(num_masked=(0, ))
     partial.dataset_meta = meta
-    partial.set_scorer(QueryScorer(toy), combos[:3])
+    prepare_partial_queries(partial, toy, labels, combos[:3])
     partial.process(None, samples)
     ours = partial.compute_metrics(partial.results)
 
@@ -53,7 +53,7 @@ def test_masked_queries_by_hand(data):
     toy = ToyRetriever(combos, counts, proxy_emb)
     metric = PartialQueryMetric(num_masked=(1, 2), seed=3)
     metric.dataset_meta = meta
-    metric.set_scorer(QueryScorer(toy, sigma=5.0))
+    prepare_partial_queries(metric, toy, labels, sigma=5.0)
     metric.process(None, samples)
     ours = metric.compute_metrics(metric.results)
 

@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from clear_mm.utils.checkpoints_root import set_checkpoints_root
     from clear_mm.utils.required_files import required_files
-    absent = 0
+    absent, distinct = 0, set()
     for config in args.configs:
         cfg = Config.fromfile(config)
         set_checkpoints_root(None)  # each config's own key, if any
@@ -38,8 +38,10 @@ def main(argv=None) -> int:
             if not f.found:
                 print(f'      fetch: {f.fetch}')
                 absent += not f.optional
-    print(f'\n{absent} required file(s) absent.' if absent else
-          '\nEvery required file is found.')
+                if not f.optional:
+                    distinct.add(f.path)
+    print(f'\n{absent} required file(s) absent ({len(distinct)} distinct).'
+          if absent else '\nEvery required file is found.')
     return 1 if absent else 0
 
 

@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -19,9 +19,11 @@ class PartialQueryMetric(BaseMetric):
     dataset's ``attribute_groups``; an attribute in no group is a group of
     its own) masked at random (seeded), duplicates removed; an image is
     relevant when it matches the query on every specified attribute. The
-    gallery is scored by the model's :class:`QueryScorer` (set by
-    :class:`DatasetMetaHook` before each evaluation), from the images'
-    ``pred_embedding`` and, when present, ``pred_score``. Reported per k:
+    model prepares each query's scoring plan before each evaluation
+    (:class:`PrepareQueriesHook`: the embeddings of the query or of the
+    training combinations it may stand for, and their weights); the metric
+    receives these tensors and scores the images' ``pred_embedding`` and,
+    when present, ``pred_score`` with them. Reported per k:
     ``k<k>/R<n>`` (a relevant image in the top n) and ``k<k>/mAP``; for
     ``k = 0`` also ``seen/*`` and ``unseen/*``: queries whose combination
     is or is not among the training combinations (CLEAR's Table 1
@@ -48,13 +50,41 @@ class PartialQueryMetric(BaseMetric):
         self.topk = tuple(topk)
         self.max_queries = max_queries
         self.seed = seed
-        self.scorer = None
+        self.queries: Optional[Dict[int, np.ndarray]] = None
+        self.plans: Optional[Dict[int, List[dict]]] = None
+        self.sigma = 12.0
+        self.scores_are_probabilities = True
         self.train_combinations: Optional[np.ndarray] = None
 
-    def set_scorer(self, scorer, train_combinations=None) -> None:
-        """The model's :class:`QueryScorer` and its training combinations
-        ``(P, A)`` (for the seen/unseen split)."""
-        self.scorer = scorer
+    def make_queries(self, labels: np.ndarray) -> Dict[int, np.ndarray]:
+        """The queries of each k for a split whose labels are ``labels``
+        ``(N, A)``: its distinct combinations (at most ``max_queries``,
+        seeded) with k groups masked."""
+        labels = np.asarray(labels).astype(np.int64)
+        combos = np.unique(labels, axis=0)
+        rng = np.random.default_rng(self.seed)
+        if self.max_queries is not None and len(combos) > self.max_queries:
+            combos = combos[np.sort(
+                rng.choice(len(combos), self.max_queries, replace=False))]
+        groups = self.groups(labels.shape[1])
+        return {
+            k: self.masked_queries(combos, groups, k, rng)
+            for k in self.num_masked if k <= len(groups)
+        }
+
+    def set_plans(self,
+                  queries: Dict[int, np.ndarray],
+                  plans: Dict[int, List[dict]],
+                  sigma: float,
+                  scores_are_probabilities: bool = True,
+                  train_combinations=None) -> None:
+        """What the model prepared: per k, the queries ``(Q, A)`` and their
+        scoring plans (:meth:`QueryScorer.plan`: tensors), the scale
+        ``sigma`` and whether its attribute scores are probabilities; and
+        its training combinations ``(P, A)`` (for seen / unseen)."""
+        self.queries, self.plans = queries, plans
+        self.sigma = float(sigma)
+        self.scores_are_probabilities = scores_are_probabilities
         self.train_combinations = None if train_combinations is None else \
             np.asarray(train_combinations)
 
@@ -102,31 +132,28 @@ class PartialQueryMetric(BaseMetric):
         return evaluate_ranking(scores, topk=topk, relevant=relevant)
 
     def compute_metrics(self, results: list) -> dict:
-        if self.scorer is None:
+        from clear_mm.search.scoring import score_with_plan, uses_scores
+        if self.plans is None:
             raise RuntimeError(
-                'PartialQueryMetric has no scorer: DatasetMetaHook sets it '
-                'before each evaluation (custom_hooks), or call '
-                'set_scorer(QueryScorer(model)).')
+                'PartialQueryMetric has no prepared queries: '
+                'PrepareQueriesHook prepares them before each evaluation '
+                '(custom_hooks), or call prepare_partial_queries(metric, '
+                'model, labels).')
         labels = np.stack([r['gt'] for r in results]).astype(np.int64)
         emb = F.normalize(torch.stack([r['emb'] for r in results]), dim=1)
         probs = torch.stack([r['score'] for r in results]) if all(
             'score' in r for r in results) else None
-        combos = np.unique(labels, axis=0)
-        rng = np.random.default_rng(self.seed)
-        if self.max_queries is not None and len(combos) > self.max_queries:
-            combos = combos[np.sort(
-                rng.choice(len(combos), self.max_queries, replace=False))]
-        groups = self.groups(labels.shape[1])
+        use_scores = uses_scores(self.scores_are_probabilities, probs)
         metrics = {}
-        for k in self.num_masked:
-            if k > len(groups):
-                continue
-            queries = self.masked_queries(combos, groups, k, rng)
+        for k, queries in self.queries.items():
             relevant = np.stack([
                 (labels[:, q >= 0] == q[q >= 0]).all(axis=1) for q in queries
             ])
-            scores = torch.stack(
-                [self.scorer.score(q, emb, probs)[0] for q in queries])
+            scores = torch.stack([
+                score_with_plan(
+                    dict(plan), q, emb, probs, self.sigma, use_scores)
+                for q, plan in zip(queries, self.plans[k])
+            ])
             metrics.update(self._summary(f'k{k}', scores, relevant))
             if k == 0 and self.train_combinations is not None:
                 train = {r.tobytes() for r in self.train_combinations.astype(

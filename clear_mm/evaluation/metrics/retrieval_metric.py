@@ -23,8 +23,8 @@ class AttrRetrievalMetric(BaseMetric):
       among the first k;
     - ``mAP``: mean over queries of the non-interpolated average precision,
       the mean of the precision at the rank of each relevant image;
-    - when the training combinations are known (:class:`DatasetMetaHook`
-      passes them), the same for the queries whose combination is among
+    - when the training combinations are known (:class:`PrepareQueriesHook`
+      passes those the model keeps), the same for the queries whose combination is among
       them and for the others apart: ``seen/R1`` ... ``seen/mAP``,
       ``unseen/...`` and the number of each, ``seen/queries`` and
       ``unseen/queries`` (CLEAR's Table 1 "unseen categories"; the ranking
@@ -36,7 +36,7 @@ class AttrRetrievalMetric(BaseMetric):
     left out is logged; with the default queries, the gallery's own distinct
     vectors, there is none).
 
-    During evaluation the queries come from :class:`DatasetMetaHook`, which
+    During evaluation the queries come from :class:`PrepareQueriesHook`, which
     calls :meth:`set_queries` with the dataset's queries (its distinct
     attribute vectors, or the UPAR query file) and their embeddings,
     prepared by the model before the loop: the metric only handles tensors.
@@ -136,8 +136,9 @@ class AttrRetrievalMetric(BaseMetric):
         if self.query_embeddings is None and self.uses_embeddings:
             raise RuntimeError(
                 'AttrRetrievalMetric has no query embeddings: add '
-                "dict(type='DatasetMetaHook') to custom_hooks (it has the "
-                'model prepare them before the loop) or call set_queries.')
+                "dict(type='PrepareQueriesHook') to custom_hooks (it has "
+                'the model prepare them before the loop) or call '
+                'set_queries.')
         gallery_attrs = torch.stack([r['attrs'] for r in results]).numpy()
         query_attrs = self.query_attrs
         if query_attrs is None:

@@ -1,5 +1,6 @@
 from .adapters import RetrievalAdapter
-from .attribute_retriever import ASMRRetriever, AttributeRetriever
+from .asmr_retriever import ASMRRetriever
+from .attribute_retriever import AttributeRetriever
 from .base import BaseAttributeRetriever
 from .multitask_transformer import MultiTaskAttributeTransformer
 

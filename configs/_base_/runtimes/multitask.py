@@ -11,5 +11,6 @@ val_evaluator = [
 test_evaluator = val_evaluator
 custom_hooks = [
     dict(type='DatasetMetaHook'),
+    dict(type='PrepareQueriesHook'),
     dict(type='EmbeddingCollapseHook'),
 ]

@@ -4,5 +4,6 @@
 _base_ = ['./retrieval.py']
 custom_hooks = [
     dict(type='DatasetMetaHook'),
+    dict(type='PrepareQueriesHook'),
     dict(type='RetrievalFeatureCacheHook'),
 ]
