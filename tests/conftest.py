@@ -1,5 +1,6 @@
 import json
 import logging
+import os
 import os.path as osp
 import string
 import warnings
@@ -18,6 +19,24 @@ warnings.filterwarnings('ignore')
 init_default_scope('clear_mm')
 # init_weights() logs one line per parameter.
 MMLogger.get_current_instance().setLevel(logging.WARNING)
+
+
+# set by pytest itself, or by a library the first time it is imported
+# (scikit-learn's OpenMP runtime), not by a test
+IMPORT_SET_VARIABLES = ('PYTEST_CURRENT_TEST', 'KMP_INIT_AT_FORK')
+
+
+@pytest.fixture(autouse=True)
+def no_state_leak():
+    """Every test leaves the environment variables and the working
+    directory as it found them (monkeypatch restores what it changed)."""
+    env, cwd = dict(os.environ), os.getcwd()
+    yield
+    assert os.getcwd() == cwd, f'the working directory moved to {os.getcwd()}'
+    changed = sorted(k for k in set(env) | set(os.environ)
+                     if env.get(k) != os.environ.get(k)
+                     and k not in IMPORT_SET_VARIABLES)
+    assert not changed, f'environment variables left changed: {changed}'
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
 
 
 def test_arbitrary_objects_are_refused_until_trusted(tmp_path, monkeypatch):
-    monkeypatch.delenv(TRUST_ENV, raising=False)
+    # recorded as unset, so the variable trust_checkpoint sets is
+    # removed after the test
+    monkeypatch.setenv(TRUST_ENV, '')
     path = str(tmp_path / 'evil.pth')
     torch.save(dict(state_dict={}, extra=Arbitrary()), path)
     with pytest.raises(pickle.UnpicklingError) as e:
@@ -64,7 +66,9 @@ class ReachesAttribute:
 
 
 def test_getattr_is_restricted_to_statistics(tmp_path, monkeypatch):
-    monkeypatch.delenv(TRUST_ENV, raising=False)
+    # recorded as unset, so the variable trust_checkpoint sets is
+    # removed after the test
+    monkeypatch.setenv(TRUST_ENV, '')
     path = str(tmp_path / 'attr.pth')
     torch.save(dict(x=ReachesAttribute()), path)
     with pytest.raises(pickle.UnpicklingError, match='not allowed'):
