@@ -53,24 +53,17 @@ def test_hand_computed_ties_keep_gallery_order():
 
 
 def reid_loop(q_emb, q_pid, q_cam, g_emb, g_pid, g_cam, topk):
-    """Market protocol, one query at a time (the former implementation)."""
+    """Market protocol by the per-query reference loop: the same person
+    seen by the same camera and junk items (id < 0) removed from each
+    query's ranking (moved behind every other item, never relevant)."""
     sim = torch.nn.functional.normalize(q_emb, dim=1) @ \
         torch.nn.functional.normalize(g_emb, dim=1).t()
-    order = torch.argsort(-sim, dim=1, stable=True).numpy()
-    hits, aps = {k: 0 for k in topk}, []
-    for i, ranked in enumerate(order):
-        keep = ~((g_pid[ranked] == q_pid[i]) &
-                 (g_cam[ranked] == q_cam[i])) & (g_pid[ranked] >= 0)
-        good = (g_pid[ranked] == q_pid[i])[keep]
-        if not good.any():
-            continue
-        first = int(np.argmax(good))
-        for k in topk:
-            hits[k] += first < k
-        ranks = np.nonzero(good)[0] + 1
-        aps.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
-    return {f'R{k}': 100.0 * hits[k] / len(aps) for k in topk}, \
-        100.0 * float(np.mean(aps))
+    same = q_pid[:, None] == g_pid[None]
+    ignored = (same & (q_cam[:, None] == g_cam[None])) | (g_pid[None] < 0)
+    out = ranking_loop(sim.masked_fill(torch.from_numpy(ignored),
+                                       float('-inf')),
+                       same & ~ignored, topk)
+    return {f'R{k}': out[f'R{k}'] for k in topk}, out['mAP']
 
 
 def test_reid_ignores_same_camera_and_junk():
