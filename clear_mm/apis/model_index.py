@@ -1,7 +1,8 @@
 """Our configs in MMPretrain's model hub (``model-index.yml`` and the
 ``configs/*/metafile.yml`` files), and :func:`inference_model`.
 
-After :func:`register_models` (run on ``import clear_mm.apis``),
+After :func:`register_models` (called by our own name lookups, or by a
+user; never on import, which leaves MMPretrain's hub as it was),
 ``mmpretrain.get_model('par_synthetic')`` and ``mmpretrain.list_models()``
 know our configs. MMPretrain's own ``inference_model`` picks its inferencer
 from a fixed table of task names, which has no multi-label attribute task;

@@ -20,7 +20,9 @@ model = dict(
         depth=50,
         strides=(1, 2, 2, 1),
         out_indices=(3, ),
-        init_cfg=dict(type='Pretrained', weights='torchvision/resnet50.IMAGENET1K_V1')),
+        init_cfg=dict(
+            type='StrictPretrained',
+            weights='torchvision/resnet50.IMAGENET1K_V1')),
     num_attributes=30,
     # SIDs of the training identities per group (head, upper, lower,
     # identity, carrying): 66 in all, the paper's count; checked at start

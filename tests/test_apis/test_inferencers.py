@@ -15,7 +15,7 @@ from mmengine.config import Config
 
 from clear_mm.apis import (AttributeRetrievalInferencer, PARInferencer,
                            inference_model, list_images, list_models,
-                           load_thresholds)
+                           load_thresholds, register_models)
 from clear_mm.datasets.synthetic.synthetic_pedestrians import \
     generate_synthetic_dataset
 from clear_mm.registry import MODELS
@@ -220,6 +220,7 @@ def test_model_hub(images, par_checkpoint):
         for p in __import__('glob').glob(osp.join(REPO, 'configs', d, '*.py'))
     }
     assert set(names) == configs  # every experiment config, by its name
+    register_models()  # on request (our list_models has already)
     assert 'ret_synthetic' in mmpretrain.list_models('ret_synth*')
     # mmpretrain's get_model builds our configs by name, with our loader
     model = mmpretrain.get_model('par_synthetic', pretrained=par_checkpoint)

@@ -8,11 +8,11 @@ once, to a file in mmpretrain's key names.
     # official Swin (microsoft/Swin-Transformer) -> mmpretrain Swin
     python tools/model_converters/convert_checkpoint.py swin SRC DST
 
-The configs do not need this: their ``init_cfg=dict(type='Pretrained',
+The configs do not need this: their ``init_cfg=dict(type='StrictPretrained',
 weights=...)`` converts at load time, takes the first blocks of deeper
 checkpoints, resamples position embeddings and reports the load
 (docs/pretrained_weights.md). A converted file loads with
-``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
+``init_cfg=dict(type='StrictPretrained', checkpoint=DST)``.
 """
 import argparse
 

@@ -108,8 +108,9 @@ class CrossTransformer(BaseBackbone):
             Defaults to 'paper'.
         global_branch (dict, optional): Config of ``F_v``. Without ``type``
             (or with the preset's type) it updates the preset's branch, e.g.
-            ``dict(init_cfg=dict(type='Pretrained', checkpoint=...))``; with
-            another ``type`` it replaces the branch. Defaults to None.
+            ``dict(init_cfg=dict(type='StrictPretrained',
+            checkpoint=...))``; with another ``type`` it replaces the
+            branch. Defaults to None.
         local_branch (dict, optional): Config of ``F_s``, as
             ``global_branch``. Defaults to None.
         branches (Sequence[str]): Which branches to build, a subset of

@@ -105,8 +105,8 @@ class AttributeTokenTransformer(BaseModule):
 
     def init_weights(self):
         super().init_weights()
-        if not (isinstance(self.init_cfg, dict)
-                and self.init_cfg.get('type') == 'Pretrained'):
+        if not (isinstance(self.init_cfg, dict) and self.init_cfg.get('type')
+                in ('Pretrained', 'StrictPretrained')):
             trunc_normal_(self.pos_embed, std=0.02)
             trunc_normal_(self.attr_tokens, std=0.02)
 

@@ -19,7 +19,9 @@ model = dict(
         type='ResNet',
         depth=50,
         out_indices=(3, ),
-        init_cfg=dict(type='Pretrained', weights='torchvision/resnet50.IMAGENET1K_V1')),
+        init_cfg=dict(
+            type='StrictPretrained',
+            weights='torchvision/resnet50.IMAGENET1K_V1')),
     transformer=dict(
         type='AttributeTokenTransformer',
         in_channels=2048,

@@ -8,4 +8,4 @@ pvt_v2_b2 = dict(
     features_only=True,
     out_indices=(3, ),
     pretrained=False,
-    init_cfg=dict(type='Pretrained', weights='timm/pvt_v2_b2.in1k'))
+    init_cfg=dict(type='StrictPretrained', weights='timm/pvt_v2_b2.in1k'))

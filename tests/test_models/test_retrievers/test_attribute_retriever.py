@@ -325,7 +325,8 @@ def test_par_checkpoint_replaces_f_par_pretrained_init(tiny_gpt, tmp_path):
     error, and f_par equals the checkpoint."""
     par_model = Config.fromfile(PAR_CONFIG).model
     par_model.backbone.global_branch = dict(init_cfg=dict(
-        type='Pretrained', checkpoint=str(tmp_path / 'absent.safetensors'),
+        type='StrictPretrained',
+        checkpoint=str(tmp_path / 'absent.safetensors'),
         source='timm_vit'))
     torch.manual_seed(0)
     par = MODELS.build(par_model)

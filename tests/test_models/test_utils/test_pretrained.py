@@ -8,6 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.model import BaseModule
+from mmengine.registry import DefaultScope
 from safetensors.torch import load_file, save_file
 
 from clear_mm.models.utils.pretrained import (check_pretrained,
@@ -158,7 +160,8 @@ def test_multitask_from_a_par_baseline_checkpoint(tmp_path):
     cfg = config(
         'multitask/mtt_r50_peta.py', **{
             'model.backbone.init_cfg':
-            dict(type='Pretrained', source='mmpretrain', prefix='backbone.',
+            dict(type='StrictPretrained', source='mmpretrain',
+                 prefix='backbone.',
                  checkpoint=path)
         })
     model, reports = build_init(cfg)
@@ -191,7 +194,7 @@ def test_official_swin_checkpoint_into_the_swin_ablation(
     torch.save(official_swin_layout(load_file(timm_file)), path)
     cfg = config('clear/par_pa100k_swin.py', **{
         'model.backbone.local_branch.init_cfg':
-        dict(type='Pretrained', source='swin', checkpoint=path, fresh=[])
+        dict(type='StrictPretrained', source='swin', checkpoint=path, fresh=[])
     })
     from_official, reports = build_init(cfg)
     assert reports['backbone.local_branch'].ok
@@ -300,3 +303,48 @@ def test_an_explicit_checkpoint_never_falls_back_to_the_public_file(
         check_pretrained(cfg.model)
     assert 'par.pth' in str(e.value) and 'download.pytorch' not in str(
         e.value)
+
+
+class _Block(BaseModule):
+
+    def __init__(self, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.fc = torch.nn.Linear(3, 3)
+
+
+class _Net(BaseModule):
+    """A child with an init of its own, and a post-initialisation that
+    MMPretrain's backbones skip for a ``Pretrained`` init."""
+
+    def __init__(self, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.block = _Block(dict(type='Constant', layer='Linear', val=5.))
+        self.scale = torch.nn.Parameter(torch.ones(3))
+
+    def init_weights(self):
+        super().init_weights()
+        if not (isinstance(self.init_cfg, dict)
+                and self.init_cfg['type'] == 'Pretrained'):
+            torch.nn.init.zeros_(self.scale)
+
+
+def test_strict_pretrained_keeps_mmengines_order(tmp_path):
+    """Under its own name, the load still comes after the children's own
+    inits and the owner's post-initialisation is skipped, as for
+    MMEngine's ``Pretrained``; an init after it is an error."""
+    state = {k: torch.randn_like(v) for k, v in _Net().state_dict().items()}
+    path = str(tmp_path / 'net.pth')
+    torch.save(state, path)
+    init = dict(type='StrictPretrained', source='mmpretrain', checkpoint=path)
+    with DefaultScope.overwrite_default_scope('clear_mm'):
+        net = _Net(init)
+        net.init_weights()
+        for key, value in state.items():
+            torch.testing.assert_close(net.state_dict()[key], value)
+        with pytest.raises(ValueError, match='after StrictPretrained'):
+            _Net([init, dict(type='Constant', layer='Linear', val=1.)
+                  ]).init_weights()
+    # MMEngine's own Pretrained, for comparison: the same order
+    net = _Net(dict(type='Pretrained', checkpoint=path))
+    net.init_weights()
+    torch.testing.assert_close(net.block.fc.weight, state['block.fc.weight'])

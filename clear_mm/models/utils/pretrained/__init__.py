@@ -3,15 +3,16 @@
 A backbone (or a CLEAR branch) names its public weights in its
 ``init_cfg``::
 
-    init_cfg=dict(type='Pretrained',
+    init_cfg=dict(type='StrictPretrained',
                   weights='timm/eva_large_patch14_196.in22k_ft_in1k',
                   fresh=[r'^ln1\\.'])
 
-``type='Pretrained'`` keeps MMEngine's ordering (a pretrained init runs
-after every child's own initialisation, and MMPretrain's backbones skip
-their post-initialisation for it). Under the ``clear_mm`` scope the name
-resolves to :class:`PretrainedInit`, a strict superset of MMEngine's
-loader:
+``StrictPretrained`` (:class:`StrictPretrainedInit`, registered in
+clear_mm's scope under this name of its own; ``Pretrained`` stays
+MMEngine's everywhere) keeps MMEngine's order for a pretrained init: it
+runs after every child's own initialisation, and MMPretrain's backbones
+skip their post-initialisation for it. It is a strict superset of
+MMEngine's loader:
 
 - ``weights`` names an entry of :data:`PUBLIC_WEIGHTS` (its key mapping,
   hub repo or URL, and the local file ``checkpoints/<file>``); or give
@@ -39,12 +40,12 @@ from .configs import (check_pretrained, pretrained_inits, remove_pretrained,
 from .converters import CONVERTERS, register_converter
 from .files import (FROM_SCRATCH_HINT, PUBLIC_WEIGHTS, public_weights,
                     read_state_dict, resolve_checkpoint, where_from)
-from .init import PretrainedInit, pretrained_reports
+from .init import StrictPretrainedInit, pretrained_reports
 from .loading import LoadReport, load_pretrained
 
 __all__ = [
     'CONVERTERS', 'FROM_SCRATCH_HINT', 'LoadReport', 'PUBLIC_WEIGHTS',
-    'PretrainedInit', 'check_pretrained', 'load_pretrained',
+    'StrictPretrainedInit', 'check_pretrained', 'load_pretrained',
     'pretrained_inits', 'pretrained_reports', 'public_weights',
     'read_state_dict', 'register_converter', 'remove_pretrained',
     'resolve_checkpoint', 'use_random_weights', 'where_from',

@@ -5,18 +5,27 @@ import os.path as osp
 from typing import List, Tuple
 
 import torch
+from mmengine.model.weight_init import PretrainedInit
 
-from .files import (public_weights, resolve_checkpoint, where_from)
-from .init import PretrainedInit
+from .files import public_weights, resolve_checkpoint, where_from
+from .init import StrictPretrainedInit
+
+
+def _is_strict(cfg) -> bool:
+    return isinstance(cfg, dict) and cfg.get('type') in (
+        'StrictPretrained', StrictPretrainedInit)
+
 
 def _is_pretrained(cfg) -> bool:
-    return isinstance(cfg, dict) and cfg.get('type') in ('Pretrained',
-                                                         PretrainedInit)
+    """Ours or MMEngine's ``Pretrained`` (``--from-scratch`` drops both)."""
+    return _is_strict(cfg) or (isinstance(cfg, dict) and cfg.get('type') in (
+        'Pretrained', PretrainedInit))
 
 
 def pretrained_inits(model_cfg,
                      path: str = 'model') -> List[Tuple[str, dict]]:
-    """Every ``Pretrained`` init in a model config as ``(where, cfg)``;
+    """Every ``StrictPretrained`` init in a model config as
+    ``(where, cfg)``;
     skips a retriever's ``par_model`` that ``par_checkpoint`` loads."""
     found = []
     if isinstance(model_cfg, dict):
@@ -29,7 +38,7 @@ def pretrained_inits(model_cfg,
             where = f'{path}.{key}'
             if key == 'init_cfg':
                 items = value if isinstance(value, (list, tuple)) else [value]
-                found += [(where, c) for c in items if _is_pretrained(c)]
+                found += [(where, c) for c in items if _is_strict(c)]
             else:
                 found += pretrained_inits(value, where)
     elif isinstance(model_cfg, (list, tuple)):
@@ -63,7 +72,8 @@ def check_pretrained(model_cfg) -> List[str]:
 
 
 def remove_pretrained(model_cfg) -> List[str]:
-    """Drop every ``Pretrained`` init from a model config in place (each
+    """Drop every pretrained init (ours and MMEngine's ``Pretrained``)
+    from a model config in place (each
     module falls back to its own initialisation); returns where."""
     removed = []
     if isinstance(model_cfg, dict):
