@@ -26,17 +26,52 @@ MMLogger.get_current_instance().setLevel(logging.WARNING)
 IMPORT_SET_VARIABLES = ('PYTEST_CURRENT_TEST', 'KMP_INIT_AT_FORK')
 
 
+def _registries() -> dict:
+    """The entries of MMEngine's, MMPretrain's and our registries, of
+    MMEngine's checkpoint loaders and of MMPretrain's model hub."""
+    import mmengine.registry as mmengine_registry
+    import mmpretrain.registry as mmpretrain_registry
+    from mmengine.registry import Registry
+    from mmengine.runner.checkpoint import CheckpointLoader
+    from mmpretrain.apis.model import ModelHub
+
+    import clear_mm.registry as ours
+    out = {}
+    for module in (mmengine_registry, mmpretrain_registry, ours):
+        for attr in dir(module):
+            registry = getattr(module, attr)
+            if isinstance(registry, Registry):
+                out[f'{module.__name__}.{attr}'] = dict(registry.module_dict)
+    out['CheckpointLoader'] = dict(CheckpointLoader._schemes)
+    out['ModelHub'] = dict(ModelHub._models_dict)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def no_state_leak():
-    """Every test leaves the environment variables and the working
-    directory as it found them (monkeypatch restores what it changed)."""
-    env, cwd = dict(os.environ), os.getcwd()
+    """Every test leaves the environment variables, the working directory
+    and the registries as it found them (monkeypatch restores what it
+    changed): no entry replaced or removed, none of a test's own added (a
+    registry filling itself on first use is no leak)."""
+    env, cwd, registries = dict(os.environ), os.getcwd(), _registries()
     yield
     assert os.getcwd() == cwd, f'the working directory moved to {os.getcwd()}'
     changed = sorted(k for k in set(env) | set(os.environ)
                      if env.get(k) != os.environ.get(k)
                      and k not in IMPORT_SET_VARIABLES)
     assert not changed, f'environment variables left changed: {changed}'
+    leaks = []
+    for name, entries in _registries().items():
+        before = registries[name]
+        leaks += [f'{name}[{k!r}] replaced or removed' for k in before
+                  if entries.get(k) is not before[k]]
+        leaks += [
+            f'{name}[{k!r}] added by a test' for k, v in entries.items()
+            if k not in before and (
+                name == 'ModelHub' or getattr(v, '__module__', '').split(
+                    '.')[0] in ('tests', '__main__'))
+        ]
+    assert not leaks, leaks
 
 
 @pytest.fixture

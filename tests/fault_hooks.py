@@ -9,17 +9,46 @@ from clear_mm.registry import HOOKS
 
 
 @HOOKS.register_module()
-class KillDuringSaveHook(Hook):
-    """SIGKILL the process when the checkpoint of ``epoch`` starts being
-    saved (``before_save_checkpoint``: the checkpoint hook has started its
-    save, nothing of the new file is on disk yet)."""
+class KillMidWriteHook(Hook):
+    """SIGKILL the process in the middle of writing the checkpoint of
+    ``epoch``: the first half of its bytes is in the temporary file (written
+    and fsync'ed), the second half never comes. Done by wrapping
+    ``os.fdopen`` in this doomed process once that save has started."""
 
     def __init__(self, epoch: int):
         self.epoch = epoch
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        if checkpoint['meta'].get('epoch') == self.epoch:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if checkpoint['meta'].get('epoch') != self.epoch:
+            return
+        name = f'epoch_{self.epoch}.pth'
+        real_fdopen = os.fdopen
+
+        class HalfThenKill:
+
+            def __init__(self, f):
+                self.f = f
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+            def write(self, data):
+                self.f.write(data[:len(data) // 2])
+                self.f.flush()
+                os.fsync(self.f.fileno())
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        def fdopen(fd, *args, **kwargs):
+            f = real_fdopen(fd, *args, **kwargs)
+            target = os.readlink(f'/proc/self/fd/{fd}')
+            if os.path.basename(target).startswith(f'.{name}.'):
+                return HalfThenKill(f)
+            return f
+
+        os.fdopen = fdopen
 
 
 @HOOKS.register_module()

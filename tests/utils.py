@@ -1,7 +1,12 @@
 """Helpers shared by the tests."""
+import atexit
+import json
+import os
 import os.path as osp
 import subprocess
 import sys
+import tempfile
+import time
 
 import numpy as np
 import torch
@@ -74,15 +79,85 @@ def cli(opts):
     return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
 
+class _Zygote:
+    """The client of ``tests/zygote.py``: a process with the host
+    libraries imported that forks one child per run (see its docstring).
+    ``CLEAR_MM_TEST_FRESH=1`` runs every script in a fresh interpreter
+    instead."""
+
+    def __init__(self):
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, osp.join(REPO, 'tests', 'zygote.py')],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO))
+        assert json.loads(self.proc.stdout.readline()) == dict(ready=True)
+        atexit.register(self.proc.kill)
+
+    def ask(self, message: dict) -> dict:
+        self.proc.stdin.write(json.dumps(message) + '\n')
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError('tests/zygote.py died')
+        return json.loads(line)
+
+    def run(self, argv, cwd, env, timeout):
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        with tempfile.TemporaryDirectory() as tmp:
+            out, err = osp.join(tmp, 'stdout'), osp.join(tmp, 'stderr')
+            self.ask(dict(argv=list(argv), cwd=str(cwd), env=dict(env),
+                          stdout=out, stderr=err))
+            import threading
+            timer = threading.Timer(timeout, self._kill)
+            timer.start()
+            try:
+                line = self.proc.stdout.readline()
+            finally:
+                timer.cancel()
+            returncode = json.loads(line)['returncode']
+            with open(out, errors='replace') as f, open(
+                    err, errors='replace') as g:
+                stdout, stderr = f.read(), g.read()
+        if self.killed:
+            self.killed = False
+            raise subprocess.TimeoutExpired(argv, timeout, stdout, stderr)
+        return subprocess.CompletedProcess(argv, returncode, stdout, stderr)
+
+    killed = False
+
+    def _kill(self):
+        self.killed = True
+        self.proc.stdin.write(json.dumps(dict(kill=True)) + '\n')
+        self.proc.stdin.flush()
+
+
+_ZYGOTE = _Zygote()
+
+
+def python(*args, cwd=REPO, env=None, timeout=600):
+    """``python ARGS`` (a script and its arguments, or ``-c CODE``) in its
+    own process, as ``subprocess.run(..., capture_output=True,
+    text=True)`` returns it, forked from ``tests/zygote.py`` (the host
+    libraries already imported)."""
+    env = dict(os.environ if env is None else env)
+    if os.environ.get('CLEAR_MM_TEST_FRESH') == '1':
+        return subprocess.run([sys.executable, *args], cwd=cwd, env=env,
+                              capture_output=True, text=True,
+                              timeout=timeout)
+    start = time.time()
+    proc = _ZYGOTE.run(args, cwd, env, timeout)
+    proc.seconds = time.time() - start
+    return proc
+
+
 def run(*args, cwd=REPO, env=None):
     """Run a Python script (path relative to ``cwd``); it must succeed.
     Returns its stdout and stderr."""
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+    proc = python(*args, cwd=cwd, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 

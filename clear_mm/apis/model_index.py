@@ -1,8 +1,8 @@
 """Our configs in MMPretrain's model hub (``model-index.yml`` and the
 ``configs/*/metafile.yml`` files), and :func:`inference_model`.
 
-After :func:`register_models` (called by our own name lookups, or by a
-user; never on import, which leaves MMPretrain's hub as it was),
+After :func:`register_models` (called by a user who wants it; never on
+import, which leaves MMPretrain's hub as it was),
 ``mmpretrain.get_model('par_synthetic')`` and ``mmpretrain.list_models()``
 know our configs. MMPretrain's own ``inference_model`` picks its inferencer
 from a fixed table of task names, which has no multi-label attribute task;
@@ -12,40 +12,52 @@ import copy
 import fnmatch
 import os.path as osp
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Union
 
 from mmengine.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_INDEX = ROOT / 'model-index.yml'
-_registered: List[str] = []
+_index: Dict[str, object] = {}
+_in_hub: List[bool] = []
+
+
+def _our_index() -> Dict[str, object]:
+    """``{name: metainfo}`` of ``model-index.yml`` (read once); empty
+    without the file (an install without the repository's configs)."""
+    if not _index and MODEL_INDEX.is_file():
+        from modelindex.load_model_index import load
+        index = load(str(MODEL_INDEX))
+        index.build_models_with_collections()
+        _index.update({m.name.lower(): m for m in index.models})
+    return _index
 
 
 def register_models() -> List[str]:
-    """Register ``model-index.yml`` with MMPretrain's ``ModelHub`` (once);
-    returns our model names. Without the file (an install without the
-    repository's configs) there is nothing to register."""
-    if _registered or not MODEL_INDEX.is_file():
-        return list(_registered)
-    from modelindex.load_model_index import load
-    from mmpretrain.apis.model import ModelHub
-    index = load(str(MODEL_INDEX))
-    index.build_models_with_collections()
-    names = [m.name.lower() for m in index.models]
-    ModelHub._register_mmpretrain_models()
-    if not all(ModelHub.has(n) for n in names):
-        ModelHub.register_model_index(str(MODEL_INDEX), config_prefix=ROOT)
-    _registered.extend(names)
-    return list(_registered)
+    """Register ``model-index.yml`` with MMPretrain's ``ModelHub`` (once),
+    so that ``mmpretrain.get_model`` and ``mmpretrain.list_models`` know
+    our configs; returns our model names. Our own name lookups do not need
+    it (and do not read MMPretrain's whole index)."""
+    names = sorted(_our_index())
+    if names and not _in_hub:
+        from mmpretrain.apis.model import ModelHub
+        try:
+            ModelHub.register_model_index(
+                str(MODEL_INDEX), config_prefix=str(ROOT))
+        except ValueError as e:  # registered already in this process
+            if 'already registered' not in str(e):
+                raise
+        _in_hub.append(True)
+    return names
 
 
 def list_models(pattern: Optional[str] = None) -> List[str]:
     """Names of this toolbox's models (config names), optionally matching
     a wildcard ``pattern`` (``'ret_*'``)."""
-    names = register_models()
+    names = sorted(_our_index())
     if pattern is not None:
         names = fnmatch.filter(names, pattern.lower())
-    return sorted(names)
+    return names
 
 
 def config_of(model: Union[str, Config]) -> Config:
@@ -57,15 +69,14 @@ def config_of(model: Union[str, Config]) -> Config:
         if not osp.isfile(model):
             raise FileNotFoundError(f'Config {model} does not exist.')
         return Config.fromfile(model)
-    if model.lower() not in register_models():
+    if model.lower() not in _our_index():
         import difflib
         close = difflib.get_close_matches(model.lower(), list_models(), 3)
         raise ValueError(
             f'{model!r} is neither a config file nor one of our models' +
             (f' (did you mean {close}?)' if close else '') +
             '; clear_mm.apis.list_models() lists them.')
-    from mmpretrain.apis.model import ModelHub
-    return ModelHub.get(model).config
+    return Config.fromfile(str(ROOT / _our_index()[model.lower()].config))
 
 
 def inference_model(model, inputs, pretrained: Optional[str] = None,

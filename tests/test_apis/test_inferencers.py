@@ -212,7 +212,15 @@ def test_retrieval_inferencer(images, asmr_checkpoint):
         inferencer(' , ')
 
 
-def test_model_hub(images, par_checkpoint):
+def test_model_hub(images, par_checkpoint, monkeypatch):
+    from mmpretrain.apis.model import ModelHub
+
+    from clear_mm.apis import model_index
+    # MMPretrain's hub as it was afterwards; its own index (about 25 s to
+    # read here) is not what this test is about
+    monkeypatch.setattr(ModelHub, '_models_dict', dict(ModelHub._models_dict))
+    monkeypatch.setattr(ModelHub, '_ModelHub__mmpretrain_registered', True)
+    monkeypatch.setattr(model_index, '_in_hub', [])
     names = list_models()
     configs = {
         osp.splitext(osp.basename(p))[0]
@@ -220,7 +228,8 @@ def test_model_hub(images, par_checkpoint):
         for p in __import__('glob').glob(osp.join(REPO, 'configs', d, '*.py'))
     }
     assert set(names) == configs  # every experiment config, by its name
-    register_models()  # on request (our list_models has already)
+    assert 'par_synthetic' not in ModelHub._models_dict  # not on import
+    assert register_models() == names  # on request
     assert 'ret_synthetic' in mmpretrain.list_models('ret_synth*')
     # mmpretrain's get_model builds our configs by name, with our loader
     model = mmpretrain.get_model('par_synthetic', pretrained=par_checkpoint)

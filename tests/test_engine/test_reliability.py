@@ -3,8 +3,6 @@ while it saves, a diverging loss, a checkpoint that does not fit the model,
 a resume without optimizer state."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -12,7 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from clear_mm.utils.io import atomic_write
-from tests.utils import REPO, cli, run, small
+from tests.utils import REPO, cli, python, run, small
 
 CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 
@@ -48,24 +46,28 @@ def train_killed(tmp_path, work, hook, opts):
         'allow_failed_imports=False)\n'
         "custom_hooks = [dict(type='DatasetMetaHook'), "
         f"dict(type='PrepareQueriesHook'), {hook}]\n")
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', str(killing), '--work-dir', work,
-         *opts],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, PYTHONPATH=REPO))  # tests.fault_hooks
+    proc = python('tools/train.py', str(killing), '--work-dir', work, *opts,
+                  env=dict(os.environ, PYTHONPATH=REPO))  # tests.fault_hooks
     assert proc.returncode == -9, proc.stderr[-2000:]
 
 
 def test_kill_during_save_then_resume(tmp_path):
-    """max_keep_ckpts=1: a SIGKILL while epoch 2 is being saved leaves
-    epoch_1.pth (MMEngine's hook removed it before saving) and a resume
-    from it finishes the run."""
+    """max_keep_ckpts=1: a SIGKILL with half of epoch 2's checkpoint
+    written leaves that half in a temporary file only; epoch_1.pth is
+    whole and loads, last_checkpoint still names it, and a resume from it
+    finishes the run."""
     work = str(tmp_path / 'work')
-    train_killed(tmp_path, work, "dict(type='KillDuringSaveHook', epoch=2)",
+    train_killed(tmp_path, work, "dict(type='KillMidWriteHook', epoch=2)",
                  cli(small(tmp_path, 2)))
     files = sorted(f for f in os.listdir(work) if f.endswith('.pth'))
     assert files == ['best_par_mA_epoch_1.pth', 'epoch_1.pth'], files
-    assert not [f for f in os.listdir(work) if f.endswith('.tmp')]
+    partial = [f for f in os.listdir(work) if f.endswith('.tmp')]
+    assert len(partial) == 1 and partial[0].startswith('.epoch_2.pth.')
+    half = os.path.getsize(osp.join(work, partial[0]))
+    whole = os.path.getsize(osp.join(work, 'epoch_1.pth'))
+    assert 0.4 * whole < half < 0.6 * whole  # killed mid-write
+    epoch_1 = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=False)
+    assert epoch_1['meta']['epoch'] == 1 and epoch_1['state_dict']
     with open(osp.join(work, 'last_checkpoint')) as f:
         assert f.read().endswith('epoch_1.pth')
     out = run('tools/train.py', CONFIG, '--work-dir', work, '--resume',
@@ -101,10 +103,8 @@ def test_resume_from_a_checkpoint_without_optimizer_state(tmp_path):
     run('tools/train.py', CONFIG, '--work-dir', work,
         *cli(small(tmp_path, 1)))
     best = osp.join(work, 'best_par_mA_epoch_1.pth')
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work,
-         '--resume', best, *cli(small(tmp_path, 2))],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = python('tools/train.py', CONFIG, '--work-dir', work, '--resume',
+                  best, *cli(small(tmp_path, 2)))
     assert proc.returncode != 0
     assert (f"Cannot resume from {best}: it has no ['optimizer', "
             "'param_schedulers'] state") in proc.stderr
@@ -173,10 +173,8 @@ def test_test_refuses_a_checkpoint_that_does_not_fit(tmp_path, case):
         expected = 'not in the model: necks'
     ckpt = save_model(r, tmp_path / 'other.pth', edit)
     cfg_opts = small(tmp_path, 1)
-    proc = subprocess.run(
-        [sys.executable, 'tools/test.py', CONFIG, ckpt,
-         '--work-dir', str(tmp_path / 'test'), *cli(cfg_opts)],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = python('tools/test.py', CONFIG, ckpt, '--work-dir',
+                  str(tmp_path / 'test'), *cli(cfg_opts))
     assert proc.returncode != 0
     assert f'The checkpoint {ckpt} does not fit the model of {CONFIG}' \
         in proc.stderr
@@ -191,8 +189,6 @@ def test_test_refuses_a_checkpoint_that_does_not_fit(tmp_path, case):
 
 
 def test_test_needs_a_checkpoint_for_a_trained_model(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, 'tools/test.py', CONFIG],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = python('tools/test.py', CONFIG)
     assert proc.returncode != 0
     assert 'give the checkpoint to test' in proc.stderr

@@ -17,7 +17,8 @@ from PIL import Image
 from clear_mm.registry import MODELS
 from clear_mm.search import PersonSearcher, QueryParser, QueryScorer
 from tests.conftest import REPO
-from tests.utils import ToyRetriever, synthetic_meta, tiny_par_checkpoint
+from tests.utils import (ToyRetriever, python, synthetic_meta,
+                         tiny_par_checkpoint)
 
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 ASMR_CONFIG = osp.join(REPO, 'configs', 'asmr', 'asmr_synthetic.py')
@@ -219,10 +220,8 @@ def test_crash_during_write_keeps_the_index(retriever, tmp_path):
     PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
                          str(retriever / 'cams1'), index)
     before = json.load(open(osp.join(index, 'index.json')))
-    proc = subprocess.run(
-        [sys.executable, '-c', KILL_DURING_SAVE, index,
-         str(retriever / 'cams2')], cwd=REPO, capture_output=True,
-        text=True, timeout=300)
+    proc = python('-c', KILL_DURING_SAVE, index,
+                  str(retriever / 'cams2'), timeout=300)
     assert proc.returncode == -9
     assert json.load(open(osp.join(index, 'index.json'))) == before
     searcher = PersonSearcher.open(index)
@@ -237,11 +236,9 @@ def test_cli(retriever, tmp_path):
               str(retriever / 'asmr.pth'), str(retriever / 'cams1'),
               '--index', index)
     assert '10 images (10 added; exact search)' in out
-    proc = subprocess.run(
-        [sys.executable, 'tools/search.py', 'query', index, '--query',
-         'a woman with a backpack and a purple scarf', '--topk', '3',
-         '--json', '--out', str(tmp_path / 'top.png')], cwd=REPO,
-        capture_output=True, text=True, timeout=300)
+    proc = python('tools/search.py', 'query', index, '--query',
+                  'a woman with a backpack and a purple scarf', '--topk', '3',
+                  '--json', '--out', str(tmp_path / 'top.png'), timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     answer = json.loads(proc.stdout)  # stdout holds the object only
     assert answer['understood'] == dict(present=['Female', 'Backpack'],
@@ -251,10 +248,8 @@ def test_cli(retriever, tmp_path):
     assert set(answer['results'][0]) == {'path', 'score', 'camera',
                                          'attributes'}
     assert osp.getsize(tmp_path / 'top.png') > 1000
-    proc = subprocess.run(
-        [sys.executable, 'tools/search.py', 'query', index, '--query',
-         'Female, Wings'], cwd=REPO, capture_output=True, text=True,
-        timeout=300)
+    proc = python('tools/search.py', 'query', index, '--query',
+                  'Female, Wings', timeout=300)
     assert proc.returncode != 0 and "'Wings' is not an attribute" in \
         proc.stderr
 
@@ -378,6 +373,101 @@ def test_approximate_index(retriever, tmp_path):
         assert [r['path'] for r in a['results']] == [
             r['path'] for r in e['results']
         ]
+
+
+def brute_force_scores(model, vector, gallery, probs):
+    """The partial-query score of the search module's docstring, computed
+    here in NumPy from the model's training combinations and its query
+    encoder: a count-weighted soft maximum of cosines over the consistent
+    combinations (``sigma`` the model's scale), in sigma units, plus the
+    summed log-likelihood of the specified attributes."""
+    sigma = float(model.score_scale)
+    attrs, counts = model.train_combinations()
+    known = vector >= 0
+    rows = np.flatnonzero((attrs[:, known] == vector[known]).all(1)
+                          & (counts > 0))
+    with torch.no_grad():
+        emb = model.encode_queries(torch.from_numpy(attrs[rows])).numpy()
+    emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    weights = counts[rows] / counts[rows].sum()
+    z = sigma * gallery.astype(np.float64) @ emb.T.astype(np.float64)
+    peak = z.max(1, keepdims=True)
+    soft_max = (peak[:, 0] + np.log((weights * np.exp(z - peak)).sum(1)))
+    p = np.clip(probs[:, known].astype(np.float64), 1e-6, 1 - 1e-6)
+    want = vector[known]
+    likelihood = (want * np.log(p) + (1 - want) * np.log(1 - p)).sum(1)
+    return soft_max + likelihood
+
+
+def test_approximate_search_recall_at_scale(retriever, tmp_path):
+    """6,000 gallery items (embeddings scattered around the model's own
+    query embeddings, so that the graph has to choose): exact search
+    equals a brute force over the score written above, and the HNSW path
+    finds at least 95 % of exact search's top 10 (recall@10)."""
+    from clear_mm.search.store import build_faiss
+    ckpt, images = str(retriever / 'asmr.pth'), str(retriever / 'cams1')
+    searcher = PersonSearcher.build(ASMR_CONFIG, ckpt, images,
+                                    str(tmp_path / 'flat'))
+    model = searcher.model
+    attrs, counts = model.train_combinations()
+    with torch.no_grad():
+        centres = F.normalize(
+            model.encode_queries(torch.from_numpy(attrs)).float(), dim=1)
+    rng = np.random.default_rng(0)
+    n = 6000
+    owner = rng.integers(0, len(attrs), n)
+    emb = centres.numpy()[owner] + 0.35 * rng.standard_normal(
+        (n, centres.shape[1])) / np.sqrt(centres.shape[1])
+    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(
+        np.float32)
+    probs = np.clip(attrs[owner] * 0.8 + 0.1 + 0.1 * rng.standard_normal(
+        (n, attrs.shape[1])), 0.01, 0.99).astype(np.float32)
+    gallery = dict(embeddings=emb, scores=probs,
+                   paths=np.array([f'{i:05d}_c1s1.jpg' for i in range(n)]),
+                   cameras=np.ones(n, dtype=np.int64))
+    exact = PersonSearcher(searcher.index_dir, model,
+                           dict(searcher.info, approximate=False), gallery)
+    approx = PersonSearcher(searcher.index_dir, model,
+                            dict(searcher.info, approximate=True), gallery)
+    graph = build_faiss(emb, approximate=True)
+    assert hasattr(graph, 'hnsw')
+    reached = []
+
+    class Counting:  # how many images the graph hands to exact scoring
+
+        def search(self, x, k):
+            found = graph.search(x, k)
+            reached.append(len(np.unique(found[1][found[1] >= 0])))
+            return found
+
+    approx.faiss_index = Counting()
+    names = searcher.parser.attributes
+    queries = []
+    for row in attrs[rng.choice(len(attrs), 20, replace=False)]:
+        vector = row.copy()
+        vector[rng.random(len(row)) < 0.8] = -1  # a partial description
+        vector[0] = row[0]  # at least one attribute known
+        queries.append(vector)
+    recalls = []
+    for vector in queries:
+        text = ', '.join(('' if v else '-') + names[i]
+                         for i, v in enumerate(vector) if v >= 0)
+        parsed = searcher.parse(text)
+        np.testing.assert_array_equal(parsed.vector, vector)
+        top_exact = exact.search(parsed, topk=10)['results']
+        expected = brute_force_scores(model, vector, emb, probs)
+        order = np.argsort(-expected, kind='stable')[:10]
+        assert [r['path'] for r in top_exact] == list(
+            gallery['paths'][order])
+        np.testing.assert_allclose([r['score'] for r in top_exact],
+                                   expected[order], rtol=1e-4, atol=1e-3)
+        top_approx = approx.search(parsed, topk=10)['results']
+        recalls.append(len({r['path'] for r in top_approx}
+                           & {r['path'] for r in top_exact}) / 10)
+    assert np.mean(recalls) >= 0.95, recalls
+    # not every image: the graph's choice matters
+    assert len(reached) == len(queries) and np.mean(reached) < n / 10, \
+        reached
 
 
 def load_search_app():

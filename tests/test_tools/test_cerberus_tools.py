@@ -13,7 +13,7 @@ from clear_mm.datasets import IdentityBalancedSampler
 from clear_mm.registry import DATASETS
 from clear_mm.structures.semantic_ids import SemanticIDs
 from tests.conftest import REPO
-from tests.utils import cli, run
+from tests.utils import cli, python, run
 
 CONFIG = osp.join(REPO, 'configs', 'cerberus', 'cerberus_synthetic.py')
 DATA = dict(num_train=32, num_val=8, num_test=24, seed=3,
@@ -87,16 +87,12 @@ def test_cerberus_train_test(tmp_path):
     assert 'ReID: 6 queries' in out
     # wrong sizes are named before training starts
     opts['model.num_ids'] = 7
-    import subprocess
-    import sys
-    proc = subprocess.run([sys.executable, 'tools/train.py', CONFIG,
-                           '--work-dir', work + '2', *cli(opts)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    proc = python('tools/train.py', CONFIG,
+                  '--work-dir', work + '2', *cli(opts))
     assert proc.returncode != 0 and 'model.num_ids=8' in proc.stderr
     opts['model.num_ids'] = 8
     opts['train_dataloader.batch_size'] = 10  # not a multiple of 4
-    proc = subprocess.run([sys.executable, 'tools/train.py', CONFIG,
-                           '--work-dir', work + '3', *cli(opts)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    proc = python('tools/train.py', CONFIG,
+                  '--work-dir', work + '3', *cli(opts))
     assert proc.returncode != 0 and 'not a multiple' in proc.stderr
     assert np.isfinite(metrics['reid/mAP'])

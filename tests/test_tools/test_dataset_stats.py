@@ -3,23 +3,19 @@ the counts of CLEAR's Table 1 (PA100K and Market-1501 match it exactly)."""
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import scipy.io as sio
 
 from tests.conftest import realdata
-from tests.utils import REPO
+from tests.utils import python
 
 
 def stats(config, root):
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/dataset_stats.py', config,
-         '--json', '--cfg-options',
-         f'train_dataloader.dataset.data_root={root}',
-         f'test_dataloader.dataset.data_root={root}'],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = python('tools/analysis_tools/dataset_stats.py', config,
+                  '--json', '--cfg-options',
+                  f'train_dataloader.dataset.data_root={root}',
+                  f'test_dataloader.dataset.data_root={root}', timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -62,14 +58,12 @@ def test_peta_65_attributes_and_a_split_file(tmp_path):
     split = tmp_path / 'split.json'
     split.write_text(json.dumps(dict(train=list(range(1, 15068)),
                                      test=list(range(15068, 19001)))))
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/dataset_stats.py',
-         'configs/clear/ret_peta.py', '--json', '--cfg-options',
-         f'train_dataloader.dataset.data_root={tmp_path}',
-         f'test_dataloader.dataset.data_root={tmp_path}',
-         f'train_dataloader.dataset.split_file={split}',
-         f'test_dataloader.dataset.split_file={split}'],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = python('tools/analysis_tools/dataset_stats.py',
+                  'configs/clear/ret_peta.py', '--json', '--cfg-options',
+                  f'train_dataloader.dataset.data_root={tmp_path}',
+                  f'test_dataloader.dataset.data_root={tmp_path}',
+                  f'train_dataloader.dataset.split_file={split}',
+                  f'test_dataloader.dataset.split_file={split}', timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (out['train images'], out['test images']) == (15067, 3933)

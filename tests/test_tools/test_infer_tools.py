@@ -5,8 +5,6 @@ import json
 import os
 import os.path as osp
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +13,8 @@ from mmengine.config import Config
 
 from clear_mm.registry import MODELS
 from tests.conftest import REPO
-from tests.utils import cli, run, small, synthetic_meta, tiny_par_checkpoint
+from tests.utils import (cli, python, run, small, synthetic_meta,
+                         tiny_par_checkpoint)
 
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 
@@ -55,10 +54,8 @@ def test_infer_folder(tmp_path, checkpoint):
             [float(v) for v in row[2:]], list(result['scores'].values()),
             atol=6e-5)
 
-    proc = subprocess.run(
-        [sys.executable, 'tools/infer.py', PAR_CONFIG, checkpoint,
-         str(tmp_path / 'missing')], cwd=REPO, capture_output=True,
-        text=True, timeout=300)
+    proc = python('tools/infer.py', PAR_CONFIG, checkpoint,
+                  str(tmp_path / 'missing'), timeout=300)
     assert proc.returncode != 0
     assert 'missing does not exist' in proc.stderr
 

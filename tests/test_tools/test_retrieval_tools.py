@@ -5,15 +5,13 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import torch
 from mmengine.config import Config
 
 from clear_mm.registry import MODELS
 from tests.conftest import REPO
-from tests.utils import cli, run, small
+from tests.utils import cli, python, run, small
 
 PAR_CONFIG = osp.join(REPO, 'configs', 'clear', 'par_synthetic.py')
 RET_CONFIG = osp.join(REPO, 'configs', 'clear', 'ret_synthetic.py')
@@ -92,10 +90,8 @@ def test_retrieval_train_test_search(tmp_path, tiny_bert):
     assert out.count('pseudo-description: This is a photo of') == 3
     assert osp.getsize(picture) > 1000
     # an attribute the dataset does not have is named in the error
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/attribute_search.py',
-         RET_CONFIG, ckpt, '--query', 'Female, Wings',
-         *cli(search_opts)],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = python('tools/analysis_tools/attribute_search.py',
+                  RET_CONFIG, ckpt, '--query', 'Female, Wings',
+                  *cli(search_opts), timeout=300)
     assert proc.returncode != 0
     assert "no attribute 'Wings'" in proc.stderr

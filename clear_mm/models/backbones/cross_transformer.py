@@ -120,9 +120,10 @@ class CrossTransformer(BaseBackbone):
             image (an mm backbone such as a truncated ``ResNet``, whose
             last output is used); its output size is the branches'
             ``img_size`` and its channels their ``in_channels``. Defaults
-            to the preset's (``tiny`` has one); ``False`` builds none (then
-            every branch reads the image: replace the preset's branches
-            too).
+            to the preset's (``tiny`` has one); without ``type`` (or with
+            the preset's) it updates the preset's, e.g.
+            ``dict(norm_eval=True)``; ``False`` builds none (then every
+            branch reads the image: replace the preset's branches too).
         init_cfg (dict, optional): Initialization config. Defaults to None.
 
     Returns (from ``forward``):
@@ -183,7 +184,10 @@ class CrossTransformer(BaseBackbone):
         self.branches = branches
         self.global_branch = None
         self.local_branch = None
-        stem = preset.get('stem') if stem is None else stem
+        if stem is None:
+            stem = preset.get('stem')
+        elif stem and preset.get('stem'):
+            stem = self._branch_cfg(preset['stem'], stem)
         self.stem = MODELS.build(stem) if stem else None
         if 'global' in branches:
             self.global_branch = MODELS.build(

@@ -29,27 +29,41 @@ def align_feature_map(feat: torch.Tensor, sigma: float) -> torch.Tensor:
     rows from the first to the last where ``h > sigma`` are kept and resized
     (bilinear) back to the map's height. A map with no row above ``sigma``
     is kept whole."""
-    h = feat.norm(dim=1).amax(dim=2)  # (B, H)
-    height = feat.shape[2]
-    out = []
-    for f, row in zip(feat, h):
-        above = (row > sigma).nonzero()[:, 0]
-        if len(above) == 0 or (above[0] == 0 and above[-1] == height - 1):
-            out.append(f)
-            continue
-        top, bottom = int(above[0]), int(above[-1]) + 1
-        out.append(F.interpolate(
-            f[None, :, top:bottom], size=feat.shape[2:], mode='bilinear',
-            align_corners=False)[0])
-    return torch.stack(out)
+    C, H, W = feat.shape[1:]
+    above = feat.norm(dim=1).amax(dim=2) > sigma  # (B, H)
+    rows = torch.arange(H, device=feat.device)
+    found = above.any(dim=1)
+    # first and last row above sigma (the whole map when there is none)
+    top = torch.where(found, above.float().argmax(dim=1), 0)
+    bottom = torch.where(found, H - above.flip(1).float().argmax(dim=1), H)
+    # F.interpolate(bilinear, align_corners=False) of rows top..bottom-1
+    # back to H rows, for every image at once (no data-dependent Python
+    # control flow, so that the alignment traces and exports): output row
+    # y reads crop row (y + 0.5) n / H - 0.5, clamped to the crop
+    n = (bottom - top).to(feat.dtype)[:, None]
+    src = ((rows[None].to(feat.dtype) + 0.5) * n / H - 0.5).clamp(min=0)
+    src = torch.minimum(src, n - 1) + top[:, None].to(feat.dtype)
+    low = src.floor().long()
+    high = torch.minimum(low + 1, (bottom - 1)[:, None])
+    weight = (src - low.to(feat.dtype))[:, None, :, None]
+
+    def take(index):  # (B, H) row indices -> (B, C, H, W)
+        return feat.gather(2, index[:, None, :, None].expand(-1, C, -1, W))
+
+    return take(low) * (1 - weight) + take(high) * weight
 
 
 def part_average_pool(feat: torch.Tensor,
                       parts: int = 3) -> List[torch.Tensor]:
     """Average pooling over ``parts`` horizontal stripes (top to bottom),
-    each ``(B, C)``."""
-    pooled = F.adaptive_avg_pool2d(feat, (parts, 1)).flatten(2)
-    return [pooled[:, :, i] for i in range(parts)]
+    each ``(B, C)``: ``adaptive_avg_pool2d(feat, (parts, 1))``'s stripes
+    (rows ``floor(i H / parts)`` to ``ceil((i + 1) H / parts)``), written
+    out so that ONNX exports it when ``parts`` does not divide ``H``."""
+    h = feat.shape[2]  # non-negative divisions only: a traced graph's
+    return [  # integer division truncates
+        feat[:, :, i * h // parts:((i + 1) * h + parts - 1) // parts].mean(
+            dim=(2, 3)) for i in range(parts)
+    ]
 
 
 class _Embed(nn.Sequential):

@@ -97,15 +97,72 @@ def test_invalid_arguments():
         model(torch.randn(1, 3, 128, 64))
 
 
-def test_config_build_is_the_preset():
-    """Built from a config (the registry), the tiny preset is the same
-    network as the class: same parameters, same outputs."""
-    torch.manual_seed(0)
-    direct = CrossTransformer(arch='tiny')
-    torch.manual_seed(0)
-    built = MODELS.build(dict(type='CrossTransformer', arch='tiny'))
-    direct.eval(), built.eval()  # mmpretrain's backbones return None
-    x = torch.randn(1, 3, 128, 64)
+def test_tiny_preset_is_its_documented_parts():
+    """The tiny preset as its docstring describes it, built here from
+    MMPretrain's own classes with the documented arguments: a ResNet-18
+    stem (stages 1-2, 128 x 16 x 8), ViT-96 x 4 with patch 2 on the map
+    and CASA-Swin 32..256 (1, 1, 2, 1), patch 1, window 4. The preset's
+    weights load strictly into them and give the same outputs."""
+    from mmpretrain.models.backbones import ResNet, VisionTransformer
+    preset = MODELS.build(dict(type='CrossTransformer', arch='tiny'))
+    preset.eval()  # mmpretrain's backbones' train() returns None
+    stem = ResNet(depth=18, num_stages=2, strides=(1, 2), dilations=(1, 1),
+                  out_indices=(1, ))
+    vit = VisionTransformer(
+        arch=dict(embed_dims=96, num_layers=4, num_heads=4,
+                  feedforward_channels=384),
+        img_size=(16, 8), in_channels=128, patch_size=2,
+        patch_cfg=dict(padding=0), out_type='raw')
+    swin = CASASwinTransformer(
+        arch=dict(embed_dims=32, depths=[1, 1, 2, 1], num_heads=[1, 2, 4,
+                                                                  8]),
+        img_size=(16, 8), in_channels=128, patch_size=1, window_size=4,
+        pad_small_map=True, drop_path_rate=0.0)
+    for part, name in ((stem, 'stem'), (vit, 'global_branch'),
+                       (swin, 'local_branch')):
+        part.load_state_dict(getattr(preset, name).state_dict())  # strict
+        part.eval()
+    x = torch.randn(2, 3, 128, 64)
     with torch.no_grad():
-        for a, b in zip(direct(x), built(x)):
-            torch.testing.assert_close(a, b)
+        tokens, local = preset(x)
+        feature = stem(x)[-1]
+        torch.testing.assert_close(tokens, vit(feature)[-1])
+        torch.testing.assert_close(local, swin(feature)[-1])
+    assert feature.shape == (2, 128, 16, 8)
+    assert vit.patch_resolution == (8, 4) and local.shape == (2, 256, 2, 1)
+
+
+def test_casa_in_place_on_every_stage():
+    """With CASA's value path zeroed (``att @ v = 0``, CASA the identity),
+    the local branch equals MMPretrain's plain Swin with the same weights;
+    CASA on any one stage alone changes the output."""
+    from mmpretrain.models.backbones import SwinTransformer
+    args = dict(arch=dict(embed_dims=32, depths=[1, 1, 2, 1],
+                          num_heads=[1, 2, 4, 8]),
+                img_size=(32, 16), patch_size=2, window_size=4,
+                pad_small_map=True, drop_path_rate=0.0)
+    torch.manual_seed(0)
+    casa, plain = CASASwinTransformer(**args), SwinTransformer(**args)
+    casa.eval(), plain.eval()
+    state = {k: v for k, v in casa.state_dict().items()
+             if not k.startswith('casa.')}
+    plain.load_state_dict(state)  # strict: everything but CASA
+    x = torch.randn(2, 3, 32, 16)
+
+    def zero_casa(keep=None):
+        for j, module in enumerate(casa.casa):
+            if j != keep:
+                module.v.weight.data.zero_()
+                module.v.bias.data.zero_()
+
+    torch.manual_seed(1)
+    values = [(m.v.weight.clone(), m.v.bias.clone()) for m in casa.casa]
+    with torch.no_grad():
+        zero_casa()
+        torch.testing.assert_close(casa(x)[-1], plain(x)[-1])
+        for j, (weight, bias) in enumerate(values):
+            casa.casa[j].v.weight.data.copy_(weight)
+            casa.casa[j].v.bias.data.copy_(bias)
+            assert not torch.allclose(casa(x)[-1], plain(x)[-1],
+                                      atol=1e-4), f'stage {j}'
+            zero_casa()

@@ -32,11 +32,34 @@ def test_alignment_crops_rows_above_sigma():
     torch.testing.assert_close(align_feature_map(full, 5.0), full)
 
 
+def test_alignment_of_a_batch_is_each_image_cropped_and_resized():
+    """Images with different person rows (one without any, one filling the
+    map): the batched alignment equals cropping each image to its rows
+    above sigma and resizing them with F.interpolate, one by one."""
+    torch.manual_seed(0)
+    feat = torch.rand(5, 4, 16, 8)
+    for i, (top, bottom) in enumerate([(3, 11), (0, 16), (5, 6), (0, 0),
+                                       (9, 16)]):
+        feat[i, :, top:bottom] += 20.0
+    out = align_feature_map(feat, sigma=15.0)
+    for i, (top, bottom) in enumerate([(3, 11), (0, 16), (5, 6), (0, 16),
+                                       (9, 16)]):
+        expected = F.interpolate(feat[i:i + 1, :, top:bottom],
+                                 size=(16, 8), mode='bilinear',
+                                 align_corners=False)
+        torch.testing.assert_close(out[i:i + 1], expected)
+
+
 def test_part_average_pool_top_middle_bottom():
     feat = torch.arange(6.0).view(1, 1, 6, 1).expand(1, 2, 6, 4)
     top, middle, bottom = part_average_pool(feat, 3)
     assert top.tolist() == [[0.5, 0.5]] and bottom.tolist() == [[4.5, 4.5]]
     assert middle.tolist() == [[2.5, 2.5]]
+    # stripes that do not divide the height: adaptive average pooling's
+    feat = torch.rand(2, 3, 8, 4)
+    pooled = F.adaptive_avg_pool2d(feat, (3, 1)).flatten(2)
+    for i, part in enumerate(part_average_pool(feat, 3)):
+        torch.testing.assert_close(part, pooled[:, :, i])
 
 
 def test_paper_model_size_and_map_size():

@@ -77,16 +77,36 @@ def test_loss_is_par_plus_ma_plus_asmr():
     samples = samples_of(labels)
     losses = model.loss(x, samples)
     assert set(losses) == {'loss_par', 'loss_ma', 'loss_reg', 'image_cos'}
-    # recompute each term by hand from the model's parts
-    visual, tokens = model.extract_feat(x)
-    torch.testing.assert_close(
-        losses['loss_par'], model.head.loss(tokens, samples)['loss'])
-    proxies = model.attr_encoder(model.train_attrs.float())
-    targets = model.targets(samples)
-    ma = model.ma_loss(model.image_embedding(visual, tokens), proxies, targets)
-    torch.testing.assert_close(losses['loss_ma'], 0.5 * ma)
-    torch.testing.assert_close(losses['loss_reg'],
-                               model.regularizer(proxies, model.train_attrs))
+    # each term by hand from the features: the weighted BCE of Li et al.
+    # (pos ratio 0.5: weights e^0.5), the angular margin loss (scale s,
+    # margin m on the target's angle) at weight 0.5, and ASMR's loss of
+    # the proxies (a fresh instance of the loss, tested on its own)
+    from clear_mm.models.losses import ASMRLoss
+    with torch.no_grad():
+        visual, tokens = model.extract_feat(x)
+        logits = model.head(tokens)
+        y = labels.float()
+        bce = -(y * F.logsigmoid(logits) + (1 - y) * F.logsigmoid(-logits))
+        torch.testing.assert_close(losses['loss_par'],
+                                   (np.exp(0.5) * bce).sum() / 4)
+        proxies = model.attr_encoder(model.train_attrs.float())
+        # the training combination of each image (rows of train_attrs)
+        target = torch.tensor([
+            next(i for i, row in enumerate(model.train_attrs.tolist())
+                 if row == y_i) for y_i in labels.tolist()
+        ])
+        emb = model.image_embedding(visual, tokens)
+        cos = F.normalize(emb, dim=1) @ F.normalize(proxies, dim=1).T
+        s, m = model.ma_loss.scale, model.ma_loss.margin
+        angle = torch.acos(cos.clamp(-1, 1)).gather(1, target[:, None])
+        cos = cos.scatter(1, target[:, None], torch.cos(angle + m))
+        ma = F.cross_entropy(s * cos, target)
+        torch.testing.assert_close(losses['loss_ma'], 0.5 * ma, rtol=1e-4,
+                                   atol=1e-5)
+        asmr = ASMRLoss(num_groups=2)
+        asmr.set_groups(['a', 'b', 'c'], {'g1': ['a', 'b'], 'g2': ['c']})
+        torch.testing.assert_close(losses['loss_reg'],
+                                   asmr(proxies, model.train_attrs))
 
 
 def test_feedback_weights_and_use():

@@ -70,37 +70,89 @@ def test_clear_paper_preset_from_eva_l_and_swin_b(weights_dir):
                  '.safetensors')
     sw = source(weights_dir, 'swin_base_patch4_window12_384.ms_in22k'
                 '.safetensors')
-    state = model.backbone.state_dict()
-    torch.testing.assert_close(
-        state['global_branch.layers.11.attn.qkv.weight'],
-        eva['blocks.11.attn.qkv.weight'])
-    torch.testing.assert_close(
-        state['global_branch.layers.11.ffn.layers.1.weight'],
-        eva['blocks.11.mlp.fc2.weight'])
     # independent resampling: the class token as is, the 14x14 grid bicubic
     grid = eva['pos_embed'][:, 1:].reshape(1, 14, 14, -1).permute(0, 3, 1, 2)
     grid = F.interpolate(grid, size=(18, 9), mode='bicubic',
                          align_corners=False)
-    expected = torch.cat(
+    resampled = torch.cat(
         [eva['pos_embed'][:, :1], grid.flatten(2).transpose(1, 2)], dim=1)
-    torch.testing.assert_close(state['global_branch.pos_embed'], expected)
-    torch.testing.assert_close(
-        state['local_branch.stages.2.blocks.5.attn.w_msa.qkv.weight'],
-        sw['layers.2.blocks.5.attn.qkv.weight'])
-    torch.testing.assert_close(
-        state['local_branch.stages.2.blocks.5.attn.w_msa.'
-              'relative_position_bias_table'],
-        sw['layers.2.blocks.5.attn.relative_position_bias_table'])
-    # timm keeps each patch merging at the start of the next stage
-    red = sw['layers.1.downsample.reduction.weight']  # (256, 512)
-    c = red.shape[1] // 4
-    reordered = red.reshape(-1, 4, c)[:, [0, 2, 1, 3]].transpose(
-        1, 2).reshape(red.shape)
-    torch.testing.assert_close(
-        state['local_branch.stages.0.downsample.reduction.weight'],
-        reordered)
-    torch.testing.assert_close(state['local_branch.norm3.weight'],
-                               sw['norm.weight'])
+    checked = every_tensor(
+        model.backbone.global_branch, eva, [
+            (r'^patch_embed\.projection\.', 'patch_embed.proj.'),
+            (r'^layers\.(\d+)\.ln1\.', r'blocks.\1.norm1.'),
+            (r'^layers\.(\d+)\.ln2\.', r'blocks.\1.norm2.'),
+            (r'^layers\.(\d+)\.attn\.', r'blocks.\1.attn.'),
+            (r'^layers\.(\d+)\.ffn\.layers\.0\.0\.', r'blocks.\1.mlp.fc1.'),
+            (r'^layers\.(\d+)\.ffn\.layers\.1\.', r'blocks.\1.mlp.fc2.'),
+            (r'^(cls_token)$', r'\1'),
+        ],
+        fresh=r'^ln1\.',
+        special={'pos_embed': resampled})
+    assert checked == (4 + 12 * 12, 2)  # ln1 fresh
+
+    def merging(x):
+        """timm concatenates a patch merging's 2x2 neighbours as blocks
+        (0,0), (1,0), (0,1), (1,1) of C channels; mmpretrain's unfold
+        orders its 4C inputs channel-major, c * 4 + kh * 2 + kw."""
+        c = x.shape[-1] // 4
+        blocks = x.reshape(*x.shape[:-1], 4, c)[..., [0, 2, 1, 3], :]
+        return blocks.transpose(-1, -2).reshape(x.shape)
+
+    swin = model.backbone.local_branch
+    special = {}
+    for stage in range(3):  # timm keeps each merging in the next stage
+        for name in ('norm.weight', 'norm.bias', 'reduction.weight'):
+            special[f'stages.{stage}.downsample.{name}'] = merging(
+                sw[f'layers.{stage + 1}.downsample.{name}'])
+    checked = every_tensor(
+        swin, sw, [
+            (r'^patch_embed\.projection\.', 'patch_embed.proj.'),
+            (r'^patch_embed\.norm\.', 'patch_embed.norm.'),
+            (r'^stages\.(\d+)\.blocks\.(\d+)\.attn\.w_msa\.'
+             r'(?!relative_position_index)', r'layers.\1.blocks.\2.attn.'),
+            (r'^stages\.(\d+)\.blocks\.(\d+)\.ffn\.layers\.0\.0\.',
+             r'layers.\1.blocks.\2.mlp.fc1.'),
+            (r'^stages\.(\d+)\.blocks\.(\d+)\.ffn\.layers\.1\.',
+             r'layers.\1.blocks.\2.mlp.fc2.'),
+            (r'^stages\.(\d+)\.blocks\.(\d+)\.norm(\d)\.',
+             r'layers.\1.blocks.\2.norm\3.'),
+            (r'^norm3\.', 'norm.'),
+        ],
+        fresh=r'^casa\.',
+        special=special,
+        # the relative position index is computed from the window size
+        built=r'\.relative_position_index$')
+    assert checked == (4 + 13 * (2 + 2 + 6 + 2) + 3 * 3 + 2, 4 * 6)
+
+
+def every_tensor(module, src, rules, fresh=None, special=(), built=None):
+    """Compare every tensor of ``module`` with the source file's tensor
+    that ``rules`` (target -> source key regexes, written here, not the
+    package's converters) name, or with ``special[key]`` (a tensor this
+    test computed); keys matching ``fresh`` have no source (counted), those
+    matching ``built`` equal a freshly built module's. Returns how many
+    were compared with the source and how many are fresh."""
+    import copy
+    import re
+    special = dict(special)
+    rebuilt = copy.deepcopy(module).state_dict() if built else {}
+    checked = fresh_count = 0
+    for key, value in module.state_dict().items():
+        if key in special:
+            torch.testing.assert_close(value, special.pop(key), msg=key)
+            checked += 1
+        elif fresh and re.search(fresh, key):
+            fresh_count += 1
+        elif built and re.search(built, key):
+            torch.testing.assert_close(value, rebuilt[key], msg=key)
+        else:
+            source_key = next((re.sub(p, r, key) for p, r in rules
+                               if re.search(p, key)), None)
+            assert source_key in src, f'{key}: no rule or no {source_key}'
+            torch.testing.assert_close(value, src[source_key], msg=key)
+            checked += 1
+    assert not special, f'not in the model: {sorted(special)}'
+    return checked, fresh_count
 
 
 def test_resnet50_from_torchvision_not_reset_by_zero_init(weights_dir):
@@ -117,10 +169,9 @@ def test_resnet50_from_torchvision_not_reset_by_zero_init(weights_dir):
         'the ImageNet classifier (fc)': ['fc.weight', 'fc.bias']
     }
     src = source(weights_dir, 'resnet50-0676ba61.pth')
-    for key in ('conv1.weight', 'layer4.2.bn3.weight', 'layer4.2.bn3.bias',
-                'layer3.0.downsample.0.weight', 'layer1.0.bn1.running_var'):
-        torch.testing.assert_close(model.backbone.state_dict()[key],
-                                   src[key])
+    # torchvision's and mmpretrain's ResNet share their key names
+    assert every_tensor(model.backbone, src,
+                        [(r'^(.*)$', r'\1')]) == (len(src) - 2, 0)
     assert model.backbone.layer4[2].bn3.weight.abs().sum() > 0
 
 
@@ -144,10 +195,11 @@ def test_pvt_v2_through_timm_backbone(weights_dir):
     assert report.ok and len(report.loaded) == len(
         model.backbone.state_dict())
     src = source(weights_dir, 'pvt_v2_b2.in1k.safetensors')
-    torch.testing.assert_close(
-        model.backbone.state_dict()[
-            'timm_model.stages_3.blocks.2.attn.kv.weight'],
-        src['stages.3.blocks.2.attn.kv.weight'])
+    # TIMMBackbone holds the timm model (features_only: stages_N)
+    assert every_tensor(model.backbone, src, [
+        (r'^timm_model\.stages_(\d+)\.', r'stages.\1.'),
+        (r'^timm_model\.', ''),
+    ]) == (len(src) - 2, 0)
 
 
 def test_multitask_from_a_par_baseline_checkpoint(tmp_path):

@@ -3,6 +3,7 @@ group softmax, the person crop and the wiring into tools/test.py."""
 import json
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -121,18 +122,34 @@ def test_person_crop_keeps_the_largest_person():
 
 
 def test_random_mask_rcnn_runs():
-    """A real (random) torchvision Mask R-CNN output goes through select and
-    crop: forward gives exactly the crop of the detector's own largest
-    person above the threshold, or the image when there is none."""
+    """A real torchvision Mask R-CNN (random weights whose classifier sees
+    people everywhere): forward gives the masked crop of the largest
+    person box, computed here from the detector's raw output; the whole
+    image when nobody passes the threshold."""
     torch.manual_seed(0)
     crop = TorchvisionPersonCrop(score_thr=0.0)
     crop.detector.transform.min_size = (64, )
     crop.detector.transform.max_size = 64
+    with torch.no_grad():  # random weights that see people everywhere
+        bias = crop.detector.roi_heads.box_predictor.cls_score.bias
+        bias.fill_(-10.)
+        bias[1] = 10.
     image = torch.rand(1, 3, 64, 32)
     out = crop(image)
     with torch.no_grad():
-        detections = crop.detector(list(image))[0]
-    want = crop.crop(image[0], crop.select(detections))
+        det = crop.detector(list(image))[0]
+    # computed here: the person (COCO label 1) box of the largest area,
+    # the pixels outside its mask (>= 0.5) set to the fill, then the box
+    people = [i for i in range(len(det['labels'])) if det['labels'][i] == 1]
+    assert len(people) > 1, 'the detector found no people to choose from'
+    areas = [float((det['boxes'][i, 2] - det['boxes'][i, 0]) *
+                   (det['boxes'][i, 3] - det['boxes'][i, 1])) for i in people]
+    best = people[int(np.argmax(areas))]
+    masked = image[0].clone()
+    masked[:, det['masks'][best, 0] < 0.5] = crop.fill
+    x1, y1, x2, y2 = det['boxes'][best].tolist()
+    want = masked[:, max(int(y1), 0):min(round(y2), 64),
+                  max(int(x1), 0):min(round(x2), 32)]
     assert len(out) == 1
     torch.testing.assert_close(out[0], want)
     crop.score_thr = 2.0  # nobody scores that high: the whole image
