@@ -3,6 +3,7 @@ import logging
 import os
 import os.path as osp
 import string
+import subprocess
 import warnings
 
 import pytest
@@ -24,6 +25,30 @@ MMLogger.get_current_instance().setLevel(logging.WARNING)
 # set by pytest itself, or by a library the first time it is imported
 # (scikit-learn's OpenMP runtime), not by a test
 IMPORT_SET_VARIABLES = ('PYTEST_CURRENT_TEST', 'KMP_INIT_AT_FORK')
+
+
+def _repository_files():
+    """``git status`` of the repository, ignored files included (folders
+    as a whole); None outside a git checkout. Bytecode caches left out."""
+    proc = subprocess.run(['git', 'status', '--porcelain', '--ignored'],
+                          cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return {line for line in proc.stdout.splitlines()
+            if '__pycache__' not in line and '.pytest_cache' not in line}
+
+
+@pytest.fixture(scope='session', autouse=True)
+def repository_untouched():
+    """The suite writes nothing into the repository: its data, work
+    folders and checkpoints go to temporary folders."""
+    before = _repository_files()
+    yield
+    after = _repository_files()
+    if before is not None and after is not None:
+        assert not sorted(after - before), (
+            'the tests wrote into the repository: '
+            f'{sorted(after - before)}')
 
 
 def _registries() -> dict:

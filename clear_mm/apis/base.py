@@ -4,6 +4,7 @@ pipeline without its file loader."""
 import copy
 import os
 import os.path as osp
+import weakref
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple, Union
 
@@ -142,6 +143,8 @@ def init_model(model: ModelType,
         if pretrained:
             checkpoint_meta = load_model_weights(
                 model, pretrained, type(model).__name__).get('meta', {})
+        elif model in _BOUND:  # its schema, bound by init_model before
+            checkpoint_meta = dict(dataset_meta=model.dataset_meta)
         if device is not None:
             model.to(device)
     else:
@@ -168,6 +171,11 @@ def init_model(model: ModelType,
     model.eval()
     bind_schema(model, metainfo or checkpoint_meta.get('dataset_meta'))
     return model
+
+
+#: the models :func:`bind_schema` gave a schema (an inferencer built on one
+#: of them keeps it, rather than reading the config's test dataset again)
+_BOUND: 'weakref.WeakSet[BaseModel]' = weakref.WeakSet()
 
 
 def trains(cfg: Config) -> bool:
@@ -203,6 +211,7 @@ def bind_schema(model: BaseModel, meta: Optional[dict]) -> dict:
             f'The model predicts {num_classes} attributes but its schema '
             f'has {len(own["attributes"])}: {own["attributes"]}.')
     model.dataset_meta = plain(own)
+    _BOUND.add(model)
     return model.dataset_meta
 
 

@@ -2,6 +2,7 @@
 (<= 1e-4) at batch sizes other than the traced one, and carry the
 attribute names."""
 import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -142,3 +143,63 @@ def test_retrieval_encoders(config, tmp_path, par_checkpoint, tiny_bert):
         expected = torch.nn.functional.normalize(
             model.encode_queries(vectors), dim=1).numpy()
     assert np.abs(exported - expected).max() <= 1e-4
+
+
+def test_precision_variants(tmp_path, par_checkpoint):
+    """fp16 and int8 (dynamic, and static with calibration images through
+    the CLI) of the tiny recognition graph: float16 weights or int8
+    quantization in the graph, the attribute names kept, the same inputs,
+    and scores near the fp32 graph's."""
+    from PIL import Image
+
+    from clear_mm.apis import init_model
+    from clear_mm.deployment import export_onnx
+    from clear_mm.deployment.precision import convert_precision
+    fp32 = str(tmp_path / 'par.onnx')
+    model = init_model(PAR_CONFIG, par_checkpoint)
+    export_onnx(model, 'recognition', fp32, (128, 64),
+                model.dataset_meta['attributes'])
+    rng = np.random.default_rng(0)
+    calibration = tmp_path / 'calibration'
+    calibration.mkdir()
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (128, 64, 3), dtype=np.uint8)
+                        ).save(calibration / f'{i}.png')
+    images = (rng.random((3, 3, 128, 64)) * 255).astype(np.float32)
+
+    def scores(path):
+        session = ort.InferenceSession(path,
+                                       providers=['CPUExecutionProvider'])
+        return session.run(None, {'images': images})[0]
+
+    reference = scores(fp32)
+    out = run('tools/deployment/export_onnx.py', PAR_CONFIG, par_checkpoint,
+              '--out', str(tmp_path / 'cli.onnx'), '--precision', 'int8',
+              '--calibration', str(calibration))
+    assert 'recognition:' in out and 'int8 static' in out
+    assert not [f for f in os.listdir(tmp_path) if 'fp32-tmp' in f]
+    variants = {
+        'fp16': convert_precision(fp32, str(tmp_path / 'fp16.onnx'), 'fp16'),
+        'int8': convert_precision(fp32, str(tmp_path / 'int8.onnx'), 'int8'),
+        'int8 static': str(tmp_path / 'cli.onnx'),
+    }
+    for name, path in variants.items():
+        graph = onnx.load(path)
+        ops = {node.op_type for node in graph.graph.node}
+        if name == 'fp16':
+            assert any(t.data_type == onnx.TensorProto.FLOAT16
+                       for t in graph.graph.initializer)
+        elif name == 'int8':
+            assert 'DynamicQuantizeLinear' in ops
+        else:
+            assert {'QuantizeLinear', 'DequantizeLinear'} <= ops
+        meta = {p.key: p.value for p in graph.metadata_props}
+        assert json.loads(meta['attributes']) == synthetic_meta()[
+            'attributes']
+        got = scores(path)
+        assert got.shape == reference.shape and got.dtype == np.float32
+        assert np.abs(got - reference).max() < (0.01 if name == 'fp16'
+                                                else 0.2), name
+    with pytest.raises(ValueError, match='for --precision int8'):
+        convert_precision(fp32, str(tmp_path / 'x.onnx'), 'fp16',
+                          str(calibration))

@@ -23,7 +23,7 @@ def test_tiny_clear_learns():
         type='ClsDataPreprocessor', mean=[120] * 3, std=[30] * 3)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    losses = fit_toy(model, 80, rng)
+    losses = fit_toy(model, 40, rng)
     model.eval()
     imgs, samples, labels = toy_batch(np.random.default_rng(1), 64)
     with torch.no_grad():

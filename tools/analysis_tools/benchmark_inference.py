@@ -1,7 +1,9 @@
 """Images per second of attribute recognition on this machine: PyTorch
-eager, ``torch.compile`` (where it works) and ONNX Runtime, side by side in
-one run, for the tiny and the paper presets (random weights: speed does not
-depend on them).
+eager, ``torch.compile`` (where it works) and ONNX Runtime in fp32, fp16
+and int8 (``--precisions``; int8 dynamic, or static with
+``--calibration DIR``), side by side in one run, for the tiny and the paper
+presets (random weights: speed does not depend on them; the accuracy cost
+of each precision needs a trained model).
 
     python tools/analysis_tools/benchmark_inference.py
     python tools/analysis_tools/benchmark_inference.py --presets tiny \
@@ -34,6 +36,11 @@ def parse_args():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--no-compile', action='store_true',
                         help='skip torch.compile')
+    parser.add_argument('--precisions', nargs='+', default=['fp32'],
+                        choices=['fp32', 'fp16', 'int8'],
+                        help='ONNX Runtime graphs to time (fp32 always)')
+    parser.add_argument('--calibration',
+                        help='images for a static int8 graph (else dynamic)')
     parser.add_argument('--out', help='write the rows with their provenance '
                         '(commit, machine, date) to this .json file')
     return parser.parse_args()
@@ -71,6 +78,7 @@ def main():
 
     import clear_mm  # noqa: F401
     from clear_mm.deployment import export_onnx, max_difference
+    from clear_mm.deployment.precision import convert_precision
     torch.manual_seed(0)
     threads = torch.get_num_threads()
     rows = []
@@ -107,8 +115,18 @@ def main():
             presets[preset]['onnx_max_difference'] = float(diff)
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
-            session = ort.InferenceSession(
-                path, options, providers=['CPUExecutionProvider'])
+            sessions = {}
+            for precision in ['fp32'] + [p for p in args.precisions
+                                         if p != 'fp32']:
+                variant = path
+                if precision != 'fp32':
+                    variant = convert_precision(
+                        path, osp.join(tmp, f'{preset}_{precision}.onnx'),
+                        precision, args.calibration, size)
+                name = 'onnxruntime' + ('' if precision == 'fp32' else
+                                        f'_{precision}')
+                sessions[name] = ort.InferenceSession(
+                    variant, options, providers=['CPUExecutionProvider'])
             for batch in args.batch_sizes:
                 x = torch.rand(batch, 3, *size) * 255
                 row = dict(preset=preset, batch=batch)
@@ -119,25 +137,31 @@ def main():
                         row['compile'] = batch / median_seconds(
                             lambda: compiled(x), args.warmup, args.repeats)
                 feed = {'images': x.numpy()}
-                row['onnxruntime'] = batch / median_seconds(
-                    lambda: session.run(None, feed), args.warmup,
-                    args.repeats)
+                for name, session in sessions.items():
+                    row[name] = batch / median_seconds(
+                        lambda: session.run(None, feed), args.warmup,
+                        args.repeats)
                 rows.append(row)
                 print(f'  batch {batch}: ' + ', '.join(
                     f'{k} {v:.1f} img/s' for k, v in row.items()
                     if isinstance(v, float)), flush=True)
     print(f'\nImages per second (median of {args.repeats}; {threads} '
           'threads)')
-    print('| preset | batch | eager | torch.compile | ONNX Runtime | '
-          'compile / eager | ORT / eager |')
-    print('|---|---|---|---|---|---|---|')
+    extra = [p for p in ('fp16', 'int8') if p in args.precisions]
+    print('| preset | batch | eager | torch.compile | ONNX Runtime | ' +
+          ''.join(f'ORT {p} | ' for p in extra) + 'compile / eager | '
+          'ORT / eager | ' + ''.join(f'ORT {p} / eager | ' for p in extra))
+    print('|---' * (7 + 2 * len(extra)) + '|')
     for r in rows:
         comp = r.get('compile')
         comp_text = '-' if comp is None else f'{comp:.1f}'
         comp_ratio = '-' if comp is None else f'{comp / r["eager"]:.2f}x'
         print(f'| {r["preset"]} | {r["batch"]} | {r["eager"]:.1f} | '
-              f'{comp_text} | {r["onnxruntime"]:.1f} | {comp_ratio} | '
-              f'{r["onnxruntime"] / r["eager"]:.2f}x |')
+              f'{comp_text} | {r["onnxruntime"]:.1f} | ' +
+              ''.join(f'{r[f"onnxruntime_{p}"]:.1f} | ' for p in extra) +
+              f'{comp_ratio} | {r["onnxruntime"] / r["eager"]:.2f}x | ' +
+              ''.join(f'{r[f"onnxruntime_{p}"] / r["eager"]:.2f}x | '
+                      for p in extra))
     if args.out:
         import mmengine
 
@@ -148,6 +172,7 @@ def main():
                 repeats=args.repeats,
                 warmup=args.warmup,
                 weights='random',
+                calibration=args.calibration,
                 presets=presets,
                 rows=rows),
             args.out,

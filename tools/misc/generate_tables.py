@@ -190,10 +190,15 @@ def benchmark_table(args: dict, doc: Path) -> str:
     with open(path) as f:
         data = json.load(f)
     if 'presets' in data:  # benchmark_inference.py
+        # ONNX Runtime fp16 / int8 columns when the run measured them
+        extra = [p for p in ('fp16', 'int8')
+                 if any(f'onnxruntime_{p}' in r for r in data['rows'])]
         lines = [
             '| preset | input | params (M) | batch | eager | torch.compile '
-            '| ONNX Runtime | compile / eager | ORT / eager |',
-            '|---|---|---|---|---|---|---|---|---|',
+            '| ONNX Runtime | ' + ''.join(f'ORT {p} | ' for p in extra) +
+            'compile / eager | ORT / eager |' +
+            ''.join(f' ORT {p} / eager |' for p in extra),
+            '|---' * (9 + 2 * len(extra)) + '|',
         ]
         for row in data['rows']:
             preset = data['presets'][row['preset']]
@@ -204,8 +209,11 @@ def benchmark_table(args: dict, doc: Path) -> str:
                 f"| {row['preset']} | {preset['input'][0]}x"
                 f"{preset['input'][1]} | {preset['params_M']:.2f} | "
                 f"{row['batch']} | {eager:.1f} | {comp_text} | "
-                f"{row['onnxruntime']:.1f} | {comp_ratio} | "
-                f"{row['onnxruntime'] / eager:.2f}x |")
+                f"{row['onnxruntime']:.1f} | " +
+                ''.join(f"{row[f'onnxruntime_{p}']:.1f} | " for p in extra) +
+                f"{comp_ratio} | {row['onnxruntime'] / eager:.2f}x |" +
+                ''.join(f" {row[f'onnxruntime_{p}'] / eager:.2f}x |"
+                        for p in extra))
         note = (f"Images per second, median of {data['repeats']} timed runs "
                 f"after {data['warmup']} warm-up runs, {data['weights']} "
                 'weights.')

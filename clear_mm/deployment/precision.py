@@ -1,0 +1,104 @@
+"""Half-precision and int8 variants of an exported fp32 ONNX graph, with
+ONNX Runtime's own tools.
+
+- ``fp16``: weights and activations in float16
+  (``onnxruntime.transformers.float16``), inputs and outputs kept float32
+  so that callers feed the same arrays.
+- ``int8``: ONNX Runtime quantization. Without calibration images the
+  weights of the matrix multiplications and convolutions are quantized
+  and activations at run time (``quantize_dynamic``); with a folder of
+  calibration images, weights and activations statically (QDQ format,
+  per-channel weights, ``quantize_static``), the activation ranges taken
+  from those images run through the fp32 graph.
+
+The graphs take what the fp32 ones take (see :mod:`.onnx_export`).
+"""
+import os.path as osp
+import tempfile
+from typing import Optional, Tuple
+
+import numpy as np
+
+PRECISIONS = ('fp32', 'fp16', 'int8')
+
+
+class ImageFolderReader:
+    """``onnxruntime.quantization.CalibrationDataReader`` of the images of
+    a folder (RGB, 0-255, resized to the graph's ``(H, W)``), one batch of
+    ``batch_size`` at a time."""
+
+    def __init__(self, folder: str, image_size: Tuple[int, int],
+                 input_name: str = 'images', batch_size: int = 8,
+                 limit: Optional[int] = 256):
+        from clear_mm.apis.base import list_images
+        self.paths = list_images(folder)[:limit]
+        if not self.paths:
+            raise ValueError(f'{folder}: no images to calibrate with.')
+        self.image_size = tuple(image_size)
+        self.input_name = input_name
+        self.batch_size = batch_size
+        self.position = 0
+
+    def _load(self, path: str) -> np.ndarray:
+        import mmcv
+        h, w = self.image_size
+        image = mmcv.imread(path, channel_order='rgb')
+        image = mmcv.imresize(image, (w, h), interpolation='area')
+        return image.transpose(2, 0, 1).astype(np.float32)
+
+    def get_next(self) -> Optional[dict]:
+        if self.position >= len(self.paths):
+            return None
+        batch = self.paths[self.position:self.position + self.batch_size]
+        self.position += len(batch)
+        return {self.input_name: np.stack([self._load(p) for p in batch])}
+
+    def rewind(self) -> None:
+        self.position = 0
+
+
+def convert_precision(src: str, dst: str, precision: str,
+                      calibration: Optional[str] = None,
+                      image_size: Optional[Tuple[int, int]] = None) -> str:
+    """Write the ``precision`` variant of the fp32 graph ``src`` to ``dst``
+    (``fp32`` copies it). ``calibration`` (a folder of images, for image
+    graphs) makes int8 static; it needs ``image_size``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision {precision!r}: expected one of '
+                         f'{PRECISIONS}.')
+    if calibration and precision != 'int8':
+        raise ValueError('Calibration images are for --precision int8.')
+    import onnx
+    if precision == 'fp32':
+        if osp.abspath(src) != osp.abspath(dst):
+            onnx.save(onnx.load(src), dst)
+        return dst
+    if precision == 'fp16':
+        from onnxruntime.transformers.float16 import \
+            convert_float_to_float16
+        model = convert_float_to_float16(onnx.load(src), keep_io_types=True)
+        onnx.save(model, dst)
+        return dst
+    from onnxruntime.quantization import (QuantFormat, QuantType,
+                                          quantize_dynamic, quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = osp.join(tmp, 'prepared.onnx')
+        # ONNX Runtime's recommended pre-processing: shapes and fusions
+        quant_pre_process(src, prepared, skip_symbolic_shape=True)
+        if calibration is None:
+            quantize_dynamic(prepared, dst, weight_type=QuantType.QInt8)
+        else:
+            if image_size is None:
+                raise ValueError('Static int8 needs the image size.')
+            graph = onnx.load(prepared)
+            name = graph.graph.input[0].name
+            reader = ImageFolderReader(calibration, image_size, name)
+            quantize_static(prepared, dst, reader,
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt8,
+                            weight_type=QuantType.QInt8)
+    return dst
+
+
+__all__ = ['PRECISIONS', 'ImageFolderReader', 'convert_precision']
