@@ -6,7 +6,7 @@ import os.path as osp
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 
 import numpy as np
 import torch
@@ -92,7 +92,7 @@ class _Zygote:
         self.proc = subprocess.Popen(
             [sys.executable, osp.join(REPO, 'tests', 'zygote.py')],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO))
+            cwd=REPO)
         assert json.loads(self.proc.stdout.readline()) == dict(ready=True)
         atexit.register(self.proc.kill)
 
@@ -111,7 +111,6 @@ class _Zygote:
             out, err = osp.join(tmp, 'stdout'), osp.join(tmp, 'stderr')
             self.ask(dict(argv=list(argv), cwd=str(cwd), env=dict(env),
                           stdout=out, stderr=err))
-            import threading
             timer = threading.Timer(timeout, self._kill)
             timer.start()
             try:
@@ -148,10 +147,7 @@ def python(*args, cwd=REPO, env=None, timeout=600):
         return subprocess.run([sys.executable, *args], cwd=cwd, env=env,
                               capture_output=True, text=True,
                               timeout=timeout)
-    start = time.time()
-    proc = _ZYGOTE.run(args, cwd, env, timeout)
-    proc.seconds = time.time() - start
-    return proc
+    return _ZYGOTE.run(args, cwd, env, timeout)
 
 
 def run(*args, cwd=REPO, env=None):

@@ -39,6 +39,11 @@ def preload() -> None:
     import mmpretrain.models  # noqa: F401
 
 
+# sys.path as a fresh interpreter has it, without this file's folder
+BASE_PATH = [p for p in sys.path
+             if p != os.path.dirname(os.path.abspath(__file__))]
+
+
 def child(request: dict) -> None:
     """In the forked child: become ``python ARGV`` and exit with its
     status (never returns)."""
@@ -58,14 +63,14 @@ def child(request: dict) -> None:
             os.pathsep) if p]
         if argv[0] == '-c':
             sys.argv = ['-c', *argv[2:]]
-            sys.path[:0] = [''] + extra
+            sys.path[:] = [''] + extra + BASE_PATH
             code = 0
             exec(compile(argv[1], '<string>', 'exec'),
                  {'__name__': '__main__'})
         else:
             sys.argv = list(argv)
-            sys.path[:0] = [os.path.dirname(os.path.abspath(argv[0]))
-                            ] + extra
+            sys.path[:] = [os.path.dirname(os.path.abspath(argv[0]))
+                           ] + extra + BASE_PATH
             code = 0
             runpy.run_path(argv[0], run_name='__main__')
     except SystemExit as e:

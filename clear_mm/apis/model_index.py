@@ -45,7 +45,7 @@ def register_models() -> List[str]:
             ModelHub.register_model_index(
                 str(MODEL_INDEX), config_prefix=str(ROOT))
         except ValueError as e:  # registered already in this process
-            if 'already registered' not in str(e):
+            if 'is conflict' not in str(e):
                 raise
         _in_hub.append(True)
     return names
