@@ -96,6 +96,20 @@ class QueryEncoder(nn.Module):
             self.model.query_graph(attributes, *text_states), dim=1)
 
 
+def graph_input_size(cfg) -> Tuple[int, int]:
+    """``(H, W)`` of a config's test pipeline (its last ``Resize``), the
+    input size of the exported graphs."""
+    size = None
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize' and 'scale' in step:
+            w, h = step['scale']
+            size = (h, w)
+    if size is None:
+        raise ValueError('The test pipeline has no Resize with a scale: '
+                         'the exported input size is unknown.')
+    return size
+
+
 def example_inputs(kind: str, model: BaseModel, image_size: Tuple[int, int],
                    batch: int = 2) -> Dict[str, torch.Tensor]:
     """Example inputs of an exported graph (random, ``batch`` rows)."""

@@ -203,3 +203,24 @@ def test_precision_variants(tmp_path, par_checkpoint):
     with pytest.raises(ValueError, match='for --precision int8'):
         convert_precision(fp32, str(tmp_path / 'x.onnx'), 'fp16',
                           str(calibration))
+
+
+def test_accuracy_and_speed_of_each_precision(tmp_path, par_checkpoint):
+    """tools/analysis_tools/onnx_accuracy.py: mA of eager and of each ONNX
+    precision on the test split, and their speeds; the fp32 graph fed
+    the same test images scores as eager does."""
+    from tests.utils import cli, small
+    out = str(tmp_path / 'accuracy.json')
+    run('tools/analysis_tools/onnx_accuracy.py', PAR_CONFIG, par_checkpoint,
+        '--precisions', 'fp32', 'int8', '--repeats', '1', '--warmup', '0',
+        '--out', out, *cli(small(tmp_path, 1)))
+    record = json.load(open(out))
+    assert [r['variant'] for r in record['rows']] == [
+        'eager', 'ONNX Runtime fp32', 'ONNX Runtime int8 dynamic'
+    ]
+    assert record['test_images'] == 8 and record['checkpoint_sha256']
+    eager, fp32, _ = record['rows']
+    assert fp32['mA'] == pytest.approx(eager['mA'], abs=1e-6)
+    assert fp32['max_score_difference'] < 1e-4
+    assert all(r['img_s_b1'] > 0 and r['img_s_b8'] > 0
+               for r in record['rows'])

@@ -60,19 +60,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def test_size(cfg):
-    """(H, W) of the config's test pipeline (its last Resize)."""
-    size = None
-    for step in cfg.test_dataloader.dataset.pipeline:
-        if step['type'] == 'Resize' and 'scale' in step:
-            w, h = step['scale']
-            size = (h, w)
-    if size is None:
-        raise SystemExit('The test pipeline has no Resize with a scale: '
-                         'the exported input size is unknown.')
-    return size
-
-
 def main():
     args = parse_args()
     if not args.out.endswith('.onnx'):
@@ -83,11 +70,15 @@ def main():
         raise SystemExit(f'--calibration {args.calibration}: no such folder.')
     from clear_mm.apis import init_model
     from clear_mm.deployment import export_onnx, max_difference
+    from clear_mm.deployment.onnx_export import graph_input_size
     from clear_mm.deployment.precision import convert_precision
     from clear_mm.models import AttributeModel
     model = init_model(args.config, args.checkpoint,
                        cfg_options=args.cfg_options)
-    size = test_size(model._config)
+    try:
+        size = graph_input_size(model._config)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     kinds = [args.kind]
     if args.kind == 'auto' and isinstance(model, AttributeModel):
         kinds = ['image'] + (['query']
