@@ -4,6 +4,7 @@ queries."""
 import os
 import os.path as osp
 import re
+from contextlib import nullcontext
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -13,8 +14,8 @@ from clear_mm.models import AttributeModel
 from clear_mm.utils.io import atomic_write
 from .query import ParsedQuery, QueryParser
 from .scoring import QueryScorer
-from .store import (FORMAT, build_faiss, camera_of, next_generation,
-                    read_gallery, read_info, weights_sha256,
+from .store import (FORMAT, build_faiss, camera_of, index_lock,
+                    next_generation, read_gallery, read_info, weights_sha256,
                     write_generation)
 
 
@@ -201,12 +202,7 @@ class PersonSearcher:
         from mmengine.dist import barrier, get_rank
         result = self._embed(images, batch_size)
         paths = np.array([str(p) for p in result['img_paths']])
-        twice = sorted(set(paths) & set(self.gallery['paths'].tolist()))
-        if twice:
-            raise ValueError(f'{len(twice)} images are in the index already '
-                             f'(first: {twice[:3]}).')
         embeddings = result['embeddings'].numpy().astype(np.float32)
-        new_embeddings = embeddings
         bad = ~np.isfinite(embeddings).all(axis=1)
         if bad.any():
             raise ValueError(
@@ -215,7 +211,37 @@ class PersonSearcher:
                 'added. Check the checkpoint.')
         scores = np.zeros((len(paths), 0), np.float32) if \
             result['scores'] is None else result['scores'].numpy()
+        writer = get_rank() == 0
+        with index_lock(self.index_dir) if writer else nullcontext():
+            if writer:  # another process may have added since we opened
+                self._reload_if_changed()
+            self._merge(paths, embeddings, scores)
+            if writer:
+                self._save()
+            else:  # the files rank 0 writes
+                self.info = next_generation(
+                    self.info, len(self.gallery['paths']),
+                    len(self.gallery['paths']) >= self.approximate_from)
+        barrier()
+        return len(result['img_paths'])
+
+    def _reload_if_changed(self) -> None:
+        if not osp.isfile(osp.join(self.index_dir, 'index.json')):
+            return  # being built: nothing written yet
+        info = read_info(self.index_dir)
+        if info['generation'] != self.info['generation']:
+            self.gallery, self.faiss_index = read_gallery(
+                self.index_dir, info)
+            self.info = info
+
+    def _merge(self, paths: np.ndarray, new_embeddings: np.ndarray,
+               scores: np.ndarray) -> None:
         old = self.gallery
+        twice = sorted(set(paths) & set(old['paths'].tolist()))
+        if twice:
+            raise ValueError(f'{len(twice)} images are in the index already '
+                             f'(first: {twice[:3]}).')
+        embeddings = new_embeddings
         if len(old['paths']):
             embeddings = np.concatenate([old['embeddings'], embeddings])
             scores = np.concatenate([old['scores'], scores]) if \
@@ -234,13 +260,6 @@ class PersonSearcher:
             current.add(np.ascontiguousarray(new_embeddings))
         else:
             self.faiss_index = self._build_faiss(embeddings)
-        if get_rank() == 0:
-            self._save()
-        else:  # the files rank 0 writes
-            self.info = next_generation(
-                self.info, len(paths), len(paths) >= self.approximate_from)
-        barrier()
-        return len(result['img_paths'])
 
     def _build_faiss(self, embeddings: np.ndarray):
         return build_faiss(embeddings,

@@ -11,7 +11,9 @@ An index is a folder::
 
 Every write makes generation ``n + 1`` files, then replaces ``index.json``
 atomically, then removes generation ``n``: a crash leaves the previous
-index readable. Embeddings are L2-normalised; faiss searches by inner
+index readable. Writers take an exclusive lock on the folder's ``.lock``
+(:func:`index_lock`): a second writer waits, then adds onto what the first
+wrote. Embeddings are L2-normalised; faiss searches by inner
 product, exactly (``IndexFlatIP``) below ``approximate_from`` images and
 with an HNSW graph above.
 """
@@ -21,6 +23,8 @@ import json
 import os
 import os.path as osp
 import re
+import time
+from contextlib import contextmanager
 from typing import Optional, Tuple
 
 import numpy as np
@@ -69,6 +73,31 @@ def build_faiss(embeddings: np.ndarray, approximate: bool):
         index = faiss.IndexFlatIP(dim)
     index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
     return index
+
+
+@contextmanager
+def index_lock(index_dir: str, timeout: float = 600.0):
+    """One writer of ``index_dir`` at a time: an exclusive ``flock`` on its
+    ``.lock`` file (released when the process ends, however it ends); a
+    second writer waits for it, up to ``timeout`` seconds."""
+    import fcntl
+    fd = os.open(osp.join(index_dir, '.lock'), os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f'{index_dir} has been locked by another writer for '
+                        f'{timeout:.0f} s (its .lock file); try again when '
+                        'that one has finished.') from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def read_info(index_dir: str) -> dict:

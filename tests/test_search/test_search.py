@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -149,7 +150,8 @@ def test_index_build_add_reopen(retriever, tmp_path):
     reopened = PersonSearcher.open(index)
     assert len(reopened) == 16
     assert sorted(os.listdir(index)) == [
-        'faiss-2.index', 'gallery-2.npz', 'index.json', 'model_config.py'
+        '.lock', 'faiss-2.index', 'gallery-2.npz', 'index.json',
+        'model_config.py'
     ]
     answer = reopened.search('Female, Backpack', topk=16)
     old = {r['path']: r['score'] for r in first['results']}
@@ -229,6 +231,54 @@ def test_crash_during_write_keeps_the_index(retriever, tmp_path):
     assert searcher.search('Female')['results']
 
 
+CONCURRENT_ADD = r"""
+import os, sys, time
+from clear_mm.search import PersonSearcher
+index, folder, go = sys.argv[1:4]
+searcher = PersonSearcher.open(index)
+open(go + '.' + os.path.basename(folder), 'w').close()  # opened
+while not os.path.exists(go):
+    time.sleep(0.02)
+print('added', searcher.add(folder))
+"""
+
+
+def test_two_writers_add_to_one_index(retriever, tmp_path):
+    """Two processes open the same index, then add different images at
+    once: the second waits for the first's lock and adds onto what it
+    wrote (without the lock it would write over it)."""
+    index = str(tmp_path / 'index')
+    PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
+                         str(retriever / 'cams1'), index)
+    images = sorted(os.listdir(retriever / 'cams2' / 'sub'))
+    for name, part in (('a', images[:3]), ('b', images[3:])):
+        os.makedirs(tmp_path / name)
+        for image in part:
+            os.link(retriever / 'cams2' / 'sub' / image, tmp_path / name /
+                    image)
+    go = str(tmp_path / 'go')
+    procs = [
+        subprocess.Popen(
+            [sys.executable, '-c', CONCURRENT_ADD, index,
+             str(tmp_path / name), go], cwd=REPO, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True) for name in 'ab'
+    ]
+    deadline = time.time() + 300
+    while not all(osp.exists(f'{go}.{name}') for name in 'ab'):
+        assert time.time() < deadline and all(p.poll() is None
+                                              for p in procs), \
+            [p.communicate() for p in procs]
+        time.sleep(0.05)
+    open(go, 'w').close()  # both add now
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and 'added 3' in out, err[-2000:]
+    searcher = PersonSearcher.open(index)
+    assert len(searcher) == 16 and searcher.faiss_index.ntotal == 16
+    assert sorted(osp.basename(p) for p in searcher.paths()[10:]) == images
+    assert searcher.info['generation'] == 3  # build, then one each
+
+
 def test_cli(retriever, tmp_path):
     from tests.utils import run
     index = str(tmp_path / 'index')
@@ -286,8 +336,10 @@ def test_two_process_extraction_equals_one(retriever, tmp_path):
     np.testing.assert_allclose(two.gallery['scores'][:10],
                                single.gallery['scores'], atol=1e-5)
     assert all('cams2' in p for p in two.gallery['paths'][10:])
-    assert sorted(os.listdir(index)) == sorted(
-        ['index.json', 'model_config.py', 'gallery-2.npz', 'faiss-2.index'])
+    assert sorted(os.listdir(index)) == sorted([
+        '.lock', 'index.json', 'model_config.py', 'gallery-2.npz',
+        'faiss-2.index'
+    ])
 
 
 def test_clip_text_to_image_index(retriever, tmp_path, tiny_clip):
