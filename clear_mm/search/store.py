@@ -79,8 +79,13 @@ def build_faiss(embeddings: np.ndarray, approximate: bool):
 def index_lock(index_dir: str, timeout: float = 600.0):
     """One writer of ``index_dir`` at a time: an exclusive ``flock`` on its
     ``.lock`` file (released when the process ends, however it ends); a
-    second writer waits for it, up to ``timeout`` seconds."""
-    import fcntl
+    second writer waits for it, up to ``timeout`` seconds. Where the
+    platform has no ``fcntl`` (Windows), writers are not serialised."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
     fd = os.open(osp.join(index_dir, '.lock'), os.O_CREAT | os.O_RDWR, 0o644)
     try:
         deadline = time.monotonic() + timeout
