@@ -10,6 +10,10 @@ Examples:
     # thresholds from a file
     python tools/infer.py CONFIG CHECKPOINT crops.txt --out scores.csv \
         --thr thresholds.json
+
+    # scores by an exported graph (tools/deployment/export_onnx.py, any
+    # precision) in ONNX Runtime; the checkpoint still gives the schema
+    python tools/infer.py CONFIG CHECKPOINT data/my_crops --onnx model.onnx
 """
 import argparse
 import csv
@@ -45,6 +49,10 @@ def parse_args():
         '--no-groups',
         action='store_true',
         help='do not resolve exclusive groups (one age bin, one view)')
+    parser.add_argument(
+        '--onnx',
+        help='score with this exported recognition graph in ONNX Runtime '
+        '(the checkpoint gives the attribute names, groups and pipeline)')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--device', default='cpu', help="e.g. 'cuda:0'")
     parser.add_argument(
@@ -89,7 +97,8 @@ def main():
             device=args.device,
             thr=args.thr,
             resolve_groups=not args.no_groups,
-            cfg_options=args.cfg_options)
+            cfg_options=args.cfg_options,
+            onnx=args.onnx)
         results = inferencer(
             args.inputs, batch_size=args.batch_size, show_dir=args.show_dir)
     except (FileNotFoundError, ValueError, KeyError) as e:

@@ -4,6 +4,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmcv.image import imread
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
@@ -95,6 +96,11 @@ class PARInferencer(ModelInferencer):
             ``'at_most_one'`` group only if it passes its threshold).
             Defaults to True.
         metainfo (dict, optional): The schema, for a checkpoint without one.
+        onnx (str, optional): A recognition graph exported from this model
+            (``tools/deployment/export_onnx.py``, any precision): ONNX
+            Runtime computes the scores, on the same preprocessed images;
+            the model still gives the schema and the pipeline. Its
+            attribute names must be the model's. Defaults to None.
 
     Example:
         >>> from clear_mm.apis import PARInferencer
@@ -115,11 +121,47 @@ class PARInferencer(ModelInferencer):
                  thr: Union[float, str, Dict[str, float]] = 0.5,
                  resolve_groups: bool = True,
                  metainfo: Optional[dict] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 onnx: Optional[str] = None) -> None:
         super().__init__(model, pretrained, device, metainfo, cfg_options)
         self.meta = self.model.dataset_meta
         self.thr = load_thresholds(thr, self.attributes)
         self.groups = attribute_groups(self.meta) if resolve_groups else []
+        self.session = None if onnx is None else self._open_graph(onnx)
+
+    def _open_graph(self, path: str):
+        """An ONNX Runtime session of ``path``, checked against the model:
+        its attribute names and its input size."""
+        import onnxruntime as ort
+
+        from clear_mm.deployment.onnx_export import graph_input_size
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{path} does not exist.')
+        session = ort.InferenceSession(path,
+                                       providers=['CPUExecutionProvider'])
+        meta = session.get_modelmeta().custom_metadata_map
+        names = json.loads(meta.get('attributes', 'null'))
+        if names != self.attributes:
+            raise ValueError(
+                f'{path} was exported with the attributes {names}; the model '
+                f'has {self.attributes}. Export it from this model.')
+        shape = session.get_inputs()[0].shape
+        size = graph_input_size(self.config)
+        if len(shape) != 4 or tuple(shape[2:]) != tuple(size):
+            raise ValueError(f'{path} takes images of shape {shape}; the '
+                             f'test pipeline gives {size[0]}x{size[1]}.')
+        return session
+
+    def forward(self, inputs: dict, **kwargs) -> List[DataSample]:
+        if self.session is None:
+            return super().forward(inputs, **kwargs)
+        # the pipeline's BGR uint8 images -> the graph's RGB 0-255 input
+        images = inputs['inputs'].flip(1).float().numpy()
+        scores = self.session.run(None, {'images': images})[0]
+        samples = inputs['data_samples']
+        for sample, score in zip(samples, scores):
+            sample.set_pred_score(torch.from_numpy(score))
+        return samples
 
     def check_model(self, model: BaseModel) -> None:
         if not predicts_attributes(model):

@@ -112,3 +112,45 @@ def test_test_dump_show_tta(tmp_path, checkpoint):
     np.testing.assert_allclose(scores[0], expected[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(flipped[0], expected.mean(0).numpy(),
                                atol=1e-5)
+
+
+def test_infer_with_an_exported_graph(tmp_path, checkpoint):
+    """tools/infer.py --onnx: ONNX Runtime scores the same preprocessed
+    images as the model (fp32: the same scores and attributes; int8: close
+    scores); a graph of other attributes is refused, naming the file."""
+    pytest.importorskip('onnxruntime')
+    from clear_mm.apis import init_model
+    from clear_mm.datasets.synthetic.synthetic_pedestrians import \
+        generate_synthetic_dataset
+    from clear_mm.deployment import export_onnx
+    from clear_mm.deployment.precision import convert_precision
+    generate_synthetic_dataset(str(tmp_path / 'data'), 4, 1, 2, seed=2,
+                               workers=1)
+    folder = str(tmp_path / 'data' / 'images')
+    model = init_model(PAR_CONFIG, checkpoint)
+    graph = str(tmp_path / 'par.onnx')
+    export_onnx(model, 'recognition', graph, (128, 64),
+                model.dataset_meta['attributes'])
+    convert_precision(graph, str(tmp_path / 'int8.onnx'), 'int8')
+    results = {}
+    for name, extra in (('torch', []), ('fp32', ['--onnx', graph]),
+                        ('int8', ['--onnx', str(tmp_path / 'int8.onnx')])):
+        run('tools/infer.py', PAR_CONFIG, checkpoint, folder, '--out',
+            str(tmp_path / f'{name}.json'), '--batch-size', '3', *extra)
+        results[name] = json.load(open(tmp_path / f'{name}.json'))
+    for name, atol in (('fp32', 1e-4), ('int8', 0.1)):
+        assert len(results[name]) == 7
+        for ours, theirs in zip(results[name], results['torch']):
+            assert ours['img_path'] == theirs['img_path']
+            np.testing.assert_allclose(list(ours['scores'].values()),
+                                       list(theirs['scores'].values()),
+                                       atol=atol)
+    assert [r['pred_attributes'] for r in results['fp32']] == [
+        r['pred_attributes'] for r in results['torch']
+    ]
+    export_onnx(model, 'recognition', str(tmp_path / 'other.onnx'),
+                (128, 64), ['a'] * 26)
+    proc = python('tools/infer.py', PAR_CONFIG, checkpoint, folder,
+                  '--onnx', str(tmp_path / 'other.onnx'))
+    assert proc.returncode != 0 and 'other.onnx was exported with the ' \
+        'attributes' in proc.stderr
