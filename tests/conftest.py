@@ -101,13 +101,13 @@ def no_state_leak():
 
 @pytest.fixture
 def safe_checkpoint_loading():
-    """MMEngine's CheckpointLoader with clear_mm's safe local loader, as our
-    tools set it for their own process; restored afterwards."""
+    """MMEngine's CheckpointLoader with clear_mm's scheme registered, as
+    our tools register it for their own process; restored afterwards."""
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    from clear_mm.utils import use_safe_checkpoint_loading
+    from clear_mm.utils import register_safe_scheme
     saved = dict(CheckpointLoader._schemes)
-    use_safe_checkpoint_loading()
+    register_safe_scheme()
     yield
     CheckpointLoader._schemes.clear()
     CheckpointLoader._schemes.update(saved)

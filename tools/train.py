@@ -146,7 +146,7 @@ def main():
         from clear_mm.engine import setup_cpu_distributed
         setup_cpu_distributed(cfg, args.launcher)  # no-op with GPUs
     from clear_mm.utils import use_safe_checkpoint_loading
-    use_safe_checkpoint_loading()  # load_from / resume, this process only
+    use_safe_checkpoint_loading(cfg)  # load_from / resume, our own scheme
     runner = Runner.from_cfg(cfg)
     runner.train()
     if args.launcher != 'none':

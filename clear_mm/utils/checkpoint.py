@@ -10,10 +10,12 @@ file holding anything else is refused with a message that names the
 offending globals and says how to trust the file explicitly.
 
 Importing clear_mm changes nothing in MMEngine: our APIs and models load
-through :func:`load_checkpoint_file`, and our tools (``tools/train.py``,
+through :func:`load_checkpoint_file`. Our tools (``tools/train.py``,
 ``tools/test.py``), whose runner loads ``load_from`` and ``--resume``
 through MMEngine's ``CheckpointLoader``, call
-:func:`use_safe_checkpoint_loading` for their own process.
+:func:`use_safe_checkpoint_loading`: it registers a scheme of our own
+name, ``clear_mm_safe://``, and points the config's local checkpoint at
+it. MMEngine's own local-file loader stays as it is.
 """
 import os
 import os.path as osp
@@ -24,9 +26,13 @@ from typing import List
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import find_latest_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUST_ENV = 'CLEAR_MM_TRUSTED_CHECKPOINTS'
+#: our scheme in MMEngine's ``CheckpointLoader``: a local file read by
+#: :func:`load_from_local` (a name of our own, not MMEngine's ``''``)
+SAFE_SCHEME = 'clear_mm_safe://'
 
 
 def _numpy_globals() -> List:
@@ -145,12 +151,37 @@ def load_from_local(filename: str, map_location=None) -> dict:
             f'to the {TRUST_ENV} environment variable.') from None
 
 
-def use_safe_checkpoint_loading() -> None:
-    """Make MMEngine's ``CheckpointLoader`` read local files with
-    :func:`load_from_local` in this process (our tools' runners); nothing
-    calls it on import."""
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
+def local_path(path: str) -> str:
+    """``path`` without :data:`SAFE_SCHEME` (what the user gave)."""
+    path = str(path)
+    return path[len(SAFE_SCHEME):] if path.startswith(SAFE_SCHEME) else path
+
+
+def _load_from_safe_scheme(filename: str, map_location=None) -> dict:
+    return load_from_local(local_path(filename), map_location=map_location)
+
+
+def register_safe_scheme() -> None:
+    """Register :data:`SAFE_SCHEME` with MMEngine's ``CheckpointLoader``
+    (once; nothing calls it on import)."""
+    try:
+        CheckpointLoader.register_scheme(
+            prefixes=SAFE_SCHEME, loader=_load_from_safe_scheme)
+    except KeyError:  # registered before in this process
+        pass
+
+
+def use_safe_checkpoint_loading(cfg) -> None:
+    """Have the runner built from ``cfg`` read its local ``load_from``
+    (``--resume``'s path, or the work dir's latest checkpoint for a plain
+    ``--resume``) with :func:`load_from_local`, through
+    :data:`SAFE_SCHEME`; other schemes (URLs) are MMEngine's."""
+    register_safe_scheme()
+    path = cfg.get('load_from')
+    if not path and cfg.get('resume'):
+        path = find_latest_checkpoint(cfg.work_dir)  # what MMEngine resumes
+    if path and '://' not in str(path):
+        cfg.load_from = SAFE_SCHEME + str(path)
 
 
 def load_checkpoint_file(path: str, map_location='cpu') -> dict:

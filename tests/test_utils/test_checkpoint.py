@@ -7,9 +7,10 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from clear_mm.utils import TRUST_ENV, trust_checkpoint
+from clear_mm.utils import SAFE_SCHEME, TRUST_ENV, trust_checkpoint
 
-# MMEngine's CheckpointLoader as our tools set it up (restored after each)
+# MMEngine's CheckpointLoader with our scheme, as our tools register it
+# (restored after each test)
 pytestmark = pytest.mark.usefixtures('safe_checkpoint_loading')
 
 
@@ -35,8 +36,9 @@ def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
     # plain torch.load (weights_only=True by default) refuses it...
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
-    # ...mmengine's loader, as our tools set it up, accepts it
-    ckpt = _load_checkpoint(path, map_location='cpu')
+    # ...MMEngine's loader, through the scheme our tools give load_from,
+    # accepts it
+    ckpt = _load_checkpoint(SAFE_SCHEME + path, map_location='cpu')
     assert ckpt['meta']['epoch'] == 1
     buffer = ckpt['message_hub']['log_scalars']['train/loss']
     assert buffer.current() == 0.5
@@ -49,12 +51,13 @@ def test_arbitrary_objects_are_refused_until_trusted(tmp_path, monkeypatch):
     path = str(tmp_path / 'evil.pth')
     torch.save(dict(state_dict={}, extra=Arbitrary()), path)
     with pytest.raises(pickle.UnpicklingError) as e:
-        _load_checkpoint(path, map_location='cpu')
+        _load_checkpoint(SAFE_SCHEME + path, map_location='cpu')
     msg = str(e.value)
     assert 'Arbitrary' in msg and '--trust-checkpoint' in msg
     assert osp.basename(path) in msg
     trust_checkpoint(path)
-    assert isinstance(_load_checkpoint(path)['extra'], Arbitrary)
+    assert isinstance(_load_checkpoint(SAFE_SCHEME + path)['extra'],
+                      Arbitrary)
 
 
 class ReachesAttribute:
@@ -72,4 +75,27 @@ def test_getattr_is_restricted_to_statistics(tmp_path, monkeypatch):
     path = str(tmp_path / 'attr.pth')
     torch.save(dict(x=ReachesAttribute()), path)
     with pytest.raises(pickle.UnpicklingError, match='not allowed'):
-        _load_checkpoint(path)
+        _load_checkpoint(SAFE_SCHEME + path)
+
+
+def test_tools_point_load_from_at_our_scheme(tmp_path):
+    """use_safe_checkpoint_loading(cfg): a local load_from (or a plain
+    --resume's latest checkpoint) goes through our scheme, a URL stays
+    MMEngine's, and MMEngine's own local loader is left as it was."""
+    from mmengine.config import Config
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from clear_mm.utils import use_safe_checkpoint_loading
+    host = CheckpointLoader._schemes['']
+    cfg = Config(dict(load_from='work/epoch_1.pth', work_dir=str(tmp_path)))
+    use_safe_checkpoint_loading(cfg)
+    assert cfg.load_from == SAFE_SCHEME + 'work/epoch_1.pth'
+    assert CheckpointLoader._schemes[''] is host
+    cfg = Config(dict(load_from='https://x/y.pth', work_dir=str(tmp_path)))
+    use_safe_checkpoint_loading(cfg)
+    assert cfg.load_from == 'https://x/y.pth'
+    (tmp_path / 'epoch_3.pth').write_bytes(b'')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    cfg = Config(dict(load_from=None, resume=True, work_dir=str(tmp_path)))
+    use_safe_checkpoint_loading(cfg)
+    assert cfg.load_from == SAFE_SCHEME + str(tmp_path / 'epoch_3.pth')

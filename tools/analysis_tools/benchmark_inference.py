@@ -15,11 +15,12 @@ Each number is the median over ``--repeats`` timed runs after
 """
 import argparse
 import os.path as osp
-import statistics
 import tempfile
 import time
 
 import torch
+
+from clear_mm.utils.timing import median_seconds
 
 PRESETS = dict(
     tiny='configs/clear/par_synthetic.py',
@@ -44,17 +45,6 @@ def parse_args():
     parser.add_argument('--out', help='write the rows with their provenance '
                         '(commit, machine, date) to this .json file')
     return parser.parse_args()
-
-
-def median_seconds(fn, warmup: int, repeats: int) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def build(config: str):

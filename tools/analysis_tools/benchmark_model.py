@@ -10,8 +10,6 @@ full / (ViT-only + Swin-only) of each number.
 """
 import argparse
 import copy
-import statistics
-import time
 
 import torch
 from mmengine.analysis import get_model_complexity_info
@@ -19,6 +17,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from clear_mm.registry import MODELS
+from clear_mm.utils.timing import median_seconds
 
 
 def parse_args():
@@ -47,16 +46,6 @@ def variants(cfg):
         yield name, model
 
 
-def median_time(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def measure(model_cfg, img_size, batch_sizes, repeats):
     model = MODELS.build(model_cfg)
     params = sum(p.numel() for p in model.parameters())
@@ -75,9 +64,9 @@ def measure(model_cfg, img_size, batch_sizes, repeats):
     for bs in batch_sizes:
         x = torch.randn(bs, 3, *img_size)
         model.eval()
-        row[f'fwd_b{bs}_s'] = median_time(lambda: forward(x), repeats)
+        row[f'fwd_b{bs}_s'] = median_seconds(lambda: forward(x), 1, repeats)
         model.train()
-        row[f'fwd_bwd_b{bs}_s'] = median_time(lambda: forward_backward(x),
+        row[f'fwd_bwd_b{bs}_s'] = median_seconds(lambda: forward_backward(x), 1,
                                               repeats)
         model.zero_grad(set_to_none=True)
     return row

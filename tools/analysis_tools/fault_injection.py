@@ -332,7 +332,7 @@ def runner(tmp, epochs=1, config=CONFIG, **extra):
     cfg.merge_from_dict(small(tmp, epochs, **extra))
     cfg.work_dir = osp.join(tmp, 'work')
     from clear_mm.utils import use_safe_checkpoint_loading
-    use_safe_checkpoint_loading()  # as tools/train.py does
+    use_safe_checkpoint_loading(cfg)  # as tools/train.py does
     return Runner.from_cfg(cfg)
 
 

@@ -15,13 +15,13 @@ Runtime with as many threads as PyTorch. Needs requirements/deploy.txt.
 """
 import argparse
 import os.path as osp
-import statistics
 import tempfile
-import time
 
 import numpy as np
 import torch
 from mmengine.config import DictAction
+
+from clear_mm.utils.timing import median_seconds
 
 
 def parse_args():
@@ -46,14 +46,8 @@ def parse_args():
 
 
 def median_rate(fn, batch: int, warmup: int, repeats: int) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return batch / statistics.median(times)
+    """Images per second of ``fn`` on a batch of ``batch``."""
+    return batch / median_seconds(fn, warmup, repeats)
 
 
 def test_images(model, limit=None):

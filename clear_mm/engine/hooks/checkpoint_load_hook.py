@@ -6,14 +6,15 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 
 from clear_mm.registry import HOOKS
-from clear_mm.utils.checkpoint import describe_mismatch, state_dict_mismatch
+from clear_mm.utils.checkpoint import (describe_mismatch, local_path,
+                                       state_dict_mismatch)
 
 
 def _source(runner) -> str:
     path = runner.cfg.get('load_from')
     if not path and runner.cfg.get('resume'):
         path = find_latest_checkpoint(runner.work_dir)
-    return path or 'the checkpoint'
+    return local_path(path) if path else 'the checkpoint'
 
 
 @HOOKS.register_module()

@@ -396,6 +396,12 @@ def test_strict_pretrained_keeps_mmengines_order(tmp_path):
         with pytest.raises(ValueError, match='after StrictPretrained'):
             _Net([init, dict(type='Constant', layer='Linear', val=1.)
                   ]).init_weights()
+        # the class itself as the type, in a list: the same load
+        from clear_mm.models.utils.pretrained import StrictPretrainedInit
+        net = _Net([dict(init, type=StrictPretrainedInit)])
+        net.init_weights()
+        torch.testing.assert_close(net.block.fc.weight,
+                                   state['block.fc.weight'])
     # MMEngine's own Pretrained, for comparison: the same order
     net = _Net(dict(type='Pretrained', checkpoint=path))
     net.init_weights()

@@ -102,8 +102,13 @@ class StrictPretrainedInit(_MMEnginePretrained):
         if not isinstance(cfgs, (list, tuple)):
             return
         types = [c.get('type') for c in cfgs]
-        mine = [i for i, t in enumerate(types) if t == 'StrictPretrained']
-        later = [t for t in types[mine[0] + 1:] if t != 'Pretrained']
+        mine = [
+            i for i, t in enumerate(types)
+            if t in ('StrictPretrained', StrictPretrainedInit)
+        ]
+        if not mine:  # called directly, not through the module's init_cfg
+            return
+        later = [t for t in types[mine[-1] + 1:] if t != 'Pretrained']
         if later:
             raise ValueError(
                 f'{type(module).__name__}.init_cfg runs {later} after '
