@@ -13,6 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-stamp
 EXTRAS_STAMP := $(VENV)/.extras-stamp
 EXTRAS := requirements/deploy.txt requirements/vis.txt requirements/search.txt \
+	requirements/milvus.txt \
 	requirements/web.txt
 REQS := requirements/runtime.txt requirements/tests.txt requirements/lm.txt \
 	setup.py
@@ -33,10 +34,10 @@ PORT ?= 7860
 
 venv: $(STAMP)
 
-# ONNX export / ONNX Runtime, scikit-learn (t-SNE), faiss (search index)
-# and gradio + selenium (search page): optional for users, needed by the
-# demo's search, make serve, the tests of those tools and the inference
-# benchmark.
+# ONNX export / ONNX Runtime, scikit-learn (t-SNE), faiss (search index),
+# pymilvus + milvus-lite (its Milvus backend) and gradio + selenium (search
+# page): optional for users, needed by the demo's search, make serve, the
+# tests of those tools and the inference benchmark.
 extras: $(EXTRAS_STAMP)
 
 $(EXTRAS_STAMP): $(STAMP) $(EXTRAS)

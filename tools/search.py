@@ -6,6 +6,14 @@
         work_dirs/demo_ret/best_retrieval_mAP_epoch_10.pth \
         data/synthetic/images --index work_dirs/search_index
 
+    # the same in a Milvus collection: a Milvus Lite file, or a server
+    # (--milvus-uri http://HOST:19530); query and add read the choice
+    # from the index folder
+    python tools/search.py index configs/clear/ret_synthetic.py \
+        work_dirs/demo_ret/best_retrieval_mAP_epoch_10.pth \
+        data/synthetic/images --index work_dirs/search_milvus \
+        --backend milvus --milvus-uri work_dirs/search_milvus.db
+
     # ask: attribute names (others unknown; -Name or "no Name" for absent)
     # or a description
     python tools/search.py query work_dirs/search_index \
@@ -32,13 +40,31 @@ def parse_args():
     index.add_argument('images', help='folder of crops (recursive), .txt '
                        'list or image')
     index.add_argument('--index', required=True, help='index folder')
+    index.add_argument('--backend', choices=['faiss', 'milvus'],
+                       help='faiss: files in the index folder (the default '
+                       'for a new index); milvus: a Milvus collection '
+                       '(--milvus-uri). An existing index keeps its own')
+    index.add_argument('--milvus-uri',
+                       help='a .db file (Milvus Lite) or http://HOST:19530 '
+                       '(a Milvus server or cluster)')
+    index.add_argument('--collection',
+                       help='Milvus collection (default: clear_mm_ and the '
+                       'index folder\'s name)')
+    index.add_argument('--milvus-index', default='FLAT',
+                       choices=['FLAT', 'HNSW', 'IVF_FLAT', 'IVF_PQ',
+                                'AUTOINDEX'],
+                       help='the vector index Milvus builds (default FLAT: '
+                       'exact)')
+    index.add_argument('--chunk-size', type=int, default=4096,
+                       help='images embedded between two writes: a killed '
+                       'run resumes from the last written chunk')
     index.add_argument('--batch-size', type=int, default=32)
     index.add_argument('--device', default=None)
     index.add_argument('--launcher', choices=['none', 'pytorch'],
                        default='none',
                        help='pytorch: under torchrun, each process embeds '
-                       'its share of the images and rank 0 writes the '
-                       'index (tools/dist_search_index.sh)')
+                       'and writes its share of the images '
+                       '(tools/dist_search_index.sh)')
     query = sub.add_parser('query', help='search an index')
     query.add_argument('index', help='index folder')
     query.add_argument('--query', required=True,
@@ -88,19 +114,26 @@ def main():
             from clear_mm.engine.distributed import (init_launcher,
                                                      teardown_distributed)
             rank = init_launcher(args.launcher)
-            info = osp.join(args.index, 'index.json')
-            before = json.load(open(info))['count'] if osp.isfile(info) \
-                else 0
+            if args.backend == 'milvus' and not args.milvus_uri:
+                raise ValueError('--backend milvus needs --milvus-uri.')
             checkpoint = None if args.checkpoint.lower() == 'none' else \
                 args.checkpoint
             searcher = PersonSearcher.build(
                 args.config, checkpoint, args.images, args.index,
-                batch_size=args.batch_size, device=args.device)
+                batch_size=args.batch_size, device=args.device,
+                backend=args.backend, milvus_uri=args.milvus_uri,
+                collection=args.collection, milvus_index=args.milvus_index,
+                chunk_size=args.chunk_size)
             kind = 'approximate' if searcher.info['approximate'] else \
                 'exact'
+            where = ''
+            if searcher.info.get('backend') == 'milvus':
+                milvus = searcher.info['milvus']
+                where = (f' in Milvus {milvus["uri"]}, collection '
+                         f'{milvus["collection"]}')
             if rank == 0:
                 print(f'{args.index}: {len(searcher)} images '
-                      f'({len(searcher) - before} added; {kind} search)')
+                      f'({searcher.last_added} added; {kind} search{where})')
             teardown_distributed()
             return
         # stdout is for the answer (one JSON object with --json)

@@ -71,16 +71,19 @@ class AttributeRetrievalInferencer(ModelInferencer):
 
     # -- images ----------------------------------------------------------
     @torch.no_grad()
-    def embed_images(self, inputs, batch_size: int = 16) -> dict:
+    def embed_images(self, inputs, batch_size: int = 16,
+                     progress: bool = True) -> dict:
         """``embeddings`` ``(N, D)`` (L2-normalised), ``scores`` ``(N, A)``
         attribute scores when the model predicts them (else None), and
-        ``img_paths`` (None for arrays) of the images ``inputs``."""
+        ``img_paths`` (None for arrays) of the images ``inputs``; with a
+        progress bar (and its ETA) on stderr when ``progress``."""
         items = list_images(inputs)
         embeddings, scores, paths = [], [], []
         batches = self.preprocess(items, batch_size=batch_size)
-        for data in track_iter_progress(
-            (batches, ceil(len(items) / batch_size)),
-                file=sys.stderr):
+        if progress:
+            batches = track_iter_progress(
+                (batches, ceil(len(items) / batch_size)), file=sys.stderr)
+        for data in batches:
             for sample in self.model.test_step(data):
                 embeddings.append(sample.pred_embedding.float().cpu())
                 paths.append(sample.get('img_path'))

@@ -1,10 +1,10 @@
-"""The person searcher: a gallery index (:mod:`clear_mm.search.store`)
-and the model that made it, answering attribute, description and image
-queries."""
+"""The person searcher: a gallery (:mod:`clear_mm.search.backends`: faiss
+files or a Milvus collection) and the model that made it, answering
+attribute, description and image queries."""
 import os
 import os.path as osp
 import re
-from contextlib import nullcontext
+import sys
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -12,11 +12,16 @@ import torch
 
 from clear_mm.models import AttributeModel
 from clear_mm.utils.io import atomic_write
+from .backends import (BACKENDS, FaissGallery, Filter, Gallery,
+                       check_changed, content_hash, default_collection,
+                       is_lite, open_gallery)
 from .query import ParsedQuery, QueryParser
 from .scoring import QueryScorer
-from .store import (FORMAT, build_faiss, camera_of, index_lock,
-                    next_generation, read_gallery, read_info, weights_sha256,
-                    write_generation)
+from .store import FORMAT, camera_of, read_info, weights_sha256
+
+# images embedded between two writes of an add (a killed add loses at
+# most this many images' work per process)
+CHUNK = 4096
 
 
 class PersonSearcher:
@@ -30,9 +35,12 @@ class PersonSearcher:
         index_dir (str): The index folder.
         model: The retrieval model (from :func:`clear_mm.apis.init_model`).
         info (dict): The content of ``index.json``.
-        gallery (dict): ``embeddings``, ``scores``, ``paths``, ``cameras``.
-        approximate_from (int): Use HNSW from this many images on.
-            Defaults to 200,000.
+        gallery (dict | Gallery): Where the images are: a
+            :class:`~clear_mm.search.backends.Gallery`, or the arrays
+            ``embeddings``, ``scores``, ``paths`` (and optionally
+            ``cameras``) of an in-memory faiss gallery.
+        approximate_from (int): The faiss backend uses HNSW from this many
+            images on. Defaults to 200,000.
         similarity (WordSimilarity | str | None): How free-text words the
             dataset's phrases do not know are matched: 'auto' (the
             all-MiniLM-L6-v2 language model when its package is installed),
@@ -40,13 +48,15 @@ class PersonSearcher:
             understood). Defaults to 'auto'.
     """
 
-    def __init__(self, index_dir: str, model, info: dict, gallery: dict,
+    def __init__(self, index_dir: str, model, info: dict, gallery,
                  approximate_from: int = 200_000, similarity='auto'):
         from clear_mm.apis import AttributeRetrievalInferencer
         self.index_dir = index_dir
         self.model = model
-        self.info = info
-        self.gallery = gallery
+        if not isinstance(gallery, Gallery):
+            gallery = FaissGallery(index_dir, info, rows=gallery,
+                                   approximate_from=approximate_from)
+        self.backend = gallery
         self.approximate_from = approximate_from
         self.inferencer = AttributeRetrievalInferencer(model)
         if similarity == 'auto':
@@ -54,13 +64,36 @@ class PersonSearcher:
             similarity = default_similarity()
         self.parser = QueryParser(model.dataset_meta, similarity)
         self.scorer = QueryScorer(model)
-        self.faiss_index = None
+        self.last_added = 0  # images the last add embedded
+
+    @property
+    def info(self) -> dict:
+        """The content of ``index.json``, as the backend keeps it."""
+        return self.backend.info
+
+    @property
+    def gallery(self) -> dict:
+        """Every image's row (``embeddings``, ``scores``, ``paths``,
+        ``cameras``, ``hashes``, ``seq``), in the order they were added."""
+        return self.backend.table()
+
+    @property
+    def faiss_index(self):
+        return getattr(self.backend, 'index', None)
+
+    @faiss_index.setter
+    def faiss_index(self, index) -> None:
+        self.backend.index = index
 
     # -- building ------------------------------------------------------------
     @classmethod
     def build(cls, config, checkpoint: Optional[str], images, index_dir: str,
               batch_size: int = 32, device: Optional[str] = None,
               metainfo: Optional[dict] = None,
+              backend: Optional[str] = None,
+              milvus_uri: Optional[str] = None,
+              collection: Optional[str] = None,
+              milvus_index: str = 'FLAT', chunk_size: int = CHUNK,
               **kwargs) -> 'PersonSearcher':
         """Embed ``images`` (a folder, searched recursively, a list, ...)
         with the model of ``config`` and ``checkpoint`` into a new index,
@@ -69,7 +102,17 @@ class PersonSearcher:
         no checkpoint (None): its weights are the config's CLIP folder,
         and a query is its text. ``metainfo`` gives the schema of a model
         whose checkpoint carries none (CLIP; default: the config's test
-        dataset)."""
+        dataset).
+
+        ``backend`` is 'faiss' (files in ``index_dir``, the default) or
+        'milvus' (the
+        collection ``collection`` at ``milvus_uri``: a ``.db`` file for
+        Milvus Lite, ``http://HOST:19530`` for a server; its vector index
+        ``milvus_index``). The index folder records the choice, so opening
+        and adding need not repeat it. An interrupted build resumes when
+        run again: the images already written are not embedded again."""
+        from mmengine.dist import barrier, get_rank
+
         from clear_mm.apis import init_model
         from clear_mm.apis.model_index import config_of
         cfg = config_of(config)
@@ -77,8 +120,16 @@ class PersonSearcher:
             searcher = cls.open(index_dir, device=device, **kwargs)
             searcher.check_same_model(
                 checkpoint or cfg.model.get('clip') or '')
-            searcher.add(images, batch_size)
+            if backend not in (None, searcher.info.get('backend', 'faiss')):
+                raise ValueError(
+                    f'{index_dir} is a {searcher.info.get("backend")} index; '
+                    f'it cannot take --backend {backend}.')
+            searcher.add(images, batch_size, chunk_size=chunk_size)
             return searcher
+        backend = backend or 'faiss'
+        if backend not in BACKENDS:
+            raise ValueError(f'backend {backend!r}: expected one of '
+                             f'{BACKENDS}.')
         model = init_model(cfg, checkpoint, device, metainfo=metainfo)
         if not isinstance(model, AttributeModel):
             raise ValueError(
@@ -90,6 +141,7 @@ class PersonSearcher:
             raise ValueError('Give the checkpoint that made the model.')
         info = dict(
             format=FORMAT,
+            backend=backend,
             generation=0,
             model=dict(
                 type=type(model).__name__,
@@ -100,20 +152,38 @@ class PersonSearcher:
                 has_checkpoint=bool(checkpoint)),
             attributes=list(model.dataset_meta['attributes']),
             schema=model.dataset_meta,
-            count=0)
-        from mmengine.dist import get_rank
+            count=0,
+            approximate=False)
+        if backend == 'milvus':
+            if not milvus_uri:
+                raise ValueError('The milvus backend needs a URI (a .db '
+                                 'file for Milvus Lite, http://HOST:19530 '
+                                 'for a server).')
+            info['milvus'] = dict(
+                uri=osp.abspath(milvus_uri) if is_lite(milvus_uri) else
+                milvus_uri,
+                collection=collection or default_collection(index_dir),
+                index_type=milvus_index)
+            info['approximate'] = milvus_index != 'FLAT'
         if get_rank() == 0:  # under torchrun, rank 0 writes
             os.makedirs(index_dir, exist_ok=True)
             atomic_write(cfg.pretty_text.encode('utf-8'),
                          osp.join(index_dir, 'model_config.py'))
-        empty = dict(
-            embeddings=np.zeros((0, 0), np.float32),
-            scores=np.zeros((0, 0), np.float32),
-            paths=np.zeros(0, dtype=str),
-            cameras=np.zeros(0, np.int64))
-        searcher = cls(index_dir, model, info, empty, **kwargs)
-        searcher.add(images, batch_size)
+            # an empty generation 0: a build killed now resumes as an add
+            from .store import write_info
+            write_info(index_dir, info)
+        barrier()
+        searcher = cls(index_dir, model, info,
+                       cls._gallery(index_dir, info, kwargs), **kwargs)
+        searcher.add(images, batch_size, chunk_size=chunk_size)
         return searcher
+
+    @staticmethod
+    def _gallery(index_dir: str, info: dict, kwargs: dict) -> Gallery:
+        from mmengine.dist import get_world_size
+        return open_gallery(
+            index_dir, info, shared=get_world_size() > 1,
+            approximate_from=kwargs.get('approximate_from', 200_000))
 
     def check_same_model(self, checkpoint: str) -> None:
         """Refuse to mix embeddings of another checkpoint (by content)."""
@@ -155,124 +225,81 @@ class PersonSearcher:
             checkpoint = None
         model = init_model(cfg, checkpoint, device,
                            metainfo=info.get('schema'))
-        gallery, faiss_index = read_gallery(index_dir, info)
-        searcher = cls(index_dir, model, info, gallery, **kwargs)
-        searcher.faiss_index = faiss_index
-        return searcher
+        gallery = cls._gallery(index_dir, info, kwargs)
+        return cls(index_dir, model, info, gallery, **kwargs)
 
-    def _embed(self, images, batch_size: int) -> dict:
-        """:meth:`AttributeRetrievalInferencer.embed_images` of
-        ``images``; in a distributed run (torchrun) each rank embeds every
-        world-size-th image and every rank gets the merged result, in the
-        order of the image list."""
-        from mmengine.dist import all_gather_object, get_dist_info
+    def add(self, images, batch_size: int = 32,
+            chunk_size: int = CHUNK) -> int:
+        """Embed ``images`` and add them; returns how many were embedded.
+        An image already in the index (same path, same content) is
+        skipped, so an add that was interrupted resumes when run again; an
+        indexed path whose content changed is an error. Under torchrun
+        every rank embeds and writes its own share (every world-size-th
+        image) in chunks of ``chunk_size``: nothing is gathered."""
+        from mmengine.dist import (all_reduce, barrier, broadcast_object_list,
+                                   get_dist_info)
+        from mmengine.utils import ProgressBar
 
         from clear_mm.apis.base import list_images
         rank, world = get_dist_info()
-        if world == 1:
-            return self.inferencer.embed_images(images, batch_size)
         items = list_images(images)
-        if any(not isinstance(i, str) for i in items):
+        if world > 1 and any(not isinstance(i, str) for i in items):
             raise ValueError('A distributed index build takes image files '
                              '(a folder or a list), not arrays.')
-        shard = items[rank::world]
-        part = dict(embeddings=None, scores=None, img_paths=[])
-        if shard:
-            part = self.inferencer.embed_images(shard, batch_size)
-        parts = all_gather_object(part)
-        merged = {key: [None] * len(items)
-                  for key in ('embeddings', 'scores', 'img_paths')}
-        for r, got in enumerate(parts):
-            for j, path in enumerate(got['img_paths']):
-                i = r + j * world  # its place in the image list
-                merged['img_paths'][i] = path
-                merged['embeddings'][i] = got['embeddings'][j]
-                if got['scores'] is not None:
-                    merged['scores'][i] = got['scores'][j]
-        has_scores = all(s is not None for s in merged['scores'])
-        return dict(
-            embeddings=torch.stack(merged['embeddings']),
-            scores=torch.stack(merged['scores']) if has_scores else None,
-            img_paths=merged['img_paths'])
-
-    def add(self, images, batch_size: int = 32) -> int:
-        """Embed ``images`` and add them; returns how many were added.
-        Images already in the index (same path) are an error. Under
-        torchrun the ranks share the embedding and rank 0 writes."""
-        from mmengine.dist import barrier, get_rank
-        result = self._embed(images, batch_size)
-        paths = np.array([str(p) for p in result['img_paths']])
-        embeddings = result['embeddings'].numpy().astype(np.float32)
-        bad = ~np.isfinite(embeddings).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f'The model gave non-finite embeddings for {int(bad.sum())} '
-                f'images (first: {paths[bad][:3].tolist()}); nothing was '
-                'added. Check the checkpoint.')
-        scores = np.zeros((len(paths), 0), np.float32) if \
-            result['scores'] is None else result['scores'].numpy()
-        writer = get_rank() == 0
-        with index_lock(self.index_dir) if writer else nullcontext():
-            if writer:  # another process may have added since we opened
-                self._reload_if_changed()
-            self._merge(paths, embeddings, scores)
-            if writer:
-                self._save()
-            else:  # the files rank 0 writes
-                self.info = next_generation(
-                    self.info, len(self.gallery['paths']),
-                    len(self.gallery['paths']) >= self.approximate_from)
-        barrier()
-        return len(result['img_paths'])
-
-    def _reload_if_changed(self) -> None:
-        if not osp.isfile(osp.join(self.index_dir, 'index.json')):
-            return  # being built: nothing written yet
-        info = read_info(self.index_dir)
-        if info['generation'] != self.info['generation']:
-            self.gallery, self.faiss_index = read_gallery(
-                self.index_dir, info)
-            self.info = info
-
-    def _merge(self, paths: np.ndarray, new_embeddings: np.ndarray,
-               scores: np.ndarray) -> None:
-        old = self.gallery
-        twice = sorted(set(paths) & set(old['paths'].tolist()))
-        if twice:
-            raise ValueError(f'{len(twice)} images are in the index already '
-                             f'(first: {twice[:3]}).')
-        embeddings = new_embeddings
-        if len(old['paths']):
-            embeddings = np.concatenate([old['embeddings'], embeddings])
-            scores = np.concatenate([old['scores'], scores]) if \
-                old['scores'].shape[1] == scores.shape[1] else \
-                np.zeros((len(embeddings), 0), np.float32)
-            paths = np.concatenate([old['paths'], paths])
-        cameras = np.array([camera_of(p) for p in paths], dtype=np.int64)
-        self.gallery = dict(embeddings=embeddings, scores=scores,
-                            paths=paths, cameras=cameras)
-        current = self.faiss_index
-        if current is not None and current.ntotal == len(old['paths']) and \
-                hasattr(current, 'hnsw') == (
-                    len(embeddings) >= self.approximate_from):
-            # incremental: HNSW links the new nodes into its graph, a flat
-            # index appends them; rebuilt only when crossing the threshold
-            current.add(np.ascontiguousarray(new_embeddings))
-        else:
-            self.faiss_index = self._build_faiss(embeddings)
-
-    def _build_faiss(self, embeddings: np.ndarray):
-        return build_faiss(embeddings,
-                           len(embeddings) >= self.approximate_from)
-
-    def _save(self) -> None:
-        self.info = write_generation(
-            self.index_dir, self.info, self.gallery, self.faiss_index,
-            len(self.gallery['paths']) >= self.approximate_from)
+        session = [self.backend.start_add() if rank == 0 else None]
+        if world > 1:
+            broadcast_object_list(session)
+        session = session[0]
+        mine = list(range(rank, len(items), world))
+        paths = [str(items[i]) if isinstance(items[i], str) else
+                 f'<array {session["offset"] + i}>' for i in mine]
+        hashes = [content_hash(items[i]) for i in mine]
+        known = self.backend.known(paths, session)
+        check_changed(self.index_dir, known, paths, hashes)
+        todo = [j for j, p in enumerate(paths) if p not in known]
+        # one bar (with its ETA) for a long add, else each chunk's own
+        progress = ProgressBar(len(todo) * world, file=sys.stderr) \
+            if rank == 0 and len(todo) > chunk_size else None
+        for start in range(0, len(todo), chunk_size):
+            chunk = todo[start:start + chunk_size]
+            result = self.inferencer.embed_images(
+                [items[mine[j]] for j in chunk], batch_size,
+                progress=progress is None)
+            embeddings = result['embeddings'].numpy().astype(np.float32)
+            bad = ~np.isfinite(embeddings).all(axis=1)
+            if bad.any():
+                raise ValueError(
+                    'The model gave non-finite embeddings for '
+                    f'{int(bad.sum())} images (first: '
+                    f'{[paths[chunk[i]] for i in np.flatnonzero(bad)[:3]]});'
+                    ' they were not added. Check the checkpoint.')
+            scores = np.zeros((len(chunk), 0), np.float32) if                 result['scores'] is None else result['scores'].numpy()
+            self.backend.write(dict(
+                embeddings=embeddings, scores=scores.astype(np.float32),
+                paths=np.array([paths[j] for j in chunk]),
+                cameras=np.array([camera_of(paths[j]) for j in chunk],
+                                 dtype=np.int64),
+                hashes=np.array([hashes[j] for j in chunk]),
+                seq=np.array([session['offset'] + mine[j] for j in chunk],
+                             dtype=np.int64)), session)
+            if progress is not None:
+                progress.update(len(chunk) * world)
+        added = torch.tensor(len(todo))
+        if world > 1:
+            all_reduce(added)
+            barrier()
+        if rank == 0:
+            self.backend.commit(session)
+        if world > 1:
+            barrier()
+            if rank != 0:
+                self.backend.reload()
+        self.last_added = int(added)
+        return self.last_added
 
     # -- searching -----------------------------------------------------------
     def __len__(self) -> int:
-        return int(len(self.gallery['paths']))
+        return len(self.backend)
 
     def parse(self, text: str) -> ParsedQuery:
         return self.parser.parse(text)
@@ -285,24 +312,20 @@ class PersonSearcher:
         understood), ``guessed`` (words matched by the language model's
         similarity only, with the phrase and cosine), ``mode`` (how it was
         scored, see :class:`QueryScorer`) and ``results``:
-        ``[{path, score}]``, best first. Filters: ``cameras`` keeps images
-        of those cameras;
-        ``where`` (a query, e.g. ``"Backpack, -Hat"``) keeps images whose
-        predicted scores pass ``thr`` for its present attributes and not
-        for its absent ones."""
+        ``[{path, score, camera, attributes}]``, best first. Filters,
+        pushed down into the backend's search (so a selective filter still
+        returns ``topk`` images when that many pass): ``cameras`` keeps
+        images of those cameras; ``where`` (a query, e.g.
+        ``"Backpack, -Hat"``) keeps images whose predicted scores pass
+        ``thr`` for its present attributes and not for its absent ones."""
         if isinstance(query, ParsedQuery):
             parsed = query
         elif self.text_search:
             parsed = self._parse_for_text(query)
         else:
             parsed = self.parse(query)
-        scores, plan = self._score(parsed, topk)
-        keep = np.ones(len(self), dtype=bool)
-        if cameras is not None:
-            keep &= np.isin(self.gallery['cameras'], list(cameras))
-        if where:
-            keep &= self.predicted(self.parse(where), thr)
-        scores = np.where(keep, scores, -np.inf)
+        flt = self.filter(cameras, where, thr)
+        rows, scores, plan = self._score(parsed, topk, flt)
         order = np.argsort(-scores, kind='stable')[:topk]
         order = order[np.isfinite(scores[order])]
         return dict(
@@ -310,20 +333,40 @@ class PersonSearcher:
             ignored=list(parsed.ignored),
             guessed=dict(parsed.guessed),
             mode=plan['mode'],
-            results=[self._result(i, scores[i]) for i in order])
+            results=[self._result(rows, i, scores[i]) for i in order])
 
-    def _result(self, i: int, score: float, thr: float = 0.5) -> dict:
+    def filter(self, cameras: Optional[Sequence[int]] = None,
+               where: Optional[str] = None,
+               thr: float = 0.5) -> Optional[Filter]:
+        """The :class:`Filter` of ``cameras`` and ``where``, or None."""
+        if cameras is None and not where:
+            return None
+        present, absent = [], []
+        if where:
+            if self.backend.num_scores == 0:
+                raise ValueError(
+                    'This index has no predicted attribute scores to filter '
+                    f'on ({self.info["model"]["type"]} predicts none).')
+            vector = self.parse(where).vector
+            present = np.flatnonzero(vector == 1).tolist()
+            absent = np.flatnonzero(vector == 0).tolist()
+        return Filter(cameras=None if cameras is None else
+                      [int(c) for c in cameras],
+                      present=present, absent=absent, thr=float(thr))
+
+    def _result(self, rows: dict, i: int, score: float,
+                thr: float = 0.5) -> dict:
         """One ranked image: its path, its score and the attributes the
         model predicts for it (score above ``thr``), highest first."""
-        probs = self.gallery['scores']
+        probs = rows['scores']
         names = self.parser.attributes
         present = [] if probs.shape[1] == 0 else sorted(
             (j for j in range(probs.shape[1]) if probs[i, j] > thr),
             key=lambda j: -probs[i, j])
         return dict(
-            path=str(self.gallery['paths'][i]),
+            path=str(rows['paths'][i]),
             score=float(score),
-            camera=int(self.gallery['cameras'][i]),
+            camera=int(rows['cameras'][i]),
             attributes=[names[j] for j in present])
 
     @property
@@ -344,80 +387,62 @@ class PersonSearcher:
                 present=[], absent=[],
                 ignored=re.findall(r'[A-Za-z0-9]+', text), text=text)
 
-    def _text_scores(self, text: str, topk: int) -> np.ndarray:
-        """Cosine of every image with the CLIP embedding of ``text``
-        (``-inf`` for those an approximate search did not reach)."""
-        query = self.model.encode_text([text]).float().cpu().numpy()
-        gallery = self.gallery['embeddings']
-        if not self.info.get('approximate'):
-            return gallery @ query[0]
-        _, ids = self.faiss_index.search(
-            np.ascontiguousarray(query, dtype=np.float32),
-            max(4 * topk, 100))
-        ids = np.unique(ids[ids >= 0])
-        scores = np.full(len(self), -np.inf, dtype=np.float32)
-        scores[ids] = gallery[ids] @ query[0]
-        return scores
+    def _candidates(self, vectors: np.ndarray, topk: int,
+                    flt: Optional[Filter]) -> dict:
+        """The rows to score exactly: every row (that passes ``flt``) of
+        an exhaustive gallery, else the union of each vector's nearest
+        rows in the backend's index."""
+        if self.backend.exhaustive:
+            return self.backend.scan(flt)
+        ids = self.backend.search(vectors, max(4 * topk, 100), flt)
+        return self.backend.fetch(ids)
 
-    def _score(self, parsed: ParsedQuery, topk: int):
-        """Scores of every image (``-inf`` for those an approximate search
-        did not reach)."""
+    def _score(self, parsed: ParsedQuery, topk: int,
+               flt: Optional[Filter] = None):
+        """The rows scored and their scores, with the scorer's plan."""
         if self.text_search:
-            return self._text_scores(parsed.text, topk), dict(
+            query = self.model.encode_text([parsed.text]).float().cpu()
+            rows = self._candidates(query.numpy(), topk, flt)
+            return rows, rows['embeddings'] @ query[0].numpy(), dict(
                 mode='clip-text')
-        gallery = torch.from_numpy(self.gallery['embeddings'])
-        probs = torch.from_numpy(self.gallery['scores'])
-        if not self.info.get('approximate'):
-            scores, plan = self.scorer.score(parsed.vector, gallery, probs)
-            return scores.numpy(), plan
         plan = self.scorer.plan(parsed.vector)
-        if plan['mode'] == 'attribute-scores':
-            scores, plan = self.scorer.score(parsed.vector, gallery, probs)
-            return scores.numpy(), plan
-        # approximate: candidates from the most probable combinations'
-        # nearest images, then exact scores on them
+        if self.backend.exhaustive or plan['mode'] == 'attribute-scores':
+            # every row: a small exact gallery, or a ranking by the
+            # predicted attribute scores alone
+            rows = self.backend.scan(flt)
+            scores, plan = self.scorer.score(
+                parsed.vector, torch.from_numpy(rows['embeddings']),
+                torch.from_numpy(rows['scores']))
+            return rows, scores.numpy(), plan
+        # candidates from the most probable combinations' nearest images,
+        # then exact scores on them
         embeddings, log_w = plan['embeddings'], plan['log_weights']
         best = torch.argsort(log_w, descending=True)[:64]
-        k = max(4 * topk, 100)
-        _, ids = self.faiss_index.search(
-            np.ascontiguousarray(embeddings[best].numpy()), k)
-        candidates = torch.from_numpy(np.unique(ids[ids >= 0]))
-        scores = np.full(len(self), -np.inf, dtype=np.float32)
-        sims = gallery[candidates] @ embeddings.t()
-        scores[candidates.numpy()] = self.scorer.combine(
-            plan, parsed.vector, sims,
-            probs[candidates] if probs.numel() else None).numpy()
-        return scores, plan
-
-    def predicted(self, parsed: ParsedQuery, thr: float = 0.5) -> np.ndarray:
-        """``(N, )`` whether each image's predicted attribute scores agree
-        with ``parsed`` (present: score > ``thr``; absent: not)."""
-        probs = self.gallery['scores']
-        if probs.shape[1] == 0:
-            raise ValueError(
-                'This index has no predicted attribute scores to filter on '
-                f'({self.info["model"]["type"]} predicts none).')
-        known = parsed.vector >= 0
-        return ((probs[:, known] > thr) == (parsed.vector[known] == 1)).all(
-            axis=1)
+        rows = self._candidates(embeddings[best].numpy(), topk, flt)
+        sims = torch.from_numpy(rows['embeddings']) @ embeddings.t()
+        probs = torch.from_numpy(rows['scores'])
+        scores = self.scorer.combine(plan, parsed.vector, sims,
+                                     probs if probs.numel() else None)
+        return rows, scores.numpy(), plan
 
     def search_image(self, image, topk: int = 10,
                      cameras: Optional[Sequence[int]] = None) -> dict:
         """The gallery images nearest to ``image`` (re-identification with
         Cerberus; image-to-image for the others), optionally of
-        ``cameras`` only (then ranked exactly)."""
-        emb = self.inferencer.embed_images([image])['embeddings'].numpy()
+        ``cameras`` only."""
+        emb = self.inferencer.embed_images(
+            [image], progress=False)['embeddings'].numpy()
         emb = emb.astype(np.float32)
-        if cameras is not None:
-            sims = self.gallery['embeddings'] @ emb[0]
-            sims[~np.isin(self.gallery['cameras'], list(cameras))] = -np.inf
-            ids = np.argsort(-sims, kind='stable')[:topk]
-            pairs = [(sims[i], i) for i in ids if np.isfinite(sims[i])]
-        else:
-            k = min(topk, len(self))
-            sims, ids = self.faiss_index.search(emb, k)
-            pairs = [(s, i) for s, i in zip(sims[0], ids[0]) if i >= 0]
-        return dict(results=[self._result(i, s) for s, i in pairs])
+        flt = self.filter(cameras)
+        ids = self.backend.search(emb, topk, flt)
+        rows = self.backend.fetch(ids)
+        sims = rows['embeddings'] @ emb[0]
+        order = np.argsort(-sims, kind='stable')[:topk]
+        return dict(results=[self._result(rows, i, sims[i]) for i in order])
+
+    def cameras(self) -> List[int]:
+        """The cameras of the gallery's images (-1: unknown)."""
+        return self.backend.cameras()
 
     def paths(self) -> List[str]:
         return self.gallery['paths'].tolist()

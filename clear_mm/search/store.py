@@ -138,6 +138,12 @@ def read_gallery(index_dir: str, info: dict) -> Tuple[dict, Optional[object]]:
     return gallery, index
 
 
+def write_info(index_dir: str, info: dict) -> None:
+    """Replace ``index.json`` atomically."""
+    atomic_write(json.dumps(info, indent=1).encode('utf-8'),
+                 osp.join(index_dir, 'index.json'))
+
+
 def next_generation(info: dict, count: int, approximate: bool) -> dict:
     """``info`` of the next generation: its files and count."""
     n = info['generation'] + 1
@@ -163,8 +169,7 @@ def write_generation(index_dir: str, info: dict, gallery: dict,
     atomic_write(
         faiss.serialize_index(faiss_index).tobytes(),
         osp.join(index_dir, info['files']['faiss']))
-    atomic_write(json.dumps(info, indent=1).encode('utf-8'),
-                 osp.join(index_dir, 'index.json'))
+    write_info(index_dir, info)
     for name in old_files.values():
         path = osp.join(index_dir, name)
         if osp.isfile(path):

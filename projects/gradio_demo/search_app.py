@@ -90,7 +90,7 @@ def run_image_query(searcher,
 
 
 def camera_choices(searcher) -> List[str]:
-    cameras = sorted({int(c) for c in searcher.gallery['cameras']})
+    cameras = searcher.cameras()
     return [str(c) if c >= 0 else 'unknown' for c in cameras]
 
 

@@ -131,11 +131,33 @@ def retriever(tmp_path_factory):
     return root
 
 
-def test_index_build_add_reopen(retriever, tmp_path):
+BACKENDS = ['faiss', 'milvus']
+
+
+def backend_options(backend, tmp_path):
+    """``PersonSearcher.build`` keywords of a backend: faiss files, or a
+    Milvus Lite file beside the index folder."""
+    if backend == 'faiss':
+        return {}
+    pytest.importorskip('pymilvus')
+    pytest.importorskip('milvus_lite')
+    return dict(backend='milvus', milvus_uri=str(tmp_path / 'milvus.db'))
+
+
+def backend_args(backend, tmp_path):
+    """The same as tools/search.py index options."""
+    options = backend_options(backend, tmp_path)
+    return [] if not options else [
+        '--backend', 'milvus', '--milvus-uri', options['milvus_uri']]
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_index_build_add_reopen(retriever, tmp_path, backend):
     index = str(tmp_path / 'index')
     ckpt = str(retriever / 'asmr.pth')
     searcher = PersonSearcher.build(ASMR_CONFIG, ckpt,
-                                    str(retriever / 'cams1'), index)
+                                    str(retriever / 'cams1'), index,
+                                    **backend_options(backend, tmp_path))
     assert len(searcher) == 10
     assert searcher.gallery['scores'].shape == (10, 26)
     assert set(searcher.gallery['cameras']) == {1, 2}
@@ -149,10 +171,11 @@ def test_index_build_add_reopen(retriever, tmp_path):
     PersonSearcher.build(ASMR_CONFIG, ckpt, str(retriever / 'cams2'), index)
     reopened = PersonSearcher.open(index)
     assert len(reopened) == 16
-    assert sorted(os.listdir(index)) == [
+    assert reopened.info['backend'] == backend
+    assert sorted(os.listdir(index)) == ([
         '.lock', 'faiss-2.index', 'gallery-2.npz', 'index.json',
         'model_config.py'
-    ]
+    ] if backend == 'faiss' else ['.lock', 'index.json', 'model_config.py'])
     answer = reopened.search('Female, Backpack', topk=16)
     old = {r['path']: r['score'] for r in first['results']}
     for r in answer['results']:
@@ -190,16 +213,27 @@ def test_index_build_add_reopen(retriever, tmp_path):
     with pytest.raises(ValueError, match='another model'):
         PersonSearcher.build(ASMR_CONFIG, str(retriever / 'other.pth'),
                              str(retriever / 'cams1'), index)
-    with pytest.raises(ValueError, match='in the index already'):
-        reopened.add(str(retriever / 'cams1'))
+    # images already indexed are skipped (an add resumes), a path whose
+    # content changed is refused
+    assert reopened.add(str(retriever / 'cams1')) == 0
+    assert len(reopened) == 16
+    changed = tmp_path / 'changed' / osp.basename(reopened.paths()[0])
+    os.makedirs(changed.parent)
+    Image.open(retriever / 'data' / 'images' / '000011.png').save(changed)
+    reopened.add(str(changed))
+    Image.open(retriever / 'data' / 'images' / '000012.png').save(changed)
+    with pytest.raises(ValueError, match='1 images changed since'):
+        reopened.add(str(changed))
     # a diverged model's NaN embeddings are refused, the index unchanged
     dim = reopened.gallery['embeddings'].shape[1]
-    reopened.inferencer.embed_images = lambda images, batch_size: dict(
+    new = tmp_path / 'new.png'
+    Image.open(retriever / 'data' / 'images' / '000013.png').save(new)
+    reopened.inferencer.embed_images = lambda images, *a, **k: dict(
         embeddings=torch.full((1, dim), float('nan')), scores=None,
-        img_paths=['new.png'])
+        img_paths=[str(new)])
     with pytest.raises(ValueError, match='non-finite embeddings'):
-        reopened.add('new.png')
-    assert len(PersonSearcher.open(index)) == 16
+        reopened.add(str(new))
+    assert len(PersonSearcher.open(index)) == 17
 
 
 KILL_DURING_SAVE = '''
@@ -229,6 +263,22 @@ def test_crash_during_write_keeps_the_index(retriever, tmp_path):
     searcher = PersonSearcher.open(index)
     assert len(searcher) == 10
     assert searcher.search('Female')['results']
+    # the killed add had written its embeddings (shards/<run>/): run
+    # again, it adopts them instead of embedding the images again
+    (run, ) = os.listdir(osp.join(index, 'shards'))
+    assert os.listdir(osp.join(index, 'shards', run)) == [
+        '.lock', 'rank0-000000.npz'
+    ] or sorted(os.listdir(osp.join(index, 'shards', run))) == [
+        '.lock', 'rank0-000000.npz'
+    ]
+    assert searcher.add(str(retriever / 'cams2')) == 0
+    assert len(searcher) == 16 and not osp.exists(osp.join(index, 'shards'))
+    reopened = PersonSearcher.open(index)
+    assert sorted(reopened.paths()) == sorted(
+        PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
+                             str(retriever / 'cams2'),
+                             str(tmp_path / 'fresh')).paths() +
+        searcher.paths()[:10])
 
 
 CONCURRENT_ADD = r"""
@@ -279,13 +329,14 @@ def test_two_writers_add_to_one_index(retriever, tmp_path):
     assert searcher.info['generation'] == 3  # build, then one each
 
 
-def test_cli(retriever, tmp_path):
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_cli(retriever, tmp_path, backend):
     from tests.utils import run
     index = str(tmp_path / 'index')
     out = run('tools/search.py', 'index', ASMR_CONFIG,
               str(retriever / 'asmr.pth'), str(retriever / 'cams1'),
-              '--index', index)
-    assert '10 images (10 added; exact search)' in out
+              '--index', index, *backend_args(backend, tmp_path))
+    assert '10 images (10 added; exact search' in out
     proc = python('tools/search.py', 'query', index, '--query',
                   'a woman with a backpack and a purple scarf', '--topk', '3',
                   '--json', '--out', str(tmp_path / 'top.png'), timeout=300)
@@ -342,7 +393,8 @@ def test_two_process_extraction_equals_one(retriever, tmp_path):
     ])
 
 
-def test_clip_text_to_image_index(retriever, tmp_path, tiny_clip):
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_clip_text_to_image_index(retriever, tmp_path, tiny_clip, backend):
     """CLIP zero-shot indexes a folder without a checkpoint (its weights
     are the CLIP folder, fingerprinted) and searches with the query text
     itself: the ranking is the cosine of the images' CLIP embeddings with
@@ -355,7 +407,8 @@ def test_clip_text_to_image_index(retriever, tmp_path, tiny_clip):
     cfg.model.clip = clip
     index = str(tmp_path / 'index')
     searcher = PersonSearcher.build(cfg, None, str(retriever / 'cams1'),
-                                    index, metainfo=synthetic_meta())
+                                    index, metainfo=synthetic_meta(),
+                                    **backend_options(backend, tmp_path))
     assert len(searcher) == 10 and searcher.info['model']['type'] == \
         'CLIPZeroShotPAR'
     text = 'a woman in a red scarf'  # the parser knows only "woman"
@@ -532,14 +585,16 @@ def load_search_app():
     return app_module
 
 
-def test_search_page_logic_without_a_browser(retriever, tmp_path):
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_search_page_logic_without_a_browser(retriever, tmp_path, backend):
     """The page's answers, computed as the page computes them but without
     a browser: text queries with a camera filter, errors, image queries,
     whole crops with their predicted attributes, the page's components."""
     app = load_search_app()
     index = str(tmp_path / 'index')
     PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
-                         str(retriever / 'cams1'), index)
+                         str(retriever / 'cams1'), index,
+                         **backend_options(backend, tmp_path))
     searcher = PersonSearcher.open(index)
     text, crops = app.run_query(searcher, 'Female, Backpack, -Hat', 4, ['2'])
     assert '**present:** Female, Backpack' in text
