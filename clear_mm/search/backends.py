@@ -32,8 +32,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from clear_mm.utils.io import atomic_write
-from .store import (EF_SEARCH, build_faiss, camera_of, index_lock,
-                    read_gallery, write_generation)
+from .store import (EF_SEARCH, augmented, build_faiss, camera_of,
+                    index_lock, joint_bound, joint_vectors,
+                    read_gallery, tune_ef_search, write_generation)
 
 FIELDS = ('embeddings', 'scores', 'paths', 'cameras', 'hashes', 'seq')
 # below this fraction of the gallery passing a filter, HNSW is not asked
@@ -176,10 +177,22 @@ class Gallery:
     def reload(self) -> None:
         """Another rank committed: read what it wrote."""
 
+    @property
+    def joint(self) -> Optional[dict]:
+        """``{'sigma': ...}`` when attribute queries search the joint
+        vectors (:func:`~clear_mm.search.store.joint_vectors`: embedding
+        and predicted scores, so that the candidates are those of the
+        combined score, not of the embedding alone); else None."""
+        joint = self.info.get('joint')
+        return joint if joint and self.num_scores else None
+
     def search(self, vectors: np.ndarray, k: int,
                flt: Optional[Filter] = None) -> np.ndarray:
-        """The ids of the union of each vector's ``k`` nearest rows (inner
-        product) that pass ``flt``."""
+        """The ids of the union of each vector's ``k`` rows of largest
+        inner product that pass ``flt``. ``vectors`` are embeddings
+        ``(Q, D)`` (image and text queries) or, when :attr:`joint`,
+        joint queries ``(Q, D + 2A)``
+        (:func:`~clear_mm.search.store.joint_queries`)."""
         raise NotImplementedError
 
     def fetch(self, ids) -> dict:
@@ -212,8 +225,14 @@ class FaissGallery(Gallery):
     ``shards/<run>/`` (every rank its own), and the commit joins them into
     the next generation of the folder's files under the folder's lock. A
     run that was killed leaves its shards; the next add adopts them, so
-    their images are not embedded again."""
+    their images are not embedded again.
+
+    When the HNSW graph is built, its ``efSearch`` is the smallest that
+    finds 95 % of the exact top 10 of ``tuning_queries()`` (the model's
+    own query embeddings, given by the searcher), recorded in
+    ``index.json``."""
     kind = 'faiss'
+    tuning_queries = None
 
     def __init__(self, index_dir: str, info: dict,
                  rows: Optional[dict] = None, index=None,
@@ -245,6 +264,10 @@ class FaissGallery(Gallery):
     @property
     def num_scores(self) -> int:
         return int(self.rows['scores'].shape[1])
+
+    @property
+    def dim(self) -> int:
+        return int(self.rows['embeddings'].shape[1])
 
     @property
     def exhaustive(self) -> bool:
@@ -355,16 +378,77 @@ class FaissGallery(Gallery):
         old_count = len(self)
         rows = concat_rows([self.rows, new]) if old_count else new
         approximate = len(rows['paths']) >= self.approximate_from
+        self.info = dict(self.info, approximate=approximate)
         if self.index is not None and self.index.ntotal == old_count and \
                 hasattr(self.index, 'hnsw') == approximate:
             # incremental: HNSW links the new nodes into its graph, a flat
             # index appends them; rebuilt only when crossing the threshold
-            self.index.add(np.ascontiguousarray(new['embeddings']))
+            self.index.add(self._index_vectors(new))
+            self.rows = rows
         else:
-            self.index = build_faiss(rows['embeddings'], approximate)
-        self.rows = rows
+            self.rows = rows
+            self.index = self.build_index()
+            self.tune()
         self.info = write_generation(self.index_dir, self.info,
                                      self.rows, self.index, approximate)
+
+    # -- the faiss index -----------------------------------------------------
+    @property
+    def joint_index(self) -> bool:
+        """Whether the faiss index holds augmented joint vectors (an HNSW
+        graph of a model with predicted probabilities)."""
+        return bool(self.approximate and self.joint)
+
+    def _index_vectors(self, rows: dict) -> np.ndarray:
+        if not self.joint_index:
+            return np.ascontiguousarray(rows['embeddings'], np.float32)
+        sigma = self.joint['sigma']
+        return augmented(
+            joint_vectors(rows['embeddings'], rows['scores'], sigma),
+            joint_bound(sigma, rows['scores'].shape[1]))
+
+    def build_index(self):
+        """The faiss index of the rows: exact by inner product below
+        ``approximate_from`` images; HNSW above, by inner product of the
+        embeddings or, with joint vectors, by L2 distance of their
+        augmented form (the same order as their inner product)."""
+        return build_faiss(self._index_vectors(self.rows), self.approximate,
+                           'l2' if self.joint_index else 'ip')
+
+    def _queries(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` as the index takes them: an embedding searches a
+        joint index as ``[e / sigma, 0, 0]`` (its cosine), augmented."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not self.joint_index:
+            return vectors
+        width = self.rows['embeddings'].shape[1]
+        if vectors.shape[1] == width:
+            vectors = np.hstack([
+                vectors / self.joint['sigma'],
+                np.zeros((len(vectors), 2 * self.num_scores), np.float32)])
+        return augmented(vectors, 0, query=True)
+
+    def _row_vectors(self, ids, width: int) -> np.ndarray:
+        """The rows' vectors matching queries of ``width``."""
+        rows = take(self.rows, ids)
+        if width == rows['embeddings'].shape[1]:
+            return rows['embeddings']
+        return joint_vectors(rows['embeddings'], rows['scores'],
+                             self.joint['sigma'])
+
+    def tune(self) -> None:
+        """Tune an HNSW graph's ``efSearch`` on ``tuning_queries()``."""
+        if not self.approximate or self.tuning_queries is None:
+            return
+        queries = self.tuning_queries()
+        if queries is None:
+            return
+        ids = np.arange(len(self))
+        ef, recall = tune_ef_search(
+            self.index, self._row_vectors(ids, queries.shape[1]), queries,
+            index_queries=self._queries(queries))
+        self.info = dict(self.info, ef_search=ef,
+                         ef_search_recall_at_10=round(recall, 4))
 
     def reload(self) -> None:
         path = osp.join(self.index_dir, 'index.json')
@@ -385,25 +469,30 @@ class FaissGallery(Gallery):
         k = min(k, len(self))
         if k == 0:
             return np.zeros(0, np.int64)
-        if not flt:
-            _, ids = self.index.search(vectors, k)
-            return np.unique(ids[ids >= 0])
-        keep = flt.mask(self.rows['cameras'], self.rows['scores'])
-        passing = np.flatnonzero(keep)
+        keep = None if not flt else flt.mask(self.rows['cameras'],
+                                             self.rows['scores'])
+        passing = np.arange(len(self)) if keep is None else \
+            np.flatnonzero(keep)
         if not self.approximate or len(passing) < SELECTIVE * len(self):
-            # exact over the passing rows
-            sims = self.rows['embeddings'][passing] @ vectors.T
+            # exact over the passing rows (a flat index, or a selective
+            # filter that would leave a graph search few nodes to return)
+            sims = self._row_vectors(passing, vectors.shape[1]) @ vectors.T
             top = min(k, len(passing))
             best = np.argpartition(-sims, top - 1, axis=0)[:top] if top \
                 else np.zeros((0, len(vectors)), np.int64)
             return np.unique(passing[best.ravel()])
+        queries = self._queries(vectors)
+        if keep is None:
+            _, ids = self.index.search(queries, k)
+            return np.unique(ids[ids >= 0])
         import faiss
         bitmap = np.packbits(keep, bitorder='little')
         selector = faiss.IDSelectorBitmap(len(keep), faiss.swig_ptr(bitmap))
         params = faiss.SearchParametersHNSW(
             sel=selector,
-            efSearch=int(min(1024, EF_SEARCH * len(self) / len(passing))))
-        _, ids = self.index.search(vectors, k, params=params)
+            efSearch=int(min(1024, self.index.hnsw.efSearch * len(self) /
+                             len(passing))))
+        _, ids = self.index.search(queries, k, params=params)
         return np.unique(ids[ids >= 0])
 
     def fetch(self, ids) -> dict:
@@ -523,11 +612,6 @@ class MilvusGallery(Gallery):
                 self.collection)['state'] != LoadState.Loaded:
             client.load_collection(self.collection)
 
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
     def create(self, dim: int, num_scores: int) -> None:
         """The collection, unless it exists already (made by the same
         model: another model's is refused)."""
@@ -549,11 +633,18 @@ class MilvusGallery(Gallery):
             schema.add_field('scores', DataType.ARRAY,
                              element_type=DataType.FLOAT,
                              max_capacity=max(1, num_scores))
+            fields = ['embedding']
+            if self.info.get('joint') and num_scores:
+                schema.add_field('joint', DataType.FLOAT_VECTOR,
+                                 dim=dim + 2 * num_scores)
+                fields.append('joint')
             params = client.prepare_index_params()
-            params.add_index(field_name='embedding',
-                             index_type=self.index_type, metric_type='IP',
-                             params=self.INDEX_PARAMS.get(self.index_type,
-                                                          {}))
+            for field in fields:
+                params.add_index(field_name=field,
+                                 index_type=self.index_type,
+                                 metric_type='IP',
+                                 params=self.INDEX_PARAMS.get(
+                                     self.index_type, {}))
             client.create_collection(self.collection, schema=schema,
                                      index_params=params)
             # what made the rows, for whoever opens the collection
@@ -620,6 +711,11 @@ class MilvusGallery(Gallery):
                 rows['paths'].tolist(), rows['seq'], rows['hashes'].tolist(),
                 rows['cameras'], rows['embeddings'], rows['scores'])
         ]
+        if self.joint:
+            for row, v in zip(data, joint_vectors(
+                    rows['embeddings'], rows['scores'],
+                    self.joint['sigma'])):
+                row['joint'] = v.tolist()
         with self.client() as client:
             client.upsert(self.collection, data)
 
@@ -627,6 +723,20 @@ class MilvusGallery(Gallery):
         with self.client() as client:
             if client.has_collection(self.collection):
                 client.flush(self.collection)
+        if is_lite(self.uri):
+            # Milvus Lite finishes its index files when it closes (its
+            # own exit hook may not run: a forked or killed process)
+            self.close()
+
+    def close(self) -> None:
+        """Disconnect; a Milvus Lite file is closed (its background work
+        drained), and reopened by the next call."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if is_lite(self.uri):
+            from milvus_lite.server_manager import server_manager_instance
+            server_manager_instance.release_server(self.uri)
 
     def _search_params(self, k: int) -> dict:
         if self.index_type == 'HNSW':
@@ -637,11 +747,13 @@ class MilvusGallery(Gallery):
 
     def search(self, vectors, k, flt=None) -> np.ndarray:
         k = min(k, 16384)  # Milvus' largest top-k
+        vectors = np.asarray(vectors, np.float32)
+        field = 'embedding' if vectors.shape[1] == self.dim else 'joint'
         with self.client() as client:
             hits = client.search(
-                self.collection, data=np.asarray(vectors, np.float32).tolist(),
+                self.collection, data=vectors.tolist(),
                 limit=k, filter=flt.expression() if flt else '',
-                anns_field='embedding', output_fields=[],
+                anns_field=field, output_fields=['key'],
                 search_params=self._search_params(k))
         ids = sorted({h.get('id') if h.get('id') is not None else
                       h.get('key') for q in hits for h in q})
@@ -672,6 +784,18 @@ class MilvusGallery(Gallery):
                 self._num_scores = int(self._properties(client).get(
                     'clear_mm.num_scores', 0))
         return self._num_scores
+
+    def _schema(self) -> dict:
+        if not hasattr(self, '_fields'):
+            with self.client() as client:
+                self._fields = {
+                    f['name']: f for f in client.describe_collection(
+                        self.collection)['fields']}
+        return self._fields
+
+    @property
+    def dim(self) -> int:
+        return int(self._schema()['embedding']['params']['dim'])
 
     def fetch(self, ids) -> dict:
         ids = [str(i) for i in ids]

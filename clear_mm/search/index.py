@@ -57,6 +57,8 @@ class PersonSearcher:
             gallery = FaissGallery(index_dir, info, rows=gallery,
                                    approximate_from=approximate_from)
         self.backend = gallery
+        if isinstance(gallery, FaissGallery):
+            gallery.tuning_queries = self.tuning_queries
         self.approximate_from = approximate_from
         self.inferencer = AttributeRetrievalInferencer(model)
         if similarity == 'auto':
@@ -154,6 +156,9 @@ class PersonSearcher:
             schema=model.dataset_meta,
             count=0,
             approximate=False)
+        if model.scores_are_probabilities and not model.embeds_text:
+            # attribute queries search embedding and scores together
+            info['joint'] = dict(sigma=float(model.score_scale))
         if backend == 'milvus':
             if not milvus_uri:
                 raise ValueError('The milvus backend needs a URI (a .db '
@@ -198,6 +203,34 @@ class PersonSearcher:
                 f'{checkpoint} (sha256 {sha[:12]}) is another model. '
                 'Embeddings of two models cannot be searched together: '
                 'use another index folder.')
+
+    def tuning_queries(self, count: int = 256) -> Optional[np.ndarray]:
+        """Queries an approximate index is tuned on: the query embeddings
+        of the ``count`` most frequent training combinations (CLIP: its
+        embeddings of the attribute names); None for a model that keeps
+        no training combinations."""
+        with torch.no_grad():
+            if self.text_search:
+                return self.model.encode_text(
+                    self.parser.attributes).float().cpu().numpy()
+            try:
+                combinations, counts = self.scorer.proxies()
+            except ValueError:
+                return None
+            top = np.argsort(-counts, kind='stable')[:count]
+            emb = self.scorer._proxy_embeddings()[top].numpy()
+            if not self.backend.joint:
+                return emb
+            return np.vstack([
+                self._joint(emb[i:i + 1], combinations[j])
+                for i, j in enumerate(top)])
+
+    def _joint(self, embeddings: Optional[np.ndarray],
+               vector: np.ndarray) -> np.ndarray:
+        """Joint queries (:func:`~clear_mm.search.store.joint_queries`) of
+        query embeddings and the attribute vector they are for."""
+        from .store import joint_queries
+        return joint_queries(embeddings, vector, self.backend.dim)
 
     @classmethod
     def open(cls, index_dir: str, device: Optional[str] = None,
@@ -387,12 +420,19 @@ class PersonSearcher:
                 present=[], absent=[],
                 ignored=re.findall(r'[A-Za-z0-9]+', text), text=text)
 
-    def _candidates(self, vectors: np.ndarray, topk: int,
-                    flt: Optional[Filter]) -> dict:
+    def _candidates(self, vectors: Optional[np.ndarray], topk: int,
+                    flt: Optional[Filter],
+                    vector: Optional[np.ndarray] = None) -> dict:
         """The rows to score exactly: every row (that passes ``flt``) of
-        an exhaustive gallery, else the union of each vector's nearest
-        rows in the backend's index."""
+        an exhaustive gallery, else the union of each query embedding's
+        best rows in the backend's index; for an attribute ``vector``
+        with a joint index, best by the combined score (embedding and
+        the specified attributes' likelihood, :func:`joint_queries`)."""
         if self.backend.exhaustive:
+            return self.backend.scan(flt)
+        if vector is not None and self.backend.joint:
+            vectors = self._joint(vectors, vector)
+        elif vectors is None:  # the attribute scores alone, no joint index
             return self.backend.scan(flt)
         ids = self.backend.search(vectors, max(4 * topk, 100), flt)
         return self.backend.fetch(ids)
@@ -407,18 +447,21 @@ class PersonSearcher:
                 mode='clip-text')
         plan = self.scorer.plan(parsed.vector)
         if self.backend.exhaustive or plan['mode'] == 'attribute-scores':
-            # every row: a small exact gallery, or a ranking by the
-            # predicted attribute scores alone
-            rows = self.backend.scan(flt)
+            # every row of a small exact gallery; for a ranking by the
+            # predicted attribute scores alone, the best of a joint index
+            rows = self._candidates(None, topk, flt, parsed.vector)
             scores, plan = self.scorer.score(
                 parsed.vector, torch.from_numpy(rows['embeddings']),
                 torch.from_numpy(rows['scores']))
             return rows, scores.numpy(), plan
-        # candidates from the most probable combinations' nearest images,
+        # candidates from the most probable combinations' best images,
         # then exact scores on them
         embeddings, log_w = plan['embeddings'], plan['log_weights']
         best = torch.argsort(log_w, descending=True)[:64]
-        rows = self._candidates(embeddings[best].numpy(), topk, flt)
+        rows = self._candidates(embeddings[best].numpy(), topk, flt,
+                                parsed.vector
+                                if self.model.scores_are_probabilities
+                                else None)
         sims = torch.from_numpy(rows['embeddings']) @ embeddings.t()
         probs = torch.from_numpy(rows['scores'])
         scores = self.scorer.combine(plan, parsed.vector, sims,

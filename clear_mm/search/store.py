@@ -33,8 +33,8 @@ from clear_mm.utils.io import atomic_write
 from clear_mm.utils.provenance import sha256_of as file_sha256
 
 FORMAT = 1
-# HNSW search breadth: recall@10 1.000 at 1M items, 0.36 ms per query, in
-# tools/analysis_tools/benchmark_search.py (faiss' default is 16)
+# HNSW search breadth when no tuning queries are at hand (faiss' default
+# is 16); an index built with them records its own (tune_ef_search)
 EF_SEARCH = 128
 CAMERA = re.compile(r'_c(\d+)')
 
@@ -60,19 +60,106 @@ def camera_of(path: Optional[str]) -> int:
     return int(match.group(1)) if match else -1
 
 
-def build_faiss(embeddings: np.ndarray, approximate: bool):
-    """A faiss inner-product index of ``embeddings``: HNSW when
-    ``approximate``, else exact."""
+# predicted probabilities are clamped to [EPS, 1 - EPS], as the scorer does
+EPS = 1e-6
+
+
+def joint_vectors(embeddings: np.ndarray, scores: np.ndarray,
+                  sigma: float) -> np.ndarray:
+    """``[sigma e, logit p, log(1 - p)]`` per image: its inner product with
+    a :func:`joint_queries` row is the score of that query embedding plus
+    the log-likelihood of the query's specified attributes (the scorer's
+    combined score for one combination)."""
+    p = np.clip(scores.astype(np.float64), EPS, 1 - EPS)
+    return np.hstack([sigma * embeddings, np.log(p) - np.log1p(-p),
+                      np.log1p(-p)]).astype(np.float32)
+
+
+def joint_queries(embeddings: Optional[np.ndarray], vector: np.ndarray,
+                  dim: int) -> np.ndarray:
+    """``[E_c, m q, m]`` per query embedding ``E_c`` (``m``: the specified
+    attributes of ``vector``; ``E`` zero when None: the likelihood
+    alone)."""
+    vector = np.asarray(vector)
+    known = (vector >= 0).astype(np.float32)
+    if embeddings is None:
+        embeddings = np.zeros((1, dim), np.float32)
+    tail = np.hstack([known * np.clip(vector, 0, 1), known])
+    return np.hstack([embeddings, np.repeat(tail[None], len(embeddings),
+                                            0)]).astype(np.float32)
+
+
+def joint_bound(sigma: float, num_scores: int) -> float:
+    """The largest norm a :func:`joint_vectors` row can have."""
+    most = -np.log(EPS)  # |logit p| and |log(1 - p)| under the clamp
+    return float(np.sqrt(sigma**2 + 2 * num_scores * most**2) + 1e-3)
+
+
+def augmented(x: np.ndarray, bound: float, query: bool = False):
+    """Maximum inner product as nearest neighbour: rows get
+    ``sqrt(bound^2 - |x|^2)`` as a last coordinate, queries 0, so that
+    the L2-nearest rows are those of the largest inner product."""
+    x = np.asarray(x, np.float32)
+    last = np.zeros((len(x), 1), np.float32) if query else np.sqrt(
+        np.maximum(bound**2 - (x.astype(np.float64)**2).sum(1), 0))[:, None]
+    return np.ascontiguousarray(np.hstack([x, last]), dtype=np.float32)
+
+
+def build_faiss(embeddings: np.ndarray, approximate: bool,
+                metric: str = 'ip'):
+    """A faiss index of ``embeddings`` by inner product (``metric`` 'ip')
+    or L2 distance ('l2'): HNSW when ``approximate``, else exact."""
     import faiss
     dim = embeddings.shape[1]
+    kind = faiss.METRIC_INNER_PRODUCT if metric == 'ip' else faiss.METRIC_L2
     if approximate:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(dim, 32, kind)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = EF_SEARCH
     else:
-        index = faiss.IndexFlatIP(dim)
+        index = faiss.IndexFlat(dim, kind)
     index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
     return index
+
+
+def exact_topk(embeddings: np.ndarray, queries: np.ndarray,
+               k: int) -> np.ndarray:
+    """``(Q, k)`` ids of each query's ``k`` largest inner products, by
+    brute force (in blocks of 100,000 rows)."""
+    best_ids = np.zeros((len(queries), 0), np.int64)
+    best = np.zeros((len(queries), 0), np.float32)
+    for start in range(0, len(embeddings), 100_000):
+        sims = queries @ embeddings[start:start + 100_000].T
+        ids = np.arange(start, start + sims.shape[1])[None].repeat(
+            len(queries), 0)
+        sims, ids = np.hstack([best, sims]), np.hstack([best_ids, ids])
+        top = np.argsort(-sims, axis=1, kind='stable')[:, :k]
+        best = np.take_along_axis(sims, top, 1)
+        best_ids = np.take_along_axis(ids, top, 1)
+    return best_ids
+
+
+def tune_ef_search(index, embeddings: np.ndarray, queries: np.ndarray,
+                   k: int = 10, target: float = 0.95,
+                   choices=(16, 32, 64, 128, 256, 512, 1024),
+                   index_queries: Optional[np.ndarray] = None):
+    """The smallest HNSW ``efSearch`` of ``choices`` at which the graph
+    finds ``target`` of the exact top ``k`` (largest inner product with
+    ``embeddings``) of ``queries`` (recall@k), and that recall; the
+    largest choice when none reaches it. ``index_queries``: the queries
+    as the index takes them, when that differs (augmented)."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    exact = exact_topk(embeddings, queries, k)
+    if index_queries is None:
+        index_queries = queries
+    for ef in choices:
+        index.hnsw.efSearch = ef
+        _, found = index.search(index_queries, k)
+        recall = float(np.mean([len(set(a) & set(b)) / k
+                                for a, b in zip(found, exact)]))
+        if recall >= target:
+            break
+    return ef, recall
 
 
 @contextmanager
@@ -134,7 +221,7 @@ def read_gallery(index_dir: str, info: dict) -> Tuple[dict, Optional[object]]:
         import faiss
         index = faiss.read_index(osp.join(index_dir, faiss_file))
         if hasattr(index, 'hnsw'):
-            index.hnsw.efSearch = EF_SEARCH
+            index.hnsw.efSearch = info.get('ef_search', EF_SEARCH)
     return gallery, index
 
 

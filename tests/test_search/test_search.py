@@ -490,7 +490,9 @@ def test_approximate_index(retriever, tmp_path):
                                  str(tmp_path / 'flat'))
     assert approx.info['approximate'] and not exact.info['approximate']
     reopened = PersonSearcher.open(str(tmp_path / 'hnsw'))
-    assert reopened.faiss_index.hnsw.efSearch == 128
+    # efSearch tuned at build on the model's own queries, kept on reopening
+    assert reopened.info['ef_search_recall_at_10'] >= 0.95
+    assert reopened.faiss_index.hnsw.efSearch == reopened.info['ef_search']
     for query in ('Female, Backpack', 'a man without a hat'):
         a, e = approx.search(query, topk=5), exact.search(query, topk=5)
         # ten images: the graph reaches them all, so the same answer
@@ -538,12 +540,17 @@ def brute_force_scores(model, vector, gallery, probs):
     return soft_max + likelihood
 
 
-def test_approximate_search_recall_at_scale(retriever, tmp_path):
+@pytest.mark.parametrize('scores', ['agreeing', 'independent'])
+def test_approximate_search_recall_at_scale(retriever, tmp_path, scores):
     """6,000 gallery items (embeddings scattered around the model's own
     query embeddings, so that the graph has to choose): exact search
     equals a brute force over the score written above, and the HNSW path
-    finds at least 95 % of exact search's top 10 (recall@10)."""
-    from clear_mm.search.store import build_faiss
+    finds at least 95 % of exact search's top 10 (recall@10). The
+    predicted scores agree with the embeddings (both from one
+    combination) or are independent of them (another item's): then the
+    top 10 of the combined score is not the embedding's, and only
+    candidates searched by the combined score (the joint vectors) find
+    it."""
     ckpt, images = str(retriever / 'asmr.pth'), str(retriever / 'cams1')
     searcher = PersonSearcher.build(ASMR_CONFIG, ckpt, images,
                                     str(tmp_path / 'flat'))
@@ -561,6 +568,8 @@ def test_approximate_search_recall_at_scale(retriever, tmp_path):
         np.float32)
     probs = np.clip(attrs[owner] * 0.8 + 0.1 + 0.1 * rng.standard_normal(
         (n, attrs.shape[1])), 0.01, 0.99).astype(np.float32)
+    if scores == 'independent':
+        probs = probs[rng.permutation(n)]
     gallery = dict(embeddings=emb, scores=probs,
                    paths=np.array([f'{i:05d}_c1s1.jpg' for i in range(n)]),
                    cameras=np.ones(n, dtype=np.int64))
@@ -568,8 +577,11 @@ def test_approximate_search_recall_at_scale(retriever, tmp_path):
                            dict(searcher.info, approximate=False), gallery)
     approx = PersonSearcher(searcher.index_dir, model,
                             dict(searcher.info, approximate=True), gallery)
-    graph = build_faiss(emb, approximate=True)
-    assert hasattr(graph, 'hnsw')
+    # the graph of the joint vectors (embedding and predicted scores: the
+    # candidates of the combined score)
+    assert approx.backend.joint_index
+    graph = approx.backend.build_index()
+    assert hasattr(graph, 'hnsw') and graph.d == 128 + 2 * 26 + 1
     reached = []
 
     class Counting:  # how many images the graph hands to exact scoring
@@ -619,7 +631,6 @@ def test_filters_are_pushed_into_the_search(retriever, tmp_path, kind):
     are the brute-force top 10 of the passing items (exact search: equal;
     HNSW and Milvus' candidate search: recall@10 >= 0.95)."""
     from clear_mm.search import MilvusGallery
-    from clear_mm.search.store import build_faiss
     options = backend_options('milvus' if kind == 'milvus' else 'faiss',
                               tmp_path)
     searcher = PersonSearcher.build(ASMR_CONFIG, str(retriever / 'asmr.pth'),
@@ -657,7 +668,7 @@ def test_filters_are_pushed_into_the_search(retriever, tmp_path, kind):
         gallery = rows
     filtered = PersonSearcher(searcher.index_dir, model, info, gallery)
     if kind == 'faiss-hnsw':
-        filtered.faiss_index = build_faiss(emb, approximate=True)
+        filtered.faiss_index = filtered.backend.build_index()
     names = searcher.parser.attributes
     backpack, hat = names.index('Backpack'), names.index('Hat')
     filters = [
