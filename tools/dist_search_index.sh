@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash tools/dist_search_index.sh CONFIG CHECKPOINT IMAGES NPROC \
 #     --index INDEX_DIR [search.py index options]
-# Each process embeds every NPROC-th image; rank 0 writes the index.
+# Each process embeds every NPROC-th image and writes it itself (faiss:
+# shard files rank 0 joins; Milvus: inserts); run again to resume.
 CONFIG=$1
 CHECKPOINT=$2
 IMAGES=$3

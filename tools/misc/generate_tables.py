@@ -189,7 +189,10 @@ def benchmark_table(args: dict, doc: Path) -> str:
         return f"Not measured yet: no `{args['benchmark']}`.\n"
     with open(path) as f:
         data = json.load(f)
-    if isinstance(data.get('rows'), list) and data['rows'] and \
+    if 'indexes' in data:  # benchmark_search.py
+        lines, note = search_table(data, args.get('part', 'indexes'),
+                                   args)
+    elif isinstance(data.get('rows'), list) and data['rows'] and \
             'variant' in data['rows'][0]:  # onnx_accuracy.py
         base = data['rows'][0]
         lines = [
@@ -272,6 +275,81 @@ def benchmark_table(args: dict, doc: Path) -> str:
     return ('\n'.join(lines) + f'\n\n{note} Measured with {preset}commit '
             f"{data['commit'][:7]}, {machine}, {data['date'][:10]} "
             f"(`{data['command']}`).\n")
+
+
+def search_table(data: dict, part: str, args: dict):
+    """The tables of ``benchmark_search.py``'s record: ``indexes`` (index
+    types on each distribution), ``end_to_end`` (PersonSearcher.search per
+    query kind), ``indexing`` (images per second) and ``sizing`` (a
+    gallery of ``images`` crops, from the measured bytes per image and
+    indexing speed; ``node_gib`` of memory per node, ``days`` to index
+    it)."""
+    n = data['size']
+    if part == 'indexes':
+        lines = ['| distribution | images | index | build (s) | bytes / '
+                 'image | p50 (ms) | p99 (ms) | recall@10 |',
+                 '|---|---|---|---|---|---|---|---|']
+        for r in data['indexes']:
+            per = r.get('bytes_per_image')
+            lines.append(
+                f"| {r['distribution']} | {r['n']:,} | {r['index']} | "
+                f"{r['build_s']:.1f} | "
+                f"{'-' if per is None else f'{per:.0f}'} | "
+                f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                f"{r['recall']:.3f} |")
+        note = (f"One query at a time, {data['threads']} threads; recall@10 "
+                'against exact search on held-out queries; the model '
+                "distribution's replicas sit at cosine "
+                f"{data.get('replica_cosine', float('nan')):.3f} from their "
+                f"{data['source']} source images.")
+    elif part == 'end_to_end':
+        lines = [f'| query ({n:,} images) | queries | p50 (ms) | p99 (ms) | '
+                 'recall@10 | scored as |', '|---|---|---|---|---|---|']
+        for r in data['end_to_end']:
+            lines.append(f"| {r['kind']} | {r['queries']} | "
+                         f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                         f"{r['recall']:.3f} | {', '.join(r['modes'])} |")
+        note = ('`PersonSearcher.search` (parse, encode, search, re-score) '
+                f"on the HNSW index (efSearch {data['end_to_end_ef_search']},"
+                ' tuned at build), recall@10 against exhaustive scoring of '
+                'every image.')
+    elif part == 'indexing':
+        lines = ['| model | weights | images | img/s |', '|---|---|---|---|']
+        for r in data['indexing']:
+            lines.append(f"| {r['config']} | {r['weights']} | {r['images']} "
+                         f"| {r['images_per_s']:.1f} |")
+        note = ('`PersonSearcher.build` of rendered images: decoding, '
+                'embedding and writing included, one process.')
+    else:  # sizing
+        images = float(args.get('images', 1e8))
+        node = float(args.get('node_gib', 64)) * 2**30 * 0.7
+        days = float(args.get('days', 7))
+        lines = [f'| index ({images:.0e} images) | memory (GiB) | nodes of '
+                 f"{args.get('node_gib', 64)} GiB (70 % used) |",
+                 '|---|---|---|']
+        seen = set()
+        for r in data['indexes']:
+            kind = r['index'].split(' nprobe')[0].split(', efSearch')[0]
+            if r['distribution'] != 'model' or 'bytes_per_image' not in r \
+                    or kind in seen:
+                continue  # one row per index type (nprobe: same memory)
+            seen.add(kind)
+            total = r['bytes_per_image'] * images
+            lines.append(f"| {kind} | {total / 2**30:,.0f} | "
+                         f"{int(-(-total // node))} |")
+        per_day = images / days / 86400
+        lines += ['', f'| indexing {images:.0e} images in {days:g} days | '
+                  'img/s needed | processes at the measured speed |',
+                  '|---|---|---|']
+        for r in data['indexing']:
+            lines.append(f"| {r['config']} ({r['weights']} weights) | "
+                         f"{per_day:,.0f} | "
+                         f"{int(-(-per_day // r['images_per_s']))} |")
+        note = ('Memory: the measured bytes per image at '
+                f'{n:,} images times the gallery; the gallery rows '
+                '(embedding, scores, path) come on top for faiss, and are '
+                'the engine\'s storage for Milvus.')
+    return lines, note
 
 
 def render(args: dict, doc: Path, models: Dict[str, dict]) -> str:
