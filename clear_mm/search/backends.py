@@ -284,12 +284,19 @@ class FaissGallery(Gallery):
         """A run folder for this add, locked while the run lives, and the
         run folders of killed runs (their lock is free), adopted."""
         run = f'{time.strftime("%Y%m%d-%H%M%S")}-{uuid.uuid4().hex[:8]}'
-        os.makedirs(osp.join(self._shards(), run), exist_ok=True)
-        self._locks = []
+        # locked under a hidden name, then shown: no other writer can
+        # take a live run for a killed one
+        hidden = osp.join(self._shards(), '.' + run)
+        os.makedirs(hidden)
+        fd = os.open(osp.join(hidden, '.lock'), os.O_CREAT | os.O_RDWR,
+                     0o644)
+        try_lock(fd)
+        os.rename(hidden, osp.join(self._shards(), run))
+        self._locks = [fd]
         adopted = []
         for name in sorted(os.listdir(self._shards())):
             folder = osp.join(self._shards(), name)
-            if not osp.isdir(folder):
+            if name == run or name.startswith('.') or not osp.isdir(folder):
                 continue
             fd = os.open(osp.join(folder, '.lock'), os.O_CREAT | os.O_RDWR,
                          0o644)
@@ -297,8 +304,7 @@ class FaissGallery(Gallery):
                 os.close(fd)
                 continue
             self._locks.append(fd)
-            if name != run:
-                adopted.append(name)
+            adopted.append(name)
         return dict(offset=len(self), run=run, adopted=adopted)
 
     def _shard_files(self, runs: Sequence[str]) -> List[str]:
@@ -645,8 +651,15 @@ class MilvusGallery(Gallery):
                                  metric_type='IP',
                                  params=self.INDEX_PARAMS.get(
                                      self.index_type, {}))
-            client.create_collection(self.collection, schema=schema,
-                                     index_params=params)
+            try:
+                client.create_collection(self.collection, schema=schema,
+                                         index_params=params)
+            except Exception:
+                # another process (another node) created it meanwhile
+                if not client.has_collection(self.collection):
+                    raise
+                self.check(client)
+                return
             # what made the rows, for whoever opens the collection
             client.alter_collection_properties(
                 self.collection, properties={
@@ -659,6 +672,11 @@ class MilvusGallery(Gallery):
 
     def check(self, client) -> None:
         model = self._properties(client).get('clear_mm.model')
+        for _ in range(50):  # its creator has yet to record the model
+            if model is not None:
+                break
+            time.sleep(0.1)
+            model = self._properties(client).get('clear_mm.model')
         if model != self.fingerprint:
             raise ValueError(
                 f'Milvus collection {self.collection!r} at {self.uri} holds '
@@ -718,7 +736,23 @@ class MilvusGallery(Gallery):
                 row['joint'] = v.tolist()
         with self.client() as client:
             client.upsert(self.collection, data)
+        self._record_cameras(rows['cameras'])
 
+    def _record_cameras(self, cameras) -> None:
+        """The cameras seen, in ``index.json``: listing them from the
+        engine would read every row."""
+        from .store import read_info, write_info
+        known = set(self.info.get('cameras', []))
+        if set(int(c) for c in cameras) <= known:
+            return
+        path = osp.join(self.index_dir, 'index.json')
+        with index_lock(self.index_dir):
+            info = read_info(self.index_dir) if osp.isfile(path) else None
+            merged = sorted(known | set(int(c) for c in cameras) | set(
+                (info or {}).get('cameras', [])))
+            if info is not None:
+                write_info(self.index_dir, dict(info, cameras=merged))
+        self.info = dict(self.info, cameras=merged)
     def commit(self, session) -> None:
         with self.client() as client:
             if client.has_collection(self.collection):
@@ -826,7 +860,11 @@ class MilvusGallery(Gallery):
         return self._rows(got)
 
     def cameras(self) -> List[int]:
-        return sorted({int(c) for c in self.scan()['cameras']})
+        from .store import read_info
+        if osp.isfile(osp.join(self.index_dir, 'index.json')):
+            self.info = dict(self.info, cameras=read_info(
+                self.index_dir).get('cameras', []))
+        return list(self.info.get('cameras', []))
 
 
 def open_gallery(index_dir: str, info: dict, shared: bool = False,
