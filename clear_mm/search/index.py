@@ -306,7 +306,8 @@ class PersonSearcher:
                     f'{int(bad.sum())} images (first: '
                     f'{[paths[chunk[i]] for i in np.flatnonzero(bad)[:3]]});'
                     ' they were not added. Check the checkpoint.')
-            scores = np.zeros((len(chunk), 0), np.float32) if                 result['scores'] is None else result['scores'].numpy()
+            scores = np.zeros((len(chunk), 0), np.float32) if \
+                result['scores'] is None else result['scores'].numpy()
             self.backend.write(dict(
                 embeddings=embeddings, scores=scores.astype(np.float32),
                 paths=np.array([paths[j] for j in chunk]),

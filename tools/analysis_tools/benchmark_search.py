@@ -388,7 +388,6 @@ def main():
     from clear_mm.apis.base import list_images
     from clear_mm.search import PersonSearcher
     from clear_mm.search.backends import FaissGallery
-    from clear_mm.search.store import build_faiss, tune_ef_search
     faiss.omp_set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
@@ -450,10 +449,15 @@ def main():
                     tmp, searcher.model, info,
                     FaissGallery(tmp, info, rows=rows))
                 start = time.perf_counter()
-                approx.faiss_index = build_faiss(data, approximate=True)
-                ef, _ = tune_ef_search(approx.faiss_index, data,
-                                       approx.tuning_queries())
+                # as PersonSearcher builds it: the joint vectors' graph,
+                # efSearch tuned on the model's own queries
+                approx.faiss_index = approx.backend.build_index()
+                approx.backend.tune()
+                ef = approx.info['ef_search']
                 record['end_to_end_ef_search'] = ef
+                record['end_to_end_index'] = 'joint' if \
+                    approx.backend.joint_index else 'embedding'
+                record['end_to_end_build_s'] = time.perf_counter() - start
                 print(f'  HNSW built and tuned (efSearch {ef}) in '
                       f'{time.perf_counter() - start:.0f} s', flush=True)
                 exact = PersonSearcher(
