@@ -3,19 +3,27 @@
 An index is a folder::
 
     index.json          what made it (config, checkpoint and its sha256),
-                        the attributes, the count, the current files
+                        the backend, the attributes, the count, the
+                        current files, the tuned HNSW efSearch
     model_config.py     the model's config, as it was
     gallery-<n>.npz     per image: embedding, predicted attribute scores,
-                        path, camera (parsed from Market-1501-style names)
-    faiss-<n>.index     the faiss index of the embeddings
+                        path, camera (parsed from Market-1501-style
+                        names), content sha256, order added
+    faiss-<n>.index     the faiss index (embeddings, or joint vectors)
+    shards/<run>/       rows written by an add not yet joined (a killed
+                        add's are adopted by the next)
+
+A Milvus index folder holds ``index.json`` and ``model_config.py`` only:
+its rows are in the collection (:mod:`clear_mm.search.backends`).
 
 Every write makes generation ``n + 1`` files, then replaces ``index.json``
 atomically, then removes generation ``n``: a crash leaves the previous
 index readable. Writers take an exclusive lock on the folder's ``.lock``
 (:func:`index_lock`): a second writer waits, then adds onto what the first
 wrote. Embeddings are L2-normalised; faiss searches by inner
-product, exactly (``IndexFlatIP``) below ``approximate_from`` images and
-with an HNSW graph above.
+product, exactly below ``approximate_from`` images and with an HNSW graph
+above (of joint vectors for a model with predicted probabilities:
+:func:`joint_vectors`).
 """
 import hashlib
 import io
