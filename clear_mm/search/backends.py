@@ -488,16 +488,21 @@ class FaissGallery(Gallery):
                 else np.zeros((0, len(vectors)), np.int64)
             return np.unique(passing[best.ravel()])
         queries = self._queries(vectors)
-        if keep is None:
-            _, ids = self.index.search(queries, k)
-            return np.unique(ids[ids >= 0])
         import faiss
+        if keep is None:
+            # the graph's breadth is tuned for a top 10; the candidates
+            # are each query's top k (100): at 1M images, recall@10 of
+            # partial queries 0.89 / 0.91 -> 0.95 / 0.97 with 3 k
+            params = faiss.SearchParametersHNSW(
+                efSearch=max(self.index.hnsw.efSearch, 3 * k))
+            _, ids = self.index.search(queries, k, params=params)
+            return np.unique(ids[ids >= 0])
         bitmap = np.packbits(keep, bitorder='little')
         selector = faiss.IDSelectorBitmap(len(keep), faiss.swig_ptr(bitmap))
         params = faiss.SearchParametersHNSW(
             sel=selector,
-            efSearch=int(min(1024, self.index.hnsw.efSearch * len(self) /
-                             len(passing))))
+            efSearch=int(min(1024, max(self.index.hnsw.efSearch, 3 * k) *
+                             len(self) / len(passing))))
         _, ids = self.index.search(queries, k, params=params)
         return np.unique(ids[ids >= 0])
 

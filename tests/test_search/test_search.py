@@ -583,9 +583,10 @@ def test_approximate_search_recall_at_scale(retriever, tmp_path, scores):
     reached = []
 
     class Counting:  # how many images the graph hands to exact scoring
+        hnsw = graph.hnsw
 
-        def search(self, x, k):
-            found = graph.search(x, k)
+        def search(self, x, k, params=None):
+            found = graph.search(x, k, params=params)
             reached.append(len(np.unique(found[1][found[1] >= 0])))
             return found
 
