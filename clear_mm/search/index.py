@@ -274,6 +274,9 @@ class PersonSearcher:
         from mmengine.utils import ProgressBar
 
         from clear_mm.apis.base import list_images
+        if chunk_size < 1:
+            raise ValueError(f'chunk_size must be at least 1, got '
+                             f'{chunk_size}.')
         rank, world = get_dist_info()
         items = list_images(images)
         if world > 1 and any(not isinstance(i, str) for i in items):

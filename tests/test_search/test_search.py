@@ -538,6 +538,24 @@ def brute_force_scores(model, vector, gallery, probs):
     return soft_max + likelihood
 
 
+def scattered_gallery(model, attrs: np.ndarray, n: int, rng):
+    """``n`` unit embeddings scattered around the model's own query
+    embeddings of its training combinations ``attrs`` (so that a graph
+    has to choose), and predicted probabilities agreeing with each one's
+    combination."""
+    with torch.no_grad():
+        centres = F.normalize(
+            model.encode_queries(torch.from_numpy(attrs)).float(), dim=1)
+    owner = rng.integers(0, len(attrs), n)
+    emb = centres.numpy()[owner] + 0.35 * rng.standard_normal(
+        (n, centres.shape[1])) / np.sqrt(centres.shape[1])
+    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(
+        np.float32)
+    probs = np.clip(attrs[owner] * 0.8 + 0.1 + 0.1 * rng.standard_normal(
+        (n, attrs.shape[1])), 0.01, 0.99).astype(np.float32)
+    return emb, probs
+
+
 @pytest.mark.parametrize('scores', ['agreeing', 'independent'])
 def test_approximate_search_recall_at_scale(retriever, tmp_path, scores):
     """6,000 gallery items (embeddings scattered around the model's own
@@ -554,18 +572,9 @@ def test_approximate_search_recall_at_scale(retriever, tmp_path, scores):
                                     str(tmp_path / 'flat'))
     model = searcher.model
     attrs, counts = model.train_combinations()
-    with torch.no_grad():
-        centres = F.normalize(
-            model.encode_queries(torch.from_numpy(attrs)).float(), dim=1)
     rng = np.random.default_rng(0)
     n = 6000
-    owner = rng.integers(0, len(attrs), n)
-    emb = centres.numpy()[owner] + 0.35 * rng.standard_normal(
-        (n, centres.shape[1])) / np.sqrt(centres.shape[1])
-    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(
-        np.float32)
-    probs = np.clip(attrs[owner] * 0.8 + 0.1 + 0.1 * rng.standard_normal(
-        (n, attrs.shape[1])), 0.01, 0.99).astype(np.float32)
+    emb, probs = scattered_gallery(model, attrs, n, rng)
     if scores == 'independent':
         probs = probs[rng.permutation(n)]
     gallery = dict(embeddings=emb, scores=probs,
@@ -637,18 +646,9 @@ def test_filters_are_pushed_into_the_search(retriever, tmp_path, kind):
                                     str(tmp_path / 'index'))
     model = searcher.model
     attrs, counts = model.train_combinations()
-    with torch.no_grad():
-        centres = F.normalize(
-            model.encode_queries(torch.from_numpy(attrs)).float(), dim=1)
     rng = np.random.default_rng(1)
     n = 3000
-    owner = rng.integers(0, len(attrs), n)
-    emb = centres.numpy()[owner] + 0.35 * rng.standard_normal(
-        (n, centres.shape[1])) / np.sqrt(centres.shape[1])
-    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(
-        np.float32)
-    probs = np.clip(attrs[owner] * 0.8 + 0.1 + 0.1 * rng.standard_normal(
-        (n, attrs.shape[1])), 0.01, 0.99).astype(np.float32)
+    emb, probs = scattered_gallery(model, attrs, n, rng)
     cameras = rng.integers(1, 7, n)
     paths = np.array([f'{i:05d}_c{c}s1.jpg' for i, c in enumerate(cameras)])
     rows = dict(embeddings=emb, scores=probs, paths=paths,
