@@ -14,6 +14,13 @@
         data/synthetic/images --index work_dirs/search_milvus \
         --backend milvus --milvus-uri work_dirs/search_milvus.db
 
+    # embed with an exported image graph in ONNX Runtime (e.g. int8):
+    # export_onnx.py --kind image --precision int8, then
+    python tools/search.py index configs/clear/ret_synthetic.py \
+        work_dirs/demo_ret/best_retrieval_mAP_epoch_10.pth \
+        data/synthetic/images --index work_dirs/search_int8 \
+        --onnx clear_tiny_ret_int8.onnx
+
     # ask: attribute names (others unknown; -Name or "no Name" for absent)
     # or a description
     python tools/search.py query work_dirs/search_index \
@@ -59,6 +66,10 @@ def parse_args():
                        help='images embedded between two writes: a killed '
                        'run resumes from the last written chunk')
     index.add_argument('--batch-size', type=int, default=32)
+    index.add_argument('--onnx',
+                       help='embed with this image graph exported from the '
+                       'model (tools/deployment/export_onnx.py --kind '
+                       'image, any precision) in ONNX Runtime')
     index.add_argument('--device', default=None)
     index.add_argument('--launcher', choices=['none', 'pytorch'],
                        default='none',
@@ -123,7 +134,7 @@ def main():
                 batch_size=args.batch_size, device=args.device,
                 backend=args.backend, milvus_uri=args.milvus_uri,
                 collection=args.collection, milvus_index=args.milvus_index,
-                chunk_size=args.chunk_size)
+                chunk_size=args.chunk_size, onnx=args.onnx)
             kind = 'approximate' if searcher.info['approximate'] else \
                 'exact'
             where = ''

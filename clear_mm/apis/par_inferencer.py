@@ -130,34 +130,21 @@ class PARInferencer(ModelInferencer):
         self.session = None if onnx is None else self._open_graph(onnx)
 
     def _open_graph(self, path: str):
-        """An ONNX Runtime session of ``path``, checked against the model:
-        its attribute names and its input size."""
-        import onnxruntime as ort
-
+        """The ONNX Runtime session of ``path``, checked against the model:
+        its kind, attribute names and input size."""
         from clear_mm.deployment.onnx_export import graph_input_size
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{path} does not exist.')
-        session = ort.InferenceSession(path,
-                                       providers=['CPUExecutionProvider'])
-        meta = session.get_modelmeta().custom_metadata_map
-        names = json.loads(meta.get('attributes', 'null'))
-        if names != self.attributes:
-            raise ValueError(
-                f'{path} was exported with the attributes {names}; the model '
-                f'has {self.attributes}. Export it from this model.')
-        shape = session.get_inputs()[0].shape
-        size = graph_input_size(self.config)
-        if len(shape) != 4 or tuple(shape[2:]) != tuple(size):
-            raise ValueError(f'{path} takes images of shape {shape}; the '
-                             f'test pipeline gives {size[0]}x{size[1]}.')
-        return session
+        from clear_mm.deployment.runtime import OnnxGraph
+        graph = OnnxGraph(path)
+        graph.check(type(self.model).__name__, self.attributes,
+                    graph_input_size(self.config), 'recognition')
+        return graph
 
     def forward(self, inputs: dict, **kwargs) -> List[DataSample]:
         if self.session is None:
             return super().forward(inputs, **kwargs)
         # the pipeline's BGR uint8 images -> the graph's RGB 0-255 input
         images = inputs['inputs'].flip(1).float().numpy()
-        scores = self.session.run(None, {'images': images})[0]
+        scores = self.session.run(images)['scores']
         samples = inputs['data_samples']
         for sample, score in zip(samples, scores):
             sample.set_pred_score(torch.from_numpy(score))

@@ -32,6 +32,11 @@ class AttributeRetrievalInferencer(ModelInferencer):
         gallery (optional): Images to embed now (see :meth:`set_gallery`).
         device (str, optional): Defaults to None (CPU).
         batch_size (int): Gallery batch size. Defaults to 16.
+        onnx (str, optional): An image graph exported from this model
+            (``tools/deployment/export_onnx.py --kind image``, any
+            precision): ONNX Runtime embeds the gallery, its batch fixed to
+            the gallery batch size; the model still encodes the queries.
+            Defaults to None.
 
     Example:
         >>> from clear_mm.apis import AttributeRetrievalInferencer
@@ -49,9 +54,13 @@ class AttributeRetrievalInferencer(ModelInferencer):
                  device: Optional[str] = None,
                  batch_size: int = 16,
                  metainfo: Optional[dict] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 onnx: Optional[str] = None) -> None:
         super().__init__(model, pretrained, device, metainfo, cfg_options)
         self.gallery: Optional[dict] = None
+        self.graph = None
+        if onnx is not None:
+            self.use_graph(onnx, batch_size)
         if gallery is not None:
             self.set_gallery(gallery, batch_size)
 
@@ -70,6 +79,60 @@ class AttributeRetrievalInferencer(ModelInferencer):
         return next(self.model.parameters()).device
 
     # -- images ----------------------------------------------------------
+    def use_graph(self, path: Optional[str], batch_size: int = 16) -> None:
+        """Embed images with the exported image graph ``path`` in ONNX
+        Runtime, its batch fixed to ``batch_size`` (None: back to the
+        model). The graph must be this model's: its kind, class,
+        attributes and input size are checked, and it must give the
+        attribute scores the model predicts."""
+        if path is None:
+            self.graph = None
+            return
+        from clear_mm.deployment.onnx_export import graph_input_size
+        from clear_mm.deployment.runtime import OnnxGraph
+        graph = OnnxGraph(path, batch_size=batch_size)
+        graph.check(type(self.model).__name__, self.attributes,
+                    graph_input_size(self.config), 'image')
+        name = type(self.model).__name__
+        if self.model.predicts_attribute_scores and \
+                'scores' not in graph.output_names:
+            if not self.model.recognition_graph_exportable:
+                raise ValueError(
+                    f'{name} scores attributes outside a network, so its '
+                    f'image graph {path} gives no scores, which the search '
+                    'stores: embed with the model instead.')
+            raise ValueError(
+                f'{path} gives {graph.output_names}; {name} also predicts '
+                'attribute scores, which the search stores: export it '
+                'again with this version of '
+                'tools/deployment/export_onnx.py.')
+        self.graph = graph
+
+    def _embed_batch(self, data: dict) -> List[dict]:
+        """Embedding, scores (or None) and path of each image of a
+        preprocessed batch."""
+        samples = data['data_samples']
+        if self.graph is None:
+            return [
+                dict(embedding=s.pred_embedding.float().cpu(),
+                     score=s.pred_score.float().cpu()
+                     if 'pred_score' in s else None,
+                     path=s.get('img_path'))
+                for s in self.model.test_step(data)
+            ]
+        # the pipeline's BGR uint8 images -> the graph's RGB 0-255 input
+        images = torch.stack(data['inputs']).flip(1).float().numpy() \
+            if isinstance(data['inputs'], (list, tuple)) else \
+            data['inputs'].flip(1).float().numpy()
+        out = self.graph.run(images)
+        scores = out.get('scores')
+        return [
+            dict(embedding=torch.from_numpy(out['embeddings'][i]),
+                 score=None if scores is None else torch.from_numpy(
+                     scores[i]),
+                 path=s.get('img_path')) for i, s in enumerate(samples)
+        ]
+
     @torch.no_grad()
     def embed_images(self, inputs, batch_size: int = 16,
                      progress: bool = True) -> dict:
@@ -84,11 +147,11 @@ class AttributeRetrievalInferencer(ModelInferencer):
             batches = track_iter_progress(
                 (batches, ceil(len(items) / batch_size)), file=sys.stderr)
         for data in batches:
-            for sample in self.model.test_step(data):
-                embeddings.append(sample.pred_embedding.float().cpu())
-                paths.append(sample.get('img_path'))
-                if 'pred_score' in sample:
-                    scores.append(sample.pred_score.float().cpu())
+            for item in self._embed_batch(data):
+                embeddings.append(item['embedding'])
+                paths.append(item['path'])
+                if item['score'] is not None:
+                    scores.append(item['score'])
         return dict(
             embeddings=F.normalize(torch.stack(embeddings), dim=1),
             scores=torch.stack(scores) if len(scores) == len(items) else None,

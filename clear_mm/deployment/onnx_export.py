@@ -7,7 +7,9 @@ needs, with no PyTorch or mmpretrain code around them:
   size (the data preprocessor's normalisation is inside the graph);
 - a recognition model gives ``scores`` ``(B, A)`` (sigmoid; the attribute
   names are in the model's metadata, ``attributes``);
-- a retrieval image encoder gives ``embeddings`` ``(B, D)``, L2-normalised;
+- a retrieval image encoder gives ``embeddings`` ``(B, D)``, L2-normalised,
+  and, when the model predicts attributes, their ``scores`` ``(B, A)``
+  from the same pass (what the search index stores);
 - a query encoder takes ``attributes`` ``(Q, A)`` 0/1 float32 (plus, for
   CLEAR's text queries, the language model's ``soft_states``) and gives
   ``embeddings`` ``(Q, D)``, L2-normalised: a cosine ranks the gallery.
@@ -67,16 +69,27 @@ class AttributeScores(nn.Module):
 
 
 class ImageEncoder(nn.Module):
-    """RGB images -> L2-normalised retrieval embeddings ``(B, D)``."""
+    """RGB images -> L2-normalised retrieval embeddings ``(B, D)`` and, for a
+    model that predicts attributes (``recognition_graph_exportable``),
+    their attribute scores ``(B, A)`` from the same pass: what the search
+    index stores of each image."""
 
     def __init__(self, model: BaseModel):
         super().__init__()
         self.normalize = Normalize(model)
         self.model = model
+        self.with_scores = bool(model.recognition_graph_exportable)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return F.normalize(
-            self.model.embed_images(self.normalize(images)), dim=1)
+    @property
+    def output_names(self) -> List[str]:
+        return ['embeddings'] + (['scores'] if self.with_scores else [])
+
+    def forward(self, images: torch.Tensor):
+        embeddings, logits = self.model.image_graph(self.normalize(images))
+        embeddings = F.normalize(embeddings, dim=1)
+        if not self.with_scores:
+            return embeddings
+        return embeddings, torch.sigmoid(logits)
 
 
 class QueryEncoder(nn.Module):
@@ -184,8 +197,10 @@ def export_onnx(model: BaseModel, kind: str, path: str,
     exported wrapper (for parity checks)."""
     wrapper = wrapper_of(kind, model.eval())
     inputs = example_inputs(kind, model, image_size)
-    output = 'scores' if kind == 'recognition' else 'embeddings'
-    dynamic = {name: {0: 'batch'} for name in list(inputs) + [output]}
+    outputs = getattr(wrapper, 'output_names', None) or [
+        'scores' if kind == 'recognition' else 'embeddings'
+    ]
+    dynamic = {name: {0: 'batch'} for name in list(inputs) + outputs}
     # the shape checks in the models' Python code are constants in a
     # traced graph, by design (the input size is fixed): no warnings for
     # them; max_difference checks the result
@@ -193,7 +208,7 @@ def export_onnx(model: BaseModel, kind: str, path: str,
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(
             wrapper, tuple(inputs.values()), path,
-            input_names=list(inputs), output_names=[output],
+            input_names=list(inputs), output_names=outputs,
             dynamic_axes=dynamic, opset_version=opset, dynamo=False)
     import onnx
     graph = onnx.load(path)
@@ -219,9 +234,9 @@ def max_difference(wrapper: nn.Module, path: str, kind: str,
     worst = 0.0
     for batch in batches:
         inputs = example_inputs(kind, model, image_size, batch)
-        ours = wrapper(*inputs.values()).numpy()
-        theirs = session.run(None,
-                             {k: v.numpy()
-                              for k, v in inputs.items()})[0]
-        worst = max(worst, float(abs(ours - theirs).max()))
+        ours = wrapper(*inputs.values())
+        ours = ours if isinstance(ours, tuple) else (ours, )
+        theirs = session.run(None, {k: v.numpy() for k, v in inputs.items()})
+        for a, b in zip(ours, theirs):
+            worst = max(worst, float(abs(a.numpy() - b).max()))
     return worst

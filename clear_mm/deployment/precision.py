@@ -4,22 +4,30 @@ ONNX Runtime's own tools.
 - ``fp16``: weights and activations in float16
   (``onnxruntime.transformers.float16``), inputs and outputs kept float32
   so that callers feed the same arrays.
-- ``int8``: ONNX Runtime quantization. Without calibration images the
-  weights of the matrix multiplications and convolutions are quantized
-  and activations at run time (``quantize_dynamic``); with a folder of
+- ``int8``: ONNX Runtime quantization of the matrix multiplications
+  (``MatMul``, ``Gemm``: 75-85 % of the time of these graphs on a CPU).
+  Without calibration images their weights are quantized and their
+  activations at run time (``quantize_dynamic``); with a folder of
   calibration images, weights and activations statically (QDQ format,
   per-channel weights, ``quantize_static``), the activation ranges taken
-  from those images run through the fp32 graph.
+  from those images run through the fp32 graph. Convolutions stay fp32 by
+  default: dynamically quantized ones (``ConvInteger``) are far slower
+  than fp32 ones in ONNX Runtime on a CPU (``benchmark_inference.py
+  --sweep`` measures both).
 
-The graphs take what the fp32 ones take (see :mod:`.onnx_export`).
+The graphs take what the fp32 ones take (see :mod:`.onnx_export`); their
+metadata gains ``precision`` (``fp16``, ``int8 dynamic``, ``int8
+static``).
 """
 import os.path as osp
 import tempfile
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 PRECISIONS = ('fp32', 'fp16', 'int8')
+#: the operators int8 quantizes
+INT8_OPS = ('MatMul', 'Gemm')
 
 
 class ImageFolderReader:
@@ -59,10 +67,12 @@ class ImageFolderReader:
 
 def convert_precision(src: str, dst: str, precision: str,
                       calibration: Optional[str] = None,
-                      image_size: Optional[Tuple[int, int]] = None) -> str:
+                      image_size: Optional[Tuple[int, int]] = None,
+                      int8_ops: Optional[Sequence[str]] = INT8_OPS) -> str:
     """Write the ``precision`` variant of the fp32 graph ``src`` to ``dst``
     (``fp32`` copies it). ``calibration`` (a folder of images, for image
-    graphs) makes int8 static; it needs ``image_size``."""
+    graphs) makes int8 static; it needs ``image_size``. ``int8_ops``: the
+    operator types int8 quantizes (None: every one ONNX Runtime can)."""
     if precision not in PRECISIONS:
         raise ValueError(f'precision {precision!r}: expected one of '
                          f'{PRECISIONS}.')
@@ -78,16 +88,18 @@ def convert_precision(src: str, dst: str, precision: str,
             convert_float_to_float16
         model = convert_float_to_float16(onnx.load(src), keep_io_types=True)
         onnx.save(model, dst)
-        return dst
+        return _tag(dst, 'fp16')
     from onnxruntime.quantization import (QuantFormat, QuantType,
                                           quantize_dynamic, quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    ops = None if int8_ops is None else list(int8_ops)
     with tempfile.TemporaryDirectory() as tmp:
         prepared = osp.join(tmp, 'prepared.onnx')
         # ONNX Runtime's recommended pre-processing: shapes and fusions
         quant_pre_process(src, prepared, skip_symbolic_shape=True)
         if calibration is None:
-            quantize_dynamic(prepared, dst, weight_type=QuantType.QInt8)
+            quantize_dynamic(prepared, dst, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=ops)
         else:
             if image_size is None:
                 raise ValueError('Static int8 needs the image size.')
@@ -97,8 +109,27 @@ def convert_precision(src: str, dst: str, precision: str,
             quantize_static(prepared, dst, reader,
                             quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QInt8,
-                            weight_type=QuantType.QInt8)
-    return dst
+                            weight_type=QuantType.QInt8,
+                            op_types_to_quantize=ops)
+    return _tag(dst, 'int8 ' + ('dynamic' if calibration is None else
+                                'static'))
 
 
-__all__ = ['PRECISIONS', 'ImageFolderReader', 'convert_precision']
+def _tag(path: str, precision: str) -> str:
+    """Record ``precision`` in the graph's metadata."""
+    import onnx
+    graph = onnx.load(path)
+    for entry in graph.metadata_props:
+        if entry.key == 'precision':
+            entry.value = precision
+            break
+    else:
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = 'precision', precision
+    onnx.save(graph, path)
+    return path
+
+
+__all__ = [
+    'INT8_OPS', 'PRECISIONS', 'ImageFolderReader', 'convert_precision'
+]

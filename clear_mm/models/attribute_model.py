@@ -103,6 +103,17 @@ class AttributeModel(metaclass=ABCMeta):
         raise NotImplementedError(
             f'{type(self).__name__} has no attribute recognition network.')
 
+    def image_graph(self, inputs: torch.Tensor
+                    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Image embeddings ``(B, D)`` and, when
+        :attr:`recognition_graph_exportable`, attribute logits ``(B, A)``
+        (else None) of preprocessed images in one network: the image graph
+        of the export, which the search index embeds with. A model whose
+        two outputs share features overrides it to compute them once."""
+        logits = self.attribute_logits(inputs) \
+            if self.recognition_graph_exportable else None
+        return self.embed_images(inputs), logits
+
     @property
     def text_query_forms(self) -> Sequence[str]:
         """The query forms that read the language model's states."""

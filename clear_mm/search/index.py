@@ -96,6 +96,7 @@ class PersonSearcher:
               milvus_uri: Optional[str] = None,
               collection: Optional[str] = None,
               milvus_index: str = 'FLAT', chunk_size: int = CHUNK,
+              onnx: Optional[str] = None,
               **kwargs) -> 'PersonSearcher':
         """Embed ``images`` (a folder, searched recursively, a list, ...)
         with the model of ``config`` and ``checkpoint`` into a new index,
@@ -112,7 +113,9 @@ class PersonSearcher:
         Milvus Lite, ``http://HOST:19530`` for a server; its vector index
         ``milvus_index``). The index folder records the choice, so opening
         and adding need not repeat it. An interrupted build resumes when
-        run again: the images already written are not embedded again."""
+        run again: the images already written are not embedded again.
+        ``onnx``: embed with this exported image graph of the model (see
+        :meth:`add`)."""
         from mmengine.dist import barrier, get_rank
 
         from clear_mm.apis import init_model
@@ -126,7 +129,8 @@ class PersonSearcher:
                 raise ValueError(
                     f'{index_dir} is a {searcher.info.get("backend")} index; '
                     f'it cannot take --backend {backend}.')
-            searcher.add(images, batch_size, chunk_size=chunk_size)
+            searcher.add(images, batch_size, chunk_size=chunk_size,
+                         onnx=onnx)
             return searcher
         backend = backend or 'faiss'
         if backend not in BACKENDS:
@@ -180,7 +184,7 @@ class PersonSearcher:
         barrier()
         searcher = cls(index_dir, model, info,
                        cls._gallery(index_dir, info, kwargs), **kwargs)
-        searcher.add(images, batch_size, chunk_size=chunk_size)
+        searcher.add(images, batch_size, chunk_size=chunk_size, onnx=onnx)
         return searcher
 
     @staticmethod
@@ -262,13 +266,19 @@ class PersonSearcher:
         return cls(index_dir, model, info, gallery, **kwargs)
 
     def add(self, images, batch_size: int = 32,
-            chunk_size: int = CHUNK) -> int:
+            chunk_size: int = CHUNK, onnx: Optional[str] = None) -> int:
         """Embed ``images`` and add them; returns how many were embedded.
         An image already in the index (same path, same content) is
         skipped, so an add that was interrupted resumes when run again; an
         indexed path whose content changed is an error. Under torchrun
         every rank embeds and writes its own share (every world-size-th
-        image) in chunks of ``chunk_size``: nothing is gathered."""
+        image) in chunks of ``chunk_size``: nothing is gathered.
+
+        ``onnx``: an image graph exported from the index's model
+        (``export_onnx.py --kind image``, any precision) that ONNX Runtime
+        embeds with, in batches of ``batch_size``, instead of PyTorch; the
+        model still encodes the queries. A graph of another model is
+        refused."""
         from mmengine.dist import (all_reduce, barrier, broadcast_object_list,
                                    get_dist_info)
         from mmengine.utils import ProgressBar
@@ -277,6 +287,8 @@ class PersonSearcher:
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be at least 1, got '
                              f'{chunk_size}.')
+        if onnx is not None:
+            self.inferencer.use_graph(onnx, batch_size)
         rank, world = get_dist_info()
         items = list_images(images)
         if world > 1 and any(not isinstance(i, str) for i in items):

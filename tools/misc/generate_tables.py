@@ -195,24 +195,27 @@ def benchmark_table(args: dict, doc: Path) -> str:
     elif isinstance(data.get('rows'), list) and data['rows'] and \
             'variant' in data['rows'][0]:  # onnx_accuracy.py
         base = data['rows'][0]
+        metrics = [m for m in ('mAP', 'mA') if m in base]
         lines = [
-            '| variant | mA | mA cost | img/s b1 | img/s b8 | b1 / eager | '
-            'b8 / eager |',
-            '|---|---|---|---|---|---|---|',
+            '| variant | ' + ''.join(f'{m} | {m} cost | ' for m in metrics) +
+            'img/s b1 | img/s b8 | b1 / eager | b8 / eager |',
+            '|---' * (5 + 2 * len(metrics)) + '|',
         ]
         for row in data['rows']:
             lines.append(
-                f"| {row['variant']} | {row['mA']:.2f} | "
-                f"{base['mA'] - row['mA']:+.2f} | {row['img_s_b1']:.1f} | "
-                f"{row['img_s_b8']:.1f} | "
+                f"| {row['variant']} | " + ''.join(
+                    f'{row[m]:.2f} | {base[m] - row[m]:+.2f} | '
+                    for m in metrics) +
+                f"{row['img_s_b1']:.1f} | {row['img_s_b8']:.1f} | "
                 f"{row['img_s_b1'] / base['img_s_b1']:.2f}x | "
                 f"{row['img_s_b8'] / base['img_s_b8']:.2f}x |")
         how = 'static (calibrated)' if data.get('calibration') else \
             'dynamic'
-        note = (f"mA on {data['test_images']} test images of "
-                f"`{data['config']}` (checkpoint sha256 "
-                f"{data['checkpoint_sha256'][:12]}); int8 {how}; images per "
-                f"second, median of {data['repeats']}.")
+        graph = data.get('graph', 'recognition')
+        note = (f"{' and '.join(metrics)} on {data['test_images']} test "
+                f"images of `{data['config']}` (checkpoint sha256 "
+                f"{data['checkpoint_sha256'][:12]}), its {graph} graph; int8 "
+                f"{how}; images per second, median of {data['repeats']}.")
     elif 'presets' in data:  # benchmark_inference.py
         # ONNX Runtime fp16 / int8 columns when the run measured them
         extra = [p for p in ('fp16', 'int8')

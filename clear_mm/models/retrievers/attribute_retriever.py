@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -364,6 +364,15 @@ class AttributeRetriever(BaseAttributeRetriever):
                     f'{tuple(inputs.shape)}.')
             return self.vis_adapter(inputs)
         return self.vis_adapter(self.extract_vis(inputs))
+
+    def image_graph(self, inputs: torch.Tensor
+                    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """E^v and f_par's attribute logits from the same features (as
+        :meth:`predict`)."""
+        if not self.recognition_graph_exportable:
+            return self.embed_images(inputs), None
+        feat = self.par_model.extract_feat(inputs)
+        return self.vis_adapter(self._pooled(feat)), self.par_model.head(feat)
 
     # -- training ------------------------------------------------------
     def _proxy_inputs(self, form: str) -> torch.Tensor:

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -204,6 +204,13 @@ class MultiTaskAttributeTransformer(BaseAttributeRetriever):
     def attribute_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """The attribute tokens' logits ``(B, A)``."""
         return self.head(self.extract_feat(inputs))
+
+    def image_graph(self, inputs: torch.Tensor
+                    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The image embedding and the attribute tokens' logits from one
+        pass of the backbone."""
+        feats = self.extract_feat(inputs)
+        return self.image_embedding(*feats), self.head(feats)
 
     def query_graph(self, attributes: torch.Tensor,
                     *text_states: torch.Tensor) -> torch.Tensor:
