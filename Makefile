@@ -89,9 +89,9 @@ serve: venv extras
 
 benchmark: venv extras
 	$(PY) tools/analysis_tools/benchmark_model.py configs/clear/par_pa100k.py \
-		--out results/benchmark_model_paper.json
+		--profile --out results/benchmark_model_paper.json
 	$(PY) tools/analysis_tools/benchmark_retrieval.py configs/clear/ret_synthetic.py
-	$(PY) tools/analysis_tools/benchmark_inference.py \
+	$(PY) tools/analysis_tools/benchmark_inference.py --sweep --repeats 20 \
 		--out results/benchmark_inference.json
 
 clean:
