@@ -323,7 +323,7 @@ def main():
         from clear_mm.utils.provenance import provenance
         mmengine.dump(
             dict(
-                provenance(),
+                provenance(device=args.device),
                 device=args.device,
                 card=card,
                 repeats=args.repeats,

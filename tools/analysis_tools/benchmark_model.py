@@ -302,7 +302,8 @@ def main():
 
         from clear_mm.utils.provenance import provenance
         mmengine.dump(
-            dict(provenance(args.config, cfg.model), **record),
+            dict(provenance(args.config, cfg.model, device=args.device),
+                 **record),
             args.out,
             indent=1)
 

@@ -217,33 +217,24 @@ def benchmark_table(args: dict, doc: Path) -> str:
                 f"{data['checkpoint_sha256'][:12]}), its {graph} graph; int8 "
                 f"{how}; images per second, median of {data['repeats']}.")
     elif 'presets' in data:  # benchmark_inference.py
-        # ONNX Runtime fp16 / int8 columns when the run measured them
-        extra = [p for p in ('fp16', 'int8')
-                 if any(f'onnxruntime_{p}' in r for r in data['rows'])]
-        lines = [
-            '| preset | input | params (M) | batch | eager | torch.compile '
-            '| ONNX Runtime | ' + ''.join(f'ORT {p} | ' for p in extra) +
-            'compile / eager | ORT / eager |' +
-            ''.join(f' ORT {p} / eager |' for p in extra),
-            '|---' * (9 + 2 * len(extra)) + '|',
-        ]
-        for row in data['rows']:
-            preset = data['presets'][row['preset']]
-            eager, comp = row['eager'], row.get('compile')
-            comp_text = '-' if comp is None else f'{comp:.1f}'
-            comp_ratio = '-' if comp is None else f'{comp / eager:.2f}x'
-            lines.append(
-                f"| {row['preset']} | {preset['input'][0]}x"
-                f"{preset['input'][1]} | {preset['params_M']:.2f} | "
-                f"{row['batch']} | {eager:.1f} | {comp_text} | "
-                f"{row['onnxruntime']:.1f} | " +
-                ''.join(f"{row[f'onnxruntime_{p}']:.1f} | " for p in extra) +
-                f"{comp_ratio} | {row['onnxruntime'] / eager:.2f}x |" +
-                ''.join(f" {row[f'onnxruntime_{p}'] / eager:.2f}x |"
-                        for p in extra))
-        note = (f"Images per second, median of {data['repeats']} timed runs "
-                f"after {data['warmup']} warm-up runs, {data['weights']} "
-                'weights.')
+        lines, note = inference_table(data, args.get('part', 'speed'),
+                                      args)
+    elif 'throughput' in data:  # benchmark_model.py --throughput
+        lines, note = throughput_table(data)
+    elif args.get('part') == 'profile':  # benchmark_model.py --profile
+        profile = data['profile']
+        totals = profile['totals_s']
+        branches = totals['vit_only'] + totals['swin_only']
+        lines = ['| operator | full (s) | ViT-only + Swin-only (s) | '
+                 'full - branches (s) |', '|---|---|---|---|']
+        for r in profile['operators'][:int(args.get('top', 12))]:
+            lines.append(f"| `{r['op']}` | {r['full_s']:.3f} | "
+                         f"{r['branches_s']:.3f} | {r['extra_s']:+.3f} |")
+        lines.append(f"| all operators | {totals['full']:.3f} | "
+                     f"{branches:.3f} | {totals['full'] - branches:+.3f} |")
+        note = (f"torch.profiler self CPU seconds of one forward+backward "
+                f"at batch {profile['batch']}, the operators with the "
+                'largest differences first.')
     else:  # benchmark_model.py
         rows = data['rows']
         keys = list(next(iter(rows.values())))
@@ -278,6 +269,136 @@ def benchmark_table(args: dict, doc: Path) -> str:
     return ('\n'.join(lines) + f'\n\n{note} Measured with {preset}commit '
             f"{data['commit'][:7]}, {machine}, {data['date'][:10]} "
             f"(`{data['command']}`).\n")
+
+
+INFERENCE_VARIANTS = [
+    ('eager', 'eager'), ('compile', 'torch.compile'),
+    ('onnxruntime', 'ORT fp32'), ('onnxruntime_fp16', 'ORT fp16'),
+    ('onnxruntime_int8', 'ORT int8'), ('eager_bf16', 'eager bf16'),
+    ('channels_last', 'channels-last'), ('compile_bf16', 'compile bf16'),
+    ('ort_cuda', 'ORT CUDA'), ('ort_cuda_fp16', 'ORT CUDA fp16'),
+    ('ort_tensorrt_fp16', 'ORT TensorRT fp16')
+]
+#: onnx_accuracy.py's variant of each benchmark_inference.py variant
+ACCURACY_VARIANT = dict(eager='eager', onnxruntime='ONNX Runtime fp32',
+                        onnxruntime_fp16='ONNX Runtime fp16',
+                        onnxruntime_int8='ONNX Runtime int8')
+
+
+def inference_table(data: dict, part: str, args: dict):
+    """``speed``: images per second of each preset, batch and variant with
+    its ratio to eager, then each variant's largest score difference from
+    eager fp32 and, with ``accuracy`` (onnx_accuracy.py records, space
+    separated), the metric each precision costs the demo's trained models.
+    ``sweep``: ONNX Runtime's session settings against the default."""
+    if part == 'sweep':
+        settings = list(dict.fromkeys(r['setting'] for r in data['sweep']))
+        keys = list(dict.fromkeys((r['preset'], r['batch'])
+                                  for r in data['sweep']))
+        by = {(r['preset'], r['batch'], r['setting']): r
+              for r in data['sweep']}
+        lines = ['| setting | ' + ' | '.join(f'{p} b{b}' for p, b in keys) +
+                 ' |', '|---' * (1 + len(keys)) + '|']
+        for setting in settings:
+            lines.append(f'| {setting} | ' + ' | '.join(
+                f"{by[(p, b, setting)]['vs_default']:.2f}x"
+                if (p, b, setting) in by else '-' for p, b in keys) + ' |')
+        note = ('Images per second of each ONNX Runtime setting over the '
+                "default session's (OnnxGraph: batch fixed, all graph "
+                'optimisations, as many threads as PyTorch, memory pattern '
+                'and spin-waiting on), each timed beside the default in '
+                f"alternating blocks, {data['weights']} weights.")
+        return lines, note
+    names = [(k, t) for k, t in INFERENCE_VARIANTS
+             if any(k in r['variants'] for r in data['rows'])]
+    lines = ['| preset | batch | ' + ' | '.join(t for _, t in names) + ' |',
+             '|---' * (2 + len(names)) + '|']
+    for row in data['rows']:
+        eager = row['variants']['eager']['img_s']
+        cells = []
+        for key, _ in names:
+            v = row['variants'].get(key)
+            cells.append('-' if v is None else
+                         f"{v['img_s']:.1f}" if key == 'eager' else
+                         f"{v['img_s']:.1f} ({v['img_s'] / eager:.2f}x)")
+        lines.append(f"| {row['preset']} | {row['batch']} | " +
+                     ' | '.join(cells) + ' |')
+    for preset in data['presets']:
+        worst = {}
+        for row in data['rows']:
+            if row['preset'] == preset:
+                for key, v in row['variants'].items():
+                    worst[key] = max(worst.get(key, 0.0),
+                                     v['max_difference'])
+        lines.append(f'| {preset} | max abs score difference | ' +
+                     ' | '.join('-' if k not in worst else
+                                f'{worst[k]:.1e}' for k, _ in names) + ' |')
+    accuracy = []
+    for name in args.get('accuracy', '').split():
+        path = ROOT / name
+        if not path.is_file():
+            continue
+        with open(path) as f:
+            record = json.load(f)
+        rows = {r['variant'].replace(' dynamic', '').replace(' static', ''):
+                r for r in record['rows']}
+        base = record['rows'][0]
+        for metric in ('mAP', 'mA'):
+            if metric not in base:
+                continue
+            cells = []
+            for key, _ in names:
+                r = rows.get(ACCURACY_VARIANT.get(key))
+                cells.append('-' if r is None else
+                             f'{base[metric] - r[metric]:+.2f}')
+            graph = record.get('graph', 'recognition')
+            lines.append(f"| demo {graph} model | {metric} cost | " +
+                         ' | '.join(cells) + ' |')
+            accuracy.append(f"{metric} of `{record['config']}`'s {graph} "
+                            f"graph (eager {base[metric]:.2f}, int8 "
+                            f"{'static' if record.get('calibration') else 'dynamic'}"
+                            f", commit {record['commit'][:7]})")
+    card = f" on {data['card']}" if data.get('card') else ''
+    note = (f"Images per second{card}, median of {data['repeats']} timed "
+            f"runs in alternating blocks after {data['warmup']} warm-up runs "
+            f"each, {data['weights']} weights; ONNX Runtime in "
+            f"{data.get('ort_session', 'its default session')}. The score "
+            'differences are from eager fp32 on the timed random images.')
+    if accuracy:
+        note += (' The cost rows are what each precision takes from the '
+                 'metric of a trained model on its test split, measured by '
+                 'onnx_accuracy.py: ' + '; '.join(accuracy) + '.')
+    return lines, note
+
+
+def throughput_table(data: dict):
+    """benchmark_model.py --throughput: training and inference per
+    variant and batch size."""
+    t = data['throughput']
+    lines = ['| variant | batch | train img/s | infer img/s | train peak '
+             'memory (MiB) | infer peak memory (MiB) | train TFLOP/s | '
+             'train MFU |', '|---|---|---|---|---|---|---|---|']
+
+    def num(v, spec):
+        return '-' if v is None else format(v, spec)
+
+    for r in t['rows']:
+        mfu = r.get('train_mfu')
+        lines.append(
+            f"| {r['variant']} | {r['batch']} | "
+            f"{num(r.get('train_img_s'), '.1f')} | "
+            f"{num(r.get('infer_img_s'), '.1f')} | "
+            f"{num(r.get('train_peak_memory_MiB'), '.0f')} | "
+            f"{num(r.get('infer_peak_memory_MiB'), '.0f')} | "
+            f"{num(r.get('train_tflops'), '.1f')} | "
+            f"{'-' if mfu is None else f'{100 * mfu:.1f} %'} |")
+    peak = t.get('peak_bf16_tflops')
+    note = (f"{data.get('card') or data['device']}; "
+            f"{t['macs_per_image'] / 1e9:.2f} GMACs per image (MMEngine's "
+            'count), a training step taken as 6 FLOPs per MAC; MFU over a '
+            f"dense bf16 peak of {peak} TFLOP/s; median of "
+            f"{data['repeats']}, {data['weights']} weights.")
+    return lines, note
 
 
 def search_table(data: dict, part: str, args: dict):
