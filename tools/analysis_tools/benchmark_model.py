@@ -18,7 +18,9 @@ models timed in alternating blocks (``interleaved_medians``), then the
 ratio full / (ViT-only + Swin-only) of each number. ``--profile`` adds
 torch.profiler's self time per operator type of one forward+backward at
 the largest batch size, for the full model against the two branches
-together: where the cross-fusion's extra time goes.
+together (where the cross-fusion's extra time goes), and the minor page
+faults of one step of each: memory the allocator returned to the system
+and takes again. glibc's ``MALLOC_*`` settings of the run are recorded.
 
 Throughput (``--throughput``): images per second of a training step
 (forward, BCE loss, backward, AdamW step) and of inference, with the peak
@@ -31,6 +33,8 @@ backward twice a forward.
 """
 import argparse
 import copy
+import os
+import resource
 from contextlib import nullcontext
 
 import torch
@@ -130,11 +134,18 @@ def operator_profile(models, img_size, batch):
     together, the largest differences first."""
     from torch.profiler import ProfilerActivity, profile
     x = torch.randn(batch, 3, *img_size)
-    times = {}
+    times, faults = {}, {}
     for name, model in models.items():
         model.train()
         model(x, mode='tensor').sum().backward()
         model.zero_grad(set_to_none=True)
+        # fresh pages the step asks the kernel for (memory the allocator
+        # gave back and takes again)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        model(x, mode='tensor').sum().backward()
+        model.zero_grad(set_to_none=True)
+        faults[name] = resource.getrusage(
+            resource.RUSAGE_SELF).ru_minflt - before
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             model(x, mode='tensor').sum().backward()
         model.zero_grad(set_to_none=True)
@@ -160,7 +171,10 @@ def operator_profile(models, img_size, batch):
     for r in rows[:15]:
         print(f'| {r["op"]} | {r["full_s"]:.3f} | {r["branches_s"]:.3f} | '
               f'{r["extra_s"]:+.3f} |')
-    return dict(batch=batch, totals_s=totals, operators=rows[:25])
+    print('Minor page faults of one step: ' +
+          ', '.join(f'{n} {c}' for n, c in faults.items()))
+    return dict(batch=batch, totals_s=totals, operators=rows[:25],
+                page_faults=faults)
 
 
 def peak_tflops(args):
@@ -275,7 +289,10 @@ def main():
           f'threads{", " + card if card else ""}, median of {args.repeats} '
           'runs\n')
     record = dict(input=list(img_size), repeats=args.repeats,
-                  weights='random', device=args.device, card=card)
+                  weights='random', device=args.device, card=card,
+                  # glibc's allocator settings change CPU timings
+                  environment={k: v for k, v in os.environ.items()
+                               if k.startswith('MALLOC_')})
     if args.throughput:
         record['throughput'] = throughput(cfg, img_size, args)
     else:

@@ -232,9 +232,18 @@ def benchmark_table(args: dict, doc: Path) -> str:
                          f"{r['branches_s']:.3f} | {r['extra_s']:+.3f} |")
         lines.append(f"| all operators | {totals['full']:.3f} | "
                      f"{branches:.3f} | {totals['full'] - branches:+.3f} |")
+        faults = profile.get('page_faults')
+        if faults:
+            parts = faults['vit_only'] + faults['swin_only']
+            lines.append(f"| minor page faults of one step | "
+                         f"{faults['full']:,} | {parts:,} | "
+                         f"{faults['full'] - parts:+,} |")
+        env = data.get('environment') or {}
         note = (f"torch.profiler self CPU seconds of one forward+backward "
                 f"at batch {profile['batch']}, the operators with the "
-                'largest differences first.')
+                'largest differences first; glibc malloc ' +
+                (', '.join(f'`{k}={v}`' for k, v in sorted(env.items()))
+                 or 'defaults') + '.')
     else:  # benchmark_model.py
         rows = data['rows']
         keys = list(next(iter(rows.values())))
@@ -258,9 +267,13 @@ def benchmark_table(args: dict, doc: Path) -> str:
             }
             lines.append('| full / (vit_only + swin_only) | ' +
                          ' | '.join(f'{ratio[k]:.2f}' for k in keys) + ' |')
+        env = data.get('environment') or {}
         note = (f"Input {data['input'][0]}x{data['input'][1]}, "
                 f"{data['weights']} weights, seconds per call (median of "
-                f"{data['repeats']}).")
+                f"{data['repeats']}, the models in alternating blocks); "
+                'glibc malloc ' +
+                (', '.join(f'`{k}={v}`' for k, v in sorted(env.items()))
+                 or 'defaults') + '.')
     meta = data['machine']
     machine = (f"{meta.get('gpu') or meta['cpu']}, {meta['cores']} cores, "
                f"{meta['torch_threads']} threads, torch {meta['torch']}, "
