@@ -4,16 +4,18 @@ ONNX Runtime's own tools.
 - ``fp16``: weights and activations in float16
   (``onnxruntime.transformers.float16``), inputs and outputs kept float32
   so that callers feed the same arrays.
-- ``int8``: ONNX Runtime quantization of the matrix multiplications
-  (``MatMul``, ``Gemm``: 75-85 % of the time of these graphs on a CPU).
-  Without calibration images their weights are quantized and their
-  activations at run time (``quantize_dynamic``); with a folder of
-  calibration images, weights and activations statically (QDQ format,
-  per-channel weights, ``quantize_static``), the activation ranges taken
-  from those images run through the fp32 graph. Convolutions stay fp32 by
-  default: dynamically quantized ones (``ConvInteger``) are far slower
-  than fp32 ones in ONNX Runtime on a CPU (``benchmark_inference.py
-  --sweep`` measures both).
+- ``int8``: ONNX Runtime quantization. The matrix products (``MatMul``,
+  ``Gemm``: 75-85 % of the time of these graphs on a CPU) are quantized
+  dynamically: int8 weights, activations quantized at run time
+  (``quantize_dynamic``). With a folder of calibration images the
+  convolutions are also quantized, statically (``quantize_static``):
+  per-channel int8 weights, uint8 activations whose ranges come from those
+  images run through the fp32 graph, as ``QLinearConv`` (the u8 x s8
+  kernels of x86 CPUs). Without calibration images the convolutions stay
+  fp32: dynamically quantized ones (``ConvInteger``) are far slower than
+  fp32 ones in ONNX Runtime on a CPU. ``benchmark_inference.py --sweep``
+  measures these choices against their alternatives (convolutions
+  quantized dynamically, matrix products statically).
 
 The graphs take what the fp32 ones take (see :mod:`.onnx_export`); their
 metadata gains ``precision`` (``fp16``, ``int8 dynamic``, ``int8
@@ -26,8 +28,10 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 PRECISIONS = ('fp32', 'fp16', 'int8')
-#: the operators int8 quantizes
+#: the operators int8 quantizes dynamically
 INT8_OPS = ('MatMul', 'Gemm')
+#: the operators int8 quantizes statically, given calibration images
+STATIC_OPS = ('Conv', )
 
 
 class ImageFolderReader:
@@ -68,11 +72,13 @@ class ImageFolderReader:
 def convert_precision(src: str, dst: str, precision: str,
                       calibration: Optional[str] = None,
                       image_size: Optional[Tuple[int, int]] = None,
-                      int8_ops: Optional[Sequence[str]] = INT8_OPS) -> str:
+                      int8_ops: Optional[Sequence[str]] = INT8_OPS,
+                      static_ops: Sequence[str] = STATIC_OPS) -> str:
     """Write the ``precision`` variant of the fp32 graph ``src`` to ``dst``
-    (``fp32`` copies it). ``calibration`` (a folder of images, for image
-    graphs) makes int8 static; it needs ``image_size``. ``int8_ops``: the
-    operator types int8 quantizes (None: every one ONNX Runtime can)."""
+    (``fp32`` copies it). For int8, ``int8_ops`` are the operator types
+    quantized dynamically (None: every one ONNX Runtime can) and, with
+    ``calibration`` (a folder of images, for image graphs; it needs
+    ``image_size``), ``static_ops`` those quantized statically first."""
     if precision not in PRECISIONS:
         raise ValueError(f'precision {precision!r}: expected one of '
                          f'{PRECISIONS}.')
@@ -92,25 +98,27 @@ def convert_precision(src: str, dst: str, precision: str,
     from onnxruntime.quantization import (QuantFormat, QuantType,
                                           quantize_dynamic, quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
-    ops = None if int8_ops is None else list(int8_ops)
     with tempfile.TemporaryDirectory() as tmp:
         prepared = osp.join(tmp, 'prepared.onnx')
         # ONNX Runtime's recommended pre-processing: shapes and fusions
         quant_pre_process(src, prepared, skip_symbolic_shape=True)
-        if calibration is None:
-            quantize_dynamic(prepared, dst, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=ops)
-        else:
+        if calibration is not None:
             if image_size is None:
                 raise ValueError('Static int8 needs the image size.')
             graph = onnx.load(prepared)
             name = graph.graph.input[0].name
             reader = ImageFolderReader(calibration, image_size, name)
-            quantize_static(prepared, dst, reader,
-                            quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QInt8,
+            static = osp.join(tmp, 'static.onnx')
+            quantize_static(prepared, static, reader,
+                            quant_format=QuantFormat.QOperator,
+                            per_channel=True,
+                            activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8,
-                            op_types_to_quantize=ops)
+                            op_types_to_quantize=list(static_ops))
+            prepared = static
+        quantize_dynamic(prepared, dst, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=None if int8_ops is None else
+                         list(int8_ops))
     return _tag(dst, 'int8 ' + ('dynamic' if calibration is None else
                                 'static'))
 
@@ -131,5 +139,6 @@ def _tag(path: str, precision: str) -> str:
 
 
 __all__ = [
-    'INT8_OPS', 'PRECISIONS', 'ImageFolderReader', 'convert_precision'
+    'INT8_OPS', 'PRECISIONS', 'STATIC_OPS', 'ImageFolderReader',
+    'convert_precision'
 ]

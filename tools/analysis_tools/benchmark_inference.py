@@ -30,6 +30,7 @@ requirements/deploy.txt.
 """
 import argparse
 import os.path as osp
+import re
 import tempfile
 import time
 from contextlib import nullcontext
@@ -119,7 +120,8 @@ def ort_graphs(path, tmp, preset, args, size):
         if precision != 'fp32':
             paths[precision] = convert_precision(
                 path, osp.join(tmp, f'{preset}_{precision}.onnx'),
-                precision, args.calibration, size)
+                precision,
+                args.calibration if precision == 'int8' else None, size)
     graphs = {}
     if args.device == 'cpu':
         for precision, p in paths.items():
@@ -144,7 +146,7 @@ def ort_graphs(path, tmp, preset, args, size):
     return graphs
 
 
-def sweep_settings(path, tmp, preset, batch):
+def sweep_settings(path, tmp, preset, batch, calibration, size):
     """setting -> a function making its OnnxGraph: one change each from
     the default (``OnnxGraph(path, batch_size=batch)``)."""
     from clear_mm.deployment.precision import convert_precision
@@ -173,11 +175,25 @@ def sweep_settings(path, tmp, preset, batch):
     settings['transformer fusions (vit)'] = (fused, {})
     int8 = osp.join(tmp, f'{preset}_int8.onnx')
     if osp.exists(int8):
-        settings['int8 dynamic (MatMul, Gemm)'] = (int8, {})
-        all_int8 = osp.join(tmp, f'{preset}_int8_all.onnx')
-        if not osp.exists(all_int8):
-            convert_precision(path, all_int8, 'int8', int8_ops=None)
-        settings['int8 dynamic, convolutions too'] = (all_int8, {})
+        how = 'static convolutions, ' if calibration else ''
+        settings[f'int8 ({how}dynamic MatMul, Gemm)'] = (int8, {})
+        alternatives = {
+            'int8 dynamic, convolutions too': dict(int8_ops=None,
+                                                   calibration=None),
+        }
+        if calibration:
+            alternatives['int8 dynamic, no static convolutions'] = dict(
+                calibration=None)
+            alternatives['int8 static, matrix products too'] = dict(
+                static_ops=('Conv', 'MatMul', 'Gemm'))
+        for name, options in alternatives.items():
+            slug = re.sub('[^a-z0-9]+', '_', name)
+            other = osp.join(tmp, f'{preset}_{slug}.onnx')
+            if not osp.exists(other):
+                convert_precision(path, other, 'int8',
+                                  **dict(dict(calibration=calibration,
+                                              image_size=size), **options))
+            settings[name] = (other, {})
     return {
         name: (lambda p=p, o=o: OnnxGraph(p, **dict(dict(batch_size=batch),
                                                   **o)))
@@ -286,8 +302,9 @@ def main():
                     # each setting against the default, in pairs: one
                     # graph's sessions at a time (the paper preset's
                     # weights are 1 GB a session)
-                    for name, make in sweep_settings(path, tmp, preset,
-                                                     batch).items():
+                    for name, make in sweep_settings(
+                            path, tmp, preset, batch, args.calibration,
+                            size).items():
                         graph = make()
                         fn = io_binding_runner(graph, feed) \
                             if name == 'IO binding' else \
