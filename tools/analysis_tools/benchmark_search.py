@@ -27,10 +27,12 @@ for reference only: it is an embedded test engine, not a Milvus server.
     python tools/analysis_tools/benchmark_search.py \
         configs/clear/ret_synthetic.py work_dirs/demo_ret/best.pth \
         --out results/benchmark_search.json
-    # indexing throughput (decoding included) of tools/search.py index
+    # indexing throughput (decoding included) of tools/search.py index,
+    # in PyTorch and with the model's exported image graph (--onnx)
     python tools/analysis_tools/benchmark_search.py \
         configs/clear/ret_synthetic.py work_dirs/demo_ret/best.pth \
-        --indexing-only --indexing-images 512
+        --indexing-only --indexing-images 512 --indexing-onnx fp32 int8 \
+        --calibration data/synthetic/images
 """
 import argparse
 import os
@@ -76,6 +78,12 @@ def parse_args():
                         'the recognition model of configs/clear/'
                         'par_pa100k.py under the config\'s retrieval head, '
                         'random weights')
+    parser.add_argument('--indexing-onnx', nargs='*', default=[],
+                        choices=['fp32', 'fp16', 'int8'],
+                        help='also index with the model\'s image graph '
+                        'exported in these precisions (ONNX Runtime)')
+    parser.add_argument('--calibration',
+                        help='images for a static int8 graph (else dynamic)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write the rows with their '
                         'provenance to this .json file')
@@ -341,21 +349,54 @@ def end_to_end(searcher, exact, labels, args, rng):
 
 
 def indexing(config, checkpoint, images, tmp, name, metainfo=None,
-             weights='trained'):
+             weights='trained', onnx=None, runtime='PyTorch'):
     """Images per second of ``PersonSearcher.build`` over ``images``
-    (decoding, embedding and writing included)."""
+    (decoding, embedding and writing included), in PyTorch or with the
+    exported image graph ``onnx``."""
     from clear_mm.search import PersonSearcher
     start = time.perf_counter()
     searcher = PersonSearcher.build(config, checkpoint, images,
                                     osp.join(tmp, name), batch_size=32,
-                                    metainfo=metainfo)
+                                    metainfo=metainfo, onnx=onnx)
     seconds = time.perf_counter() - start
-    row = dict(config=config, weights=weights, images=len(searcher),
-               seconds=seconds, images_per_s=len(searcher) / seconds)
-    print(f'  {config}: {row["images"]} images in {seconds:.1f} s, '
-          f'{row["images_per_s"]:.1f} img/s ({row["weights"]} weights)',
+    row = dict(config=config, weights=weights, runtime=runtime,
+               images=len(searcher), seconds=seconds,
+               images_per_s=len(searcher) / seconds)
+    print(f'  {config}, {runtime}: {row["images"]} images in {seconds:.1f} '
+          f's, {row["images_per_s"]:.1f} img/s ({row["weights"]} weights)',
           flush=True)
     return row
+
+
+def indexing_runtimes(config, checkpoint, images, tmp, name, args,
+                      metainfo=None, weights='trained'):
+    """:func:`indexing` in PyTorch, then with the model's image graph in
+    each of ``args.indexing_onnx``'s precisions."""
+    rows = [indexing(config, checkpoint, images, tmp, name, metainfo,
+                     weights)]
+    if not args.indexing_onnx:
+        return rows
+    from clear_mm.apis import init_model
+    from clear_mm.deployment import export_onnx
+    from clear_mm.deployment.onnx_export import graph_input_size
+    from clear_mm.deployment.precision import convert_precision
+    model = init_model(config, checkpoint, metainfo=metainfo)
+    size = graph_input_size(model._config)
+    fp32 = osp.join(tmp, f'{name}_image.onnx')
+    export_onnx(model, 'image', fp32, size, model.dataset_meta['attributes'])
+    del model
+    for precision in args.indexing_onnx:
+        calibration = args.calibration if precision == 'int8' else None
+        path = convert_precision(fp32, osp.join(tmp, f'{name}_{precision}'
+                                                '.onnx'), precision,
+                                 calibration, size)
+        how = ' static' if calibration else \
+            ' dynamic' if precision == 'int8' else ''
+        rows.append(indexing(config, checkpoint, images, tmp,
+                             f'{name}_{precision}', metainfo, weights,
+                             onnx=path,
+                             runtime=f'ONNX Runtime {precision}{how}'))
+    return rows
 
 
 def paper_config(config: str, tmp: str) -> str:
@@ -414,18 +455,20 @@ def main():
         if args.indexing_images:
             print('Indexing throughput', flush=True)
             images = list_images(args.images)[:args.indexing_images]
-            record['indexing'].append(indexing(
-                args.config, args.checkpoint, images, tmp, 'trained'))
+            record['indexing'] += indexing_runtimes(
+                args.config, args.checkpoint, images, tmp, 'trained', args)
             if args.indexing_paper:
                 # the rendered images' schema (PA100K's 26 attributes)
                 metainfo = PersonSearcher.open(
                     osp.join(tmp, 'trained')).model.dataset_meta
                 config = paper_config(args.config, tmp)
-                row = indexing(config, random_checkpoint(config, tmp),
-                               images, tmp, 'paper', metainfo, 'random')
-                row['config'] = (f'{args.config} with the recognition model '
-                                 'of configs/clear/par_pa100k.py')
-                record['indexing'].append(row)
+                rows = indexing_runtimes(
+                    config, random_checkpoint(config, tmp), images, tmp,
+                    'paper', args, metainfo, 'random')
+                for row in rows:
+                    row['config'] = (f'{args.config} with the recognition '
+                                     'model of configs/clear/par_pa100k.py')
+                record['indexing'] += rows
         if args.indexing_only:
             return finish(record, args)
         source = source_images(args)

@@ -451,9 +451,11 @@ def search_table(data: dict, part: str, args: dict):
                 ' tuned at build), recall@10 against exhaustive scoring of '
                 'every image.')
     elif part == 'indexing':
-        lines = ['| model | weights | images | img/s |', '|---|---|---|---|']
+        lines = ['| model | weights | runtime | images | img/s |',
+                 '|---|---|---|---|---|']
         for r in data['indexing']:
-            lines.append(f"| {r['config']} | {r['weights']} | {r['images']} "
+            lines.append(f"| {r['config']} | {r['weights']} | "
+                         f"{r.get('runtime', 'PyTorch')} | {r['images']} "
                          f"| {r['images_per_s']:.1f} |")
         note = ('`PersonSearcher.build` of rendered images: decoding, '
                 'embedding and writing included, one process.')
@@ -479,7 +481,8 @@ def search_table(data: dict, part: str, args: dict):
                   'img/s needed | processes at the measured speed |',
                   '|---|---|---|']
         for r in data['indexing']:
-            lines.append(f"| {r['config']} ({r['weights']} weights) | "
+            lines.append(f"| {r['config']} ({r['weights']} weights, "
+                         f"{r.get('runtime', 'PyTorch')}) | "
                          f"{per_day:,.0f} | "
                          f"{int(-(-per_day // r['images_per_s']))} |")
         note = ('Memory: the measured bytes per image at '
