@@ -65,6 +65,9 @@ def parse_args():
     parser.add_argument('--sweep', action='store_true',
                         help='also time ONNX Runtime session settings one '
                         'at a time (CPU)')
+    parser.add_argument('--pause', type=float, default=0.2,
+                        help='seconds between two timed blocks (spin-waiting '
+                        'threads of the previous variant go idle)')
     parser.add_argument('--sweep-repeats', type=int, default=6,
                         help='timed runs of each setting and of the default '
                         'beside it')
@@ -282,7 +285,8 @@ def main():
                                       providers=providers)
                     fns[name] = lambda graph=graph: graph.run(feed)
                     outputs[name] = fns[name]()['scores']
-                seconds = interleaved_medians(fns, args.warmup, args.repeats)
+                seconds = interleaved_medians(fns, args.warmup, args.repeats,
+                                              pause=args.pause)
                 row = dict(preset=preset, batch=batch, variants={
                     name: dict(img_s=batch / seconds[name],
                                max_difference=float(
@@ -311,7 +315,8 @@ def main():
                             (lambda g=graph: g.run(feed))
                         seconds = interleaved_medians(
                             {'default': lambda: default.run(feed),
-                             name: fn}, args.warmup, args.sweep_repeats)
+                             name: fn}, args.warmup, args.sweep_repeats,
+                            pause=args.pause)
                         ratio = seconds['default'] / seconds[name]
                         sweep.append(dict(
                             preset=preset, batch=batch, setting=name,

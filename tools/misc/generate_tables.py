@@ -365,7 +365,9 @@ def inference_table(data: dict, part: str, args: dict):
                 cells.append('-' if r is None else
                              f'{base[metric] - r[metric]:+.2f}')
             graph = record.get('graph', 'recognition')
-            lines.append(f"| demo {graph} model | {metric} cost | " +
+            what = 'recognition model' if graph == 'recognition' else \
+                "retrieval model's image graph"
+            lines.append(f"| demo {what} | {metric} cost | " +
                          ' | '.join(cells) + ' |')
             accuracy.append(f"{metric} of `{record['config']}`'s {graph} "
                             f"graph (eager {base[metric]:.2f}, int8 "
