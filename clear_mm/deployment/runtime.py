@@ -128,8 +128,11 @@ class OnnxGraph:
         if exported not in (None, model_name):
             raise ValueError(f'{self.path} was exported from a {exported}; '
                              f'the model is a {model_name}.')
-        if self.attributes is not None and \
-                list(self.attributes) != list(attributes):
+        if self.attributes is None:
+            raise ValueError(
+                f'{self.path} carries no attribute names: export it with '
+                'tools/deployment/export_onnx.py, which records them.')
+        if list(self.attributes) != list(attributes):
             raise ValueError(
                 f'{self.path} was exported with the attributes '
                 f'{self.attributes}; the model has {list(attributes)}. '

@@ -284,6 +284,12 @@ def test_fixed_batch_sessions_run_any_number_of_images(tmp_path,
              'takes images of 128x64')):
         with pytest.raises(ValueError, match=message):
             fixed.check(*args)
+    # a graph without attribute names cannot be matched to the model's
+    unnamed = str(tmp_path / 'unnamed.onnx')
+    export_onnx(model, 'recognition', unnamed, (128, 64))
+    with pytest.raises(ValueError, match='carries no attribute names'):
+        OnnxGraph(unnamed).check('ImageClassifier', attributes, (128, 64),
+                                 'recognition')
 
 
 def test_search_index_embeds_with_an_exported_graph(tmp_path,
