@@ -278,7 +278,7 @@ class PersonSearcher:
         (``export_onnx.py --kind image``, any precision) that ONNX Runtime
         embeds with, in batches of ``batch_size``, instead of PyTorch; the
         model still encodes the queries. A graph of another model is
-        refused."""
+        refused. Without ``onnx`` the add embeds with the model."""
         from mmengine.dist import (all_reduce, barrier, broadcast_object_list,
                                    get_dist_info)
         from mmengine.utils import ProgressBar
@@ -287,8 +287,8 @@ class PersonSearcher:
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be at least 1, got '
                              f'{chunk_size}.')
-        if onnx is not None:
-            self.inferencer.use_graph(onnx, batch_size)
+        # each add says how it embeds: a graph, or (None) the model
+        self.inferencer.use_graph(onnx, batch_size)
         rank, world = get_dist_info()
         items = list_images(images)
         if world > 1 and any(not isinstance(i, str) for i in items):

@@ -322,12 +322,13 @@ def test_search_index_embeds_with_an_exported_graph(tmp_path,
     for i in range(7):
         Image.fromarray(rng.integers(0, 256, (160, 70, 3), dtype=np.uint8)
                         ).save(folder / f'{i:04d}_c{i % 3 + 1}s1_0.jpg')
-    galleries = {}
+    galleries, built = {}, {}
     for name, onnx_path in (('torch', None), ('fp32', graph), ('int8', int8)):
         searcher = PersonSearcher.build(
             cfg, checkpoint, str(folder), str(tmp_path / name),
             batch_size=3, onnx=onnx_path, similarity=None)
         galleries[name] = searcher.gallery
+        built[name] = searcher
         if name == 'fp32':
             fp32_answer = searcher.search('Female, Backpack', topk=7)
         if name == 'torch':
@@ -345,6 +346,18 @@ def test_search_index_embeds_with_an_exported_graph(tmp_path,
                   torch_rows['embeddings']).max() > 1e-5
     assert [r['path'] for r in fp32_answer['results']] == \
         [r['path'] for r in answer['results']]
+
+    # a later add without a graph, by the searcher that embedded with one,
+    # embeds with the model again
+    extra = tmp_path / 'extra'
+    extra.mkdir()
+    Image.fromarray(rng.integers(0, 256, (160, 70, 3), dtype=np.uint8)
+                    ).save(extra / '0100_c1s1_0.jpg')
+    rows = {}
+    for name in ('torch', 'int8'):
+        built[name].add(str(extra), batch_size=3)
+        rows[name] = built[name].gallery['embeddings'][-1]
+    assert np.abs(rows['int8'] - rows['torch']).max() <= 1e-5
 
     searcher = PersonSearcher.open(str(tmp_path / 'torch'), similarity=None)
     recognition = str(tmp_path / 'recognition.onnx')
