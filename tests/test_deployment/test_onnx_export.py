@@ -56,6 +56,16 @@ def test_recognition_cli(tmp_path, par_checkpoint):
     assert np.abs(ours - expected).max() <= 1e-4
 
 
+def random_images(folder, names, size, rng):
+    """RGB noise images ``size`` (H, W) named ``names`` in ``folder``."""
+    from PIL import Image
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+                        ).save(folder / name)
+    return folder
+
+
 def _retriever(config, par_checkpoint, tmp_path, **options):
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
@@ -163,8 +173,6 @@ def test_precision_variants(tmp_path, par_checkpoint):
     the CLI) of the tiny recognition graph: float16 weights or int8
     quantization in the graph, the attribute names kept, the same inputs,
     and scores near the fp32 graph's."""
-    from PIL import Image
-
     from clear_mm.apis import init_model
     from clear_mm.deployment import export_onnx
     from clear_mm.deployment.precision import convert_precision
@@ -173,11 +181,9 @@ def test_precision_variants(tmp_path, par_checkpoint):
     export_onnx(model, 'recognition', fp32, (128, 64),
                 model.dataset_meta['attributes'])
     rng = np.random.default_rng(0)
-    calibration = tmp_path / 'calibration'
-    calibration.mkdir()
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 256, (128, 64, 3), dtype=np.uint8)
-                        ).save(calibration / f'{i}.png')
+    calibration = random_images(tmp_path / 'calibration',
+                                [f'{i}.png' for i in range(6)], (128, 64),
+                                rng)
     images = (rng.random((3, 3, 128, 64)) * 255).astype(np.float32)
 
     def scores(path):
@@ -299,8 +305,6 @@ def test_search_index_embeds_with_an_exported_graph(tmp_path,
     fp32 image graph gives the index PyTorch's embeddings and attribute
     scores, so the same answers; an int8 graph close ones; a recognition
     graph, or an image graph without the scores, is refused."""
-    from PIL import Image
-
     from clear_mm.apis import init_model
     from clear_mm.deployment import export_onnx
     from clear_mm.deployment.precision import convert_precision
@@ -317,11 +321,9 @@ def test_search_index_embeds_with_an_exported_graph(tmp_path,
                 model.dataset_meta['attributes'])
     int8 = convert_precision(graph, str(tmp_path / 'int8.onnx'), 'int8')
     rng = np.random.default_rng(0)
-    folder = tmp_path / 'crops'
-    folder.mkdir()
-    for i in range(7):
-        Image.fromarray(rng.integers(0, 256, (160, 70, 3), dtype=np.uint8)
-                        ).save(folder / f'{i:04d}_c{i % 3 + 1}s1_0.jpg')
+    folder = random_images(
+        tmp_path / 'crops',
+        [f'{i:04d}_c{i % 3 + 1}s1_0.jpg' for i in range(7)], (160, 70), rng)
     galleries, built = {}, {}
     for name, onnx_path in (('torch', None), ('fp32', graph), ('int8', int8)):
         searcher = PersonSearcher.build(
@@ -349,10 +351,8 @@ def test_search_index_embeds_with_an_exported_graph(tmp_path,
 
     # a later add without a graph, by the searcher that embedded with one,
     # embeds with the model again
-    extra = tmp_path / 'extra'
-    extra.mkdir()
-    Image.fromarray(rng.integers(0, 256, (160, 70, 3), dtype=np.uint8)
-                    ).save(extra / '0100_c1s1_0.jpg')
+    extra = random_images(tmp_path / 'extra', ['0100_c1s1_0.jpg'],
+                          (160, 70), rng)
     rows = {}
     for name in ('torch', 'int8'):
         built[name].add(str(extra), batch_size=3)
